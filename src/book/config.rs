@@ -1,0 +1,850 @@
+//! `coop.toml`: who the co-op is, its allocation units and the policy the engine follows.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::money::{Currency, Money};
+
+pub const CONFIG_FILE: &str = "coop.toml";
+
+/// Patronage measures a unit may use.
+pub const MEASURES: &[&str] = &[
+    "hours",
+    "wages",
+    "purchases",
+    "sales",
+    "quantity",
+    "value",
+    "capital",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Worker,
+    Consumer,
+    Producer,
+    MultiStakeholder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    Qualified,
+    Nonqualified,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinimumCheckRule {
+    /// pay the whole allocation in cash when the cash part is below the minimum check
+    PayCash,
+    /// hold the cash part as a payable and add it to next year's check
+    CarryForward,
+    /// retain the whole allocation (the notice becomes nonqualified: no 20% cash was paid)
+    Retain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossPolicy {
+    /// recover the loss from later years' patronage earnings before allocating
+    CarryForward,
+    /// charge the loss to capital accounts (by loss-year patronage) and the collective account
+    ChargeAccounts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strictness {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedemptionPlan {
+    None,
+    RevolvingFund,
+    Percentage,
+    BaseCapital,
+}
+
+/// A decimal read exactly from a TOML string or integer; a TOML float is read through its
+/// shortest decimal form (`12.5` stays `12.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dec(pub Decimal);
+
+impl<'de> Deserialize<'de> for Dec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            I(i64),
+            F(f64),
+        }
+        let s = match Raw::deserialize(d)? {
+            Raw::S(s) => s,
+            Raw::I(i) => i.to_string(),
+            Raw::F(f) => format!("{f}"),
+        };
+        Decimal::from_str_exact(s.trim())
+            .map(Dec)
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a decimal number")))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassConfig {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// votes per member of this class (one member, one vote by default)
+    #[serde(default = "one")]
+    pub votes: u32,
+    /// patronage multiplier (skill or class factor)
+    #[serde(default)]
+    pub multiplier: Option<Dec>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitConfig {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// measure -> weight λ; the weights sum to 1
+    pub measures: BTreeMap<String, Dec>,
+    /// extra weight per full year of membership (e.g. 0.05 = +5% a year)
+    #[serde(default)]
+    pub seniority_rate: Option<Dec>,
+    #[serde(default)]
+    pub seniority_cap_years: Option<u32>,
+    /// bylaws obligate refunds to non-member patrons too
+    #[serde(default)]
+    pub nonmember_refunds: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// % of each unit's member share kept as unallocated reserve (collective account)
+    #[serde(default)]
+    pub reserve_pct: Option<Dec>,
+    /// % of each member's allocation paid in cash (rounded up to the cent)
+    #[serde(default)]
+    pub cash_pct: Option<Dec>,
+    #[serde(default)]
+    pub notice: Option<Notice>,
+    #[serde(default)]
+    pub minimum_check: Option<Dec>,
+    #[serde(default)]
+    pub minimum_check_rule: Option<MinimumCheckRule>,
+    #[serde(default)]
+    pub loss: Option<LossPolicy>,
+    /// §1388(j): offset unit losses against other units' earnings before allocating
+    #[serde(default)]
+    pub net_units: Option<bool>,
+    /// % of a loss charged to the collective account (the rest to members by patronage)
+    #[serde(default)]
+    pub loss_collective_pct: Option<Dec>,
+    /// annual interest credited on opening capital accounts, %
+    #[serde(default)]
+    pub capital_interest_pct: Option<Dec>,
+    #[serde(default)]
+    pub activity_outside_membership: Option<Strictness>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedemptionConfig {
+    pub plan: RedemptionPlan,
+    #[serde(default)]
+    pub cycle_years: Option<u32>,
+    #[serde(default)]
+    pub percent: Option<Dec>,
+    #[serde(default)]
+    pub budget: Option<Dec>,
+    #[serde(default)]
+    pub base_capital: Option<Dec>,
+    #[serde(default)]
+    pub base_years: Option<u32>,
+    #[serde(default)]
+    pub estate_discount_pct: Option<Dec>,
+    #[serde(default)]
+    pub retirement_age: Option<u32>,
+    #[serde(default)]
+    pub leaver_installments: Option<u32>,
+    #[serde(default)]
+    pub leaver_interest_pct: Option<Dec>,
+    #[serde(default)]
+    pub minimum_check: Option<Dec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    schema: u32,
+    name: String,
+    kind: Kind,
+    currency: String,
+    #[serde(default)]
+    minor_units: Option<u32>,
+    fiscal_year_end: String,
+    #[serde(default)]
+    classes: Vec<ClassConfig>,
+    units: Vec<UnitConfig>,
+    #[serde(default)]
+    policy: Option<PolicyConfig>,
+    #[serde(default)]
+    redemption: Option<RedemptionConfig>,
+}
+
+/// The resolved policy with defaults applied; percentages as fractions (20% = 0.20).
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub reserve: Decimal,
+    pub cash: Decimal,
+    pub notice: Notice,
+    pub minimum_check: Money,
+    pub minimum_check_rule: MinimumCheckRule,
+    pub loss: LossPolicy,
+    pub net_units: bool,
+    pub loss_collective: Decimal,
+    pub capital_interest: Decimal,
+    pub activity_outside_membership: Strictness,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+    /// (measure, λ) sorted by measure
+    pub measures: Vec<(String, Decimal)>,
+    pub seniority_rate: Decimal,
+    pub seniority_cap_years: Option<u32>,
+    pub nonmember_refunds: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub id: String,
+    pub name: String,
+    pub votes: u32,
+    pub multiplier: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct Redemption {
+    pub plan: RedemptionPlan,
+    pub cycle_years: Option<u32>,
+    pub percent: Option<Decimal>,
+    pub budget: Option<Money>,
+    pub base_capital: Option<Money>,
+    pub base_years: Option<u32>,
+    pub estate_discount: Option<Decimal>,
+    pub retirement_age: Option<u32>,
+    pub leaver_installments: Option<u32>,
+    pub leaver_interest: Option<Decimal>,
+    pub minimum_check: Option<Money>,
+}
+
+/// A valid `coop.toml`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub name: String,
+    pub kind: Kind,
+    pub currency: Currency,
+    /// (month, day) of the last day of the fiscal year
+    pub fiscal_year_end: (u32, u32),
+    pub classes: Vec<Class>,
+    pub units: Vec<Unit>,
+    pub policy: Policy,
+    pub redemption: Option<Redemption>,
+}
+
+impl Config {
+    pub fn unit(&self, id: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.id == id)
+    }
+
+    pub fn class(&self, id: &str) -> Option<&Class> {
+        self.classes.iter().find(|c| c.id == id)
+    }
+
+    /// The fiscal year a date belongs to: the calendar year in which that fiscal year ends.
+    pub fn fiscal_year_of(&self, date: chrono::NaiveDate) -> i32 {
+        fiscal_year_of(date, self.fiscal_year_end)
+    }
+
+    /// First and last day of fiscal year `fy`.
+    pub fn fiscal_year_bounds(&self, fy: i32) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+        fiscal_year_bounds(fy, self.fiscal_year_end)
+    }
+}
+
+/// The fiscal year (named by the calendar year in which it ends) that `date` falls in.
+pub fn fiscal_year_of(date: chrono::NaiveDate, (month, day): (u32, u32)) -> i32 {
+    use chrono::Datelike;
+    let y = date.year();
+    if (date.month(), date.day()) > (month, day) {
+        y + 1
+    } else {
+        y
+    }
+}
+
+pub fn fiscal_year_bounds(
+    fy: i32,
+    (month, day): (u32, u32),
+) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let end = end_date(fy, month, day)?;
+    let prev_end = end_date(fy - 1, month, day)?;
+    Some((prev_end.succ_opt()?, end))
+}
+
+fn end_date(year: i32, month: u32, day: u32) -> Option<chrono::NaiveDate> {
+    // a 02-29 year end falls on 02-28 in common years
+    chrono::NaiveDate::from_ymd_opt(year, month, day)
+        .or_else(|| chrono::NaiveDate::from_ymd_opt(year, month, day - 1))
+}
+
+/// Finds the 1-based line and column of `key = ` in the TOML text, after the header of `section`
+/// (`""` for the top level). Used to place semantic diagnostics.
+pub fn locate(text: &str, section: &str, key: &str, nth_section: usize) -> (u64, u64) {
+    let mut in_section = section.is_empty();
+    let mut seen = 0usize;
+    let mut section_line = 0u64;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            let name = t.trim_matches(|c| c == '[' || c == ']' || c == ' ');
+            let name = name.split(']').next().unwrap_or("").trim();
+            if name == section {
+                if seen == nth_section {
+                    in_section = true;
+                    section_line = i as u64 + 1;
+                } else {
+                    in_section = false;
+                }
+                seen += 1;
+            } else {
+                in_section = false;
+            }
+            continue;
+        }
+        if in_section {
+            if let Some(rest) = t.strip_prefix(key) {
+                if rest.trim_start().starts_with('=') {
+                    let col = (line.len() - t.len()) as u64 + 1;
+                    return (i as u64 + 1, col);
+                }
+            }
+        }
+    }
+    (section_line, 0)
+}
+
+fn pct(
+    diags: &mut Diagnostics,
+    text: &str,
+    file: &str,
+    section: &str,
+    key: &str,
+    v: Option<Dec>,
+    default: Decimal,
+) -> Decimal {
+    let Some(Dec(p)) = v else { return default };
+    if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
+        let (l, c) = locate(text, section, key, 0);
+        diags.push(
+            Diagnostic::error("E0403", file, l, c)
+                .msg(format!("`{key}` is {p}%, outside 0..100"))
+                .hint(format!(
+                    "set `{key}` in [{section}] to a percentage from 0 to 100"
+                )),
+        );
+        return default;
+    }
+    p / Decimal::ONE_HUNDRED
+}
+
+/// Parses and validates `coop.toml`. `file` is the path shown in diagnostics.
+pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let raw: RawConfig = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let (line, col) = match e.span() {
+                Some(span) => line_col(text, span.start),
+                None => (0, 0),
+            };
+            let msg = e.message().to_string();
+            let (code, hint) = if msg.contains("unknown field") {
+                (
+                    "E0402",
+                    "remove the key or correct its spelling; docs/FORMATS.md lists every key",
+                )
+            } else if msg.contains("missing field") {
+                ("E0404", "add the key; docs/FORMATS.md lists every key")
+            } else {
+                ("E0401", "see docs/FORMATS.md for the form of coop.toml")
+            };
+            diags.push(
+                Diagnostic::error(code, file, line, col)
+                    .msg(format!("coop.toml: {}", msg.trim()))
+                    .hint(hint),
+            );
+            return Err(diags);
+        }
+    };
+    let e = |diags: &mut Diagnostics, section: &str, key: &str, msg: String, hint: &str| {
+        let (l, c) = locate(text, section, key, 0);
+        diags.push(Diagnostic::error("E0403", file, l, c).msg(msg).hint(hint));
+    };
+    if raw.schema != 1 {
+        e(
+            &mut diags,
+            "",
+            "schema",
+            format!("schema version {} is not supported", raw.schema),
+            "this coopledger reads schema = 1",
+        );
+    }
+    if raw.name.trim().is_empty() {
+        e(
+            &mut diags,
+            "",
+            "name",
+            "the co-op's `name` is empty".into(),
+            "give the co-op's legal name",
+        );
+    }
+    let currency = match raw.minor_units {
+        Some(m) => Currency::new(&raw.currency, m),
+        None => Currency::from_code(&raw.currency),
+    };
+    let currency = match currency {
+        Ok(c) => Some(c),
+        Err(err) => {
+            e(
+                &mut diags,
+                "",
+                "currency",
+                err.to_string(),
+                "use a three-letter code such as USD, EUR, GBP, CAD or JPY, with `minor_units` for others",
+            );
+            None
+        }
+    };
+    let fye = parse_month_day(&raw.fiscal_year_end);
+    if fye.is_none() {
+        e(
+            &mut diags,
+            "",
+            "fiscal_year_end",
+            format!(
+                "`fiscal_year_end` = `{}` is not a possible month-day",
+                raw.fiscal_year_end
+            ),
+            "write the last day of the fiscal year as MM-DD, e.g. \"12-31\" or \"06-30\"",
+        );
+    }
+    // classes
+    let mut classes = Vec::new();
+    for (i, c) in raw.classes.iter().enumerate() {
+        if c.id.trim().is_empty() || classes.iter().any(|x: &Class| x.id == c.id) {
+            let (l, col) = locate(text, "classes", "id", i);
+            diags.push(
+                Diagnostic::error("E0403", file, l, col)
+                    .msg(format!("class id `{}` is empty or repeated", c.id))
+                    .hint("give every [[classes]] entry a distinct `id`"),
+            );
+        }
+        let multiplier = c.multiplier.map(|d| d.0).unwrap_or(Decimal::ONE);
+        if multiplier < Decimal::ZERO {
+            let (l, col) = locate(text, "classes", "multiplier", i);
+            diags.push(
+                Diagnostic::error("E0403", file, l, col)
+                    .msg(format!("class `{}` has a negative multiplier", c.id))
+                    .hint("multipliers are zero or more"),
+            );
+        }
+        classes.push(Class {
+            id: c.id.clone(),
+            name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+            votes: c.votes,
+            multiplier,
+        });
+    }
+    if classes.is_empty() {
+        classes.push(Class {
+            id: "member".into(),
+            name: "Member".into(),
+            votes: 1,
+            multiplier: Decimal::ONE,
+        });
+    }
+    // units
+    let mut units: Vec<Unit> = Vec::new();
+    if raw.units.is_empty() {
+        e(
+            &mut diags,
+            "",
+            "units",
+            "no allocation unit is defined".into(),
+            "add at least one [[units]] table with an `id` and its `measures`",
+        );
+    }
+    for (i, u) in raw.units.iter().enumerate() {
+        let at = |key: &str| locate(text, "units", key, i);
+        if u.id.trim().is_empty() || units.iter().any(|x| x.id == u.id) {
+            let (l, c) = at("id");
+            diags.push(
+                Diagnostic::error("E0403", file, l, c)
+                    .msg(format!("unit id `{}` is empty or repeated", u.id))
+                    .hint("give every [[units]] entry a distinct `id`"),
+            );
+        }
+        let mut sum = Decimal::ZERO;
+        for (m, w) in &u.measures {
+            if !MEASURES.contains(&m.as_str()) {
+                let (l, c) = at("measures");
+                diags.push(
+                    Diagnostic::error("E0403", file, l, c)
+                        .msg(format!("unit `{}` uses unknown measure `{m}`", u.id))
+                        .hint(format!("measures are: {}", MEASURES.join(", "))),
+                );
+            }
+            if w.0 <= Decimal::ZERO {
+                let (l, c) = at("measures");
+                diags.push(
+                    Diagnostic::error("E0403", file, l, c)
+                        .msg(format!(
+                            "unit `{}` gives measure `{m}` the weight {}",
+                            u.id, w.0
+                        ))
+                        .hint("weights are positive and sum to 1"),
+                );
+            }
+            sum += w.0;
+        }
+        if u.measures.is_empty() || sum != Decimal::ONE {
+            let (l, c) = at("measures");
+            diags.push(
+                Diagnostic::error("E0403", file, l, c)
+                    .msg(format!(
+                        "the measure weights of unit `{}` sum to {sum}, not 1",
+                        u.id
+                    ))
+                    .hint("e.g. measures = { hours = \"0.5\", wages = \"0.5\" }"),
+            );
+        }
+        let seniority_rate = u.seniority_rate.map(|d| d.0).unwrap_or(Decimal::ZERO);
+        if seniority_rate < Decimal::ZERO {
+            let (l, c) = at("seniority_rate");
+            diags.push(
+                Diagnostic::error("E0403", file, l, c)
+                    .msg(format!("unit `{}` has a negative seniority_rate", u.id))
+                    .hint("seniority_rate is the extra weight per year, e.g. \"0.05\""),
+            );
+        }
+        units.push(Unit {
+            id: u.id.clone(),
+            name: u.name.clone().unwrap_or_else(|| u.id.clone()),
+            measures: u.measures.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
+            seniority_rate,
+            seniority_cap_years: u.seniority_cap_years,
+            nonmember_refunds: u.nonmember_refunds,
+        });
+    }
+    // policy
+    let p = raw.policy.clone().unwrap_or(PolicyConfig {
+        reserve_pct: None,
+        cash_pct: None,
+        notice: None,
+        minimum_check: None,
+        minimum_check_rule: None,
+        loss: None,
+        net_units: None,
+        loss_collective_pct: None,
+        capital_interest_pct: None,
+        activity_outside_membership: None,
+    });
+    let sec = "policy";
+    let reserve = pct(
+        &mut diags,
+        text,
+        file,
+        sec,
+        "reserve_pct",
+        p.reserve_pct,
+        Decimal::ZERO,
+    );
+    let cash = pct(
+        &mut diags,
+        text,
+        file,
+        sec,
+        "cash_pct",
+        p.cash_pct,
+        Decimal::new(20, 2),
+    );
+    let notice = p.notice.unwrap_or(Notice::Qualified);
+    if notice == Notice::Qualified && cash < Decimal::new(20, 2) {
+        e(
+            &mut diags,
+            sec,
+            "cash_pct",
+            format!(
+                "a qualified notice needs at least 20% paid in cash (§1388(c)), but cash_pct is {}%",
+                cash * Decimal::ONE_HUNDRED
+            ),
+            "raise [policy] cash_pct to 20 or more, or set notice = \"nonqualified\"",
+        );
+    }
+    let loss_collective = pct(
+        &mut diags,
+        text,
+        file,
+        sec,
+        "loss_collective_pct",
+        p.loss_collective_pct,
+        reserve,
+    );
+    let capital_interest = pct(
+        &mut diags,
+        text,
+        file,
+        sec,
+        "capital_interest_pct",
+        p.capital_interest_pct,
+        Decimal::ZERO,
+    );
+    let cur = currency.unwrap_or(Currency::USD);
+    let money = |diags: &mut Diagnostics, section: &str, key: &str, v: Option<Dec>| {
+        let d = v?.0;
+        match Money::from_decimal(d, cur) {
+            Ok(m) if !m.is_negative() => Some(m),
+            _ => {
+                let (l, c) = locate(text, section, key, 0);
+                diags.push(
+                    Diagnostic::error("E0403", file, l, c)
+                        .msg(format!(
+                            "`{key}` = {d} is not a non-negative amount in {}",
+                            cur.code()
+                        ))
+                        .hint(format!(
+                            "write an amount with at most {} decimals",
+                            cur.minor_units()
+                        )),
+                );
+                None
+            }
+        }
+    };
+    let minimum_check =
+        money(&mut diags, sec, "minimum_check", p.minimum_check).unwrap_or(Money::zero(cur));
+    let policy = Policy {
+        reserve,
+        cash,
+        notice,
+        minimum_check,
+        minimum_check_rule: p.minimum_check_rule.unwrap_or(MinimumCheckRule::PayCash),
+        loss: p.loss.unwrap_or(LossPolicy::CarryForward),
+        net_units: p.net_units.unwrap_or(false),
+        loss_collective,
+        capital_interest,
+        activity_outside_membership: p.activity_outside_membership.unwrap_or(Strictness::Error),
+    };
+    let redemption = raw.redemption.as_ref().map(|r| {
+        let sec = "redemption";
+        let percent = r.percent.map(|v| {
+            pct(
+                &mut diags,
+                text,
+                file,
+                sec,
+                "percent",
+                Some(v),
+                Decimal::ZERO,
+            )
+        });
+        let estate_discount = r.estate_discount_pct.map(|v| {
+            pct(
+                &mut diags,
+                text,
+                file,
+                sec,
+                "estate_discount_pct",
+                Some(v),
+                Decimal::ZERO,
+            )
+        });
+        let leaver_interest = r.leaver_interest_pct.map(|v| {
+            pct(
+                &mut diags,
+                text,
+                file,
+                sec,
+                "leaver_interest_pct",
+                Some(v),
+                Decimal::ZERO,
+            )
+        });
+        let need = |diags: &mut Diagnostics, ok: bool, key: &str, what: &str| {
+            if !ok {
+                let (l, c) = locate(text, sec, "plan", 0);
+                diags.push(
+                    Diagnostic::error("E0404", file, l, c)
+                        .msg(format!("the {what} plan needs `{key}`"))
+                        .hint(format!("add `{key}` to [redemption]")),
+                );
+            }
+        };
+        match r.plan {
+            RedemptionPlan::RevolvingFund => need(
+                &mut diags,
+                r.cycle_years.is_some_and(|n| n > 0),
+                "cycle_years",
+                "revolving fund",
+            ),
+            RedemptionPlan::Percentage => {
+                need(&mut diags, percent.is_some(), "percent", "percentage")
+            }
+            RedemptionPlan::BaseCapital => {
+                need(
+                    &mut diags,
+                    r.base_capital.is_some(),
+                    "base_capital",
+                    "base capital",
+                );
+                need(
+                    &mut diags,
+                    r.base_years.is_some_and(|n| n > 0),
+                    "base_years",
+                    "base capital",
+                );
+            }
+            RedemptionPlan::None => {}
+        }
+        Redemption {
+            plan: r.plan,
+            cycle_years: r.cycle_years,
+            percent,
+            budget: money(&mut diags, sec, "budget", r.budget),
+            base_capital: money(&mut diags, sec, "base_capital", r.base_capital),
+            base_years: r.base_years,
+            estate_discount,
+            retirement_age: r.retirement_age,
+            leaver_installments: r.leaver_installments,
+            leaver_interest,
+            minimum_check: money(&mut diags, sec, "minimum_check", r.minimum_check),
+        }
+    });
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    match (currency, fye) {
+        (Some(currency), Some(fiscal_year_end)) => Ok(Config {
+            name: raw.name,
+            kind: raw.kind,
+            currency,
+            fiscal_year_end,
+            classes,
+            units,
+            policy,
+            redemption,
+        }),
+        _ => Err(diags),
+    }
+}
+
+/// `MM-DD` → (month, day), accepting 02-29 (a leap-day year end falls on 02-28 in other years).
+pub fn parse_month_day(s: &str) -> Option<(u32, u32)> {
+    let (m, d) = s.trim().split_once('-')?;
+    if m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let m: u32 = m.parse().ok()?;
+    let d: u32 = d.parse().ok()?;
+    chrono::NaiveDate::from_ymd_opt(2024, m, d)?;
+    Some((m, d))
+}
+
+/// 1-based (line, column) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (u64, u64) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() as u64 + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|s| s.chars().count())
+        .unwrap_or(0) as u64
+        + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+schema = 1
+name = "Test Co-op"
+kind = "consumer"
+currency = "USD"
+fiscal_year_end = "06-30"
+
+[[units]]
+id = "grocery"
+measures = { purchases = "1" }
+
+[policy]
+reserve_pct = "10"
+cash_pct = 20
+"#;
+
+    #[test]
+    fn good_config() {
+        let c = parse(GOOD, "coop.toml").unwrap();
+        assert_eq!(c.fiscal_year_end, (6, 30));
+        assert_eq!(c.policy.cash, Decimal::new(20, 2));
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 7, 1).unwrap();
+        assert_eq!(c.fiscal_year_of(d), 2025);
+        let (s, e) = c.fiscal_year_bounds(2025).unwrap();
+        assert_eq!(
+            (s.to_string(), e.to_string()),
+            ("2024-07-01".into(), "2025-06-30".into())
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let t = GOOD.replace("cash_pct = 20", "cash_pct = 20\nbogus = 1");
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        assert_eq!(d[0].code, "E0402");
+        assert_eq!(d[0].line, 15);
+    }
+
+    #[test]
+    fn impossible_values_all_reported() {
+        let t = GOOD
+            .replace("06-30", "02-30")
+            .replace("cash_pct = 20", "cash_pct = 10")
+            .replace("reserve_pct = \"10\"", "reserve_pct = \"140\"");
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
+        assert_eq!(codes, vec![("E0403", 6), ("E0403", 13), ("E0403", 14)]);
+        assert!(d[2].hint.contains("cash_pct"));
+    }
+}

@@ -1,0 +1,525 @@
+//! Reading CSV tables that remember file, line and column, and report every problem.
+//!
+//! A table is matched by header name (any order, case-insensitive, surrounding spaces ignored);
+//! a UTF-8 byte-order mark and CRLF line ends are accepted; a column not in the schema is an error
+//! unless its name starts with `x_`.
+
+use std::io::Read;
+
+use chrono::NaiveDate;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::money::{Currency, Money, MoneyError};
+
+/// One column of a table schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Col {
+    pub name: &'static str,
+    pub required: bool,
+}
+
+pub const fn req(name: &'static str) -> Col {
+    Col {
+        name,
+        required: true,
+    }
+}
+
+pub const fn opt(name: &'static str) -> Col {
+    Col {
+        name,
+        required: false,
+    }
+}
+
+/// A table opened for reading: where each schema column sits in the file.
+pub struct Table<R: Read> {
+    pub file: String,
+    /// for each schema column, its 0-based index in the file (None when an optional column is absent)
+    pub index: Vec<Option<usize>>,
+    reader: csv::Reader<R>,
+    /// the csv crate does not count the header's CRLF ending; this puts lines right
+    line_offset: u64,
+}
+
+/// Opens `reader` as a CSV table with `schema`, reporting header problems.
+/// Returns `None` when the table cannot be read at all (empty, no usable header, missing columns).
+pub fn open<R: Read>(
+    reader: R,
+    file: &str,
+    schema: &[Col],
+    diags: &mut Diagnostics,
+) -> Option<Table<R>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let headers = match rdr.byte_headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            diags.push(csv_error(file, &e));
+            return None;
+        }
+    };
+    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        diags.push(
+            Diagnostic::error("E0002", file, 1, 0)
+                .msg("the file is empty: it has no header line")
+                .hint(format!(
+                    "the first line names the columns: {}",
+                    schema.iter().map(|c| c.name).collect::<Vec<_>>().join(",")
+                )),
+        );
+        return None;
+    }
+    let mut index = vec![None; schema.len()];
+    let mut ok = true;
+    for (i, raw) in headers.iter().enumerate() {
+        let col = i as u64 + 1;
+        let raw = if i == 0 {
+            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+        } else {
+            raw
+        };
+        let Ok(name) = std::str::from_utf8(raw) else {
+            diags.push(
+                Diagnostic::error("E0003", file, 1, col)
+                    .msg("the header holds bytes that are not UTF-8")
+                    .hint("save the file as UTF-8"),
+            );
+            ok = false;
+            continue;
+        };
+        let name = name.trim().to_ascii_lowercase();
+        match schema.iter().position(|c| c.name == name) {
+            Some(s) => {
+                if index[s].is_some() {
+                    diags.push(
+                        Diagnostic::error("E0102", file, 1, col)
+                            .msg(format!("column `{name}` appears twice"))
+                            .hint("remove or rename one of the two columns"),
+                    );
+                    ok = false;
+                } else {
+                    index[s] = Some(i);
+                }
+            }
+            None if name.starts_with("x_") => {}
+            None => {
+                let near = schema
+                    .iter()
+                    .map(|c| c.name)
+                    .find(|c| similar(c, &name))
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                diags.push(
+                    Diagnostic::error("E0103", file, 1, col)
+                        .msg(format!("unknown column `{name}`"))
+                        .hint(format!(
+                            "{near}columns are: {}; prefix your own columns with `x_`",
+                            schema.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+                        )),
+                );
+            }
+        }
+    }
+    for (s, c) in schema.iter().enumerate() {
+        if c.required && index[s].is_none() {
+            diags.push(
+                Diagnostic::error("E0101", file, 1, 0)
+                    .msg(format!("required column `{}` is missing", c.name))
+                    .hint(format!("add a `{}` column to the header line", c.name)),
+            );
+            ok = false;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let line_offset = 2u64.saturating_sub(rdr.position().line());
+    Some(Table {
+        file: file.to_string(),
+        index,
+        reader: rdr,
+        line_offset,
+    })
+}
+
+fn similar(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.replace(['_', '-', ' '], "");
+    norm(a) == norm(b) || (a.len() > 3 && (b.starts_with(a) || a.starts_with(b)))
+}
+
+fn csv_error(file: &str, e: &csv::Error) -> Diagnostic {
+    let (line, hint) = match e.kind() {
+        csv::ErrorKind::UnequalLengths { pos, .. } => (
+            pos.as_ref().map(|p| p.line()).unwrap_or(0),
+            "every line needs as many fields as the header",
+        ),
+        _ => (
+            e.position().map(|p| p.line()).unwrap_or(0),
+            "check the quoting of this line",
+        ),
+    };
+    Diagnostic::error("E0004", file, line, 0)
+        .msg(format!("malformed CSV: {e}"))
+        .hint(hint)
+}
+
+/// One data row: its fields, its line, and how to reach columns by schema position.
+pub struct Row<'t> {
+    pub file: &'t str,
+    pub line: u64,
+    index: &'t [Option<usize>],
+    schema: &'t [Col],
+    rec: &'t csv::ByteRecord,
+}
+
+impl<R: Read> Table<R> {
+    /// Calls `f` for every data row; malformed lines are reported and skipped.
+    pub fn for_each(
+        &mut self,
+        schema: &[Col],
+        diags: &mut Diagnostics,
+        mut f: impl FnMut(&Row<'_>, &mut Diagnostics),
+    ) {
+        let mut rec = csv::ByteRecord::new();
+        let width = self
+            .index
+            .iter()
+            .flatten()
+            .max()
+            .map(|m| m + 1)
+            .unwrap_or(0);
+        loop {
+            match self.reader.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = rec.position().map(|p| p.line()).unwrap_or(0) + self.line_offset;
+                    if rec.len() == 1 && rec[0].is_empty() {
+                        continue; // blank line
+                    }
+                    if rec.len() < width {
+                        diags.push(
+                            Diagnostic::error("E0004", &self.file, line, 0)
+                                .msg(format!(
+                                    "this line has {} fields, the header has more",
+                                    rec.len()
+                                ))
+                                .hint("every line needs as many fields as the header"),
+                        );
+                        continue;
+                    }
+                    let row = Row {
+                        file: &self.file,
+                        line,
+                        index: &self.index,
+                        schema,
+                        rec: &rec,
+                    };
+                    f(&row, diags);
+                }
+                Err(e) => {
+                    let fatal = !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. });
+                    let mut diag = csv_error(&self.file, &e);
+                    if diag.line > 0 {
+                        diag.line += self.line_offset;
+                    }
+                    diags.push(diag);
+                    if fatal || matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Row<'_> {
+    /// 1-based column of schema column `s` in the file (0 when absent).
+    pub fn col(&self, s: usize) -> u64 {
+        self.index[s].map(|i| i as u64 + 1).unwrap_or(0)
+    }
+
+    /// The text of schema column `s`, trimmed; `None` when the column is absent or not UTF-8
+    /// (the latter is reported).
+    pub fn text(&self, s: usize, diags: &mut Diagnostics) -> Option<&str> {
+        let i = self.index[s]?;
+        let raw = self.rec.get(i).unwrap_or(b"");
+        match std::str::from_utf8(raw) {
+            Ok(t) => Some(t.trim()),
+            Err(_) => {
+                diags.push(
+                    Diagnostic::error("E0003", self.file, self.line, i as u64 + 1)
+                        .msg(format!(
+                            "`{}` holds bytes that are not UTF-8",
+                            self.schema[s].name
+                        ))
+                        .hint("save the file as UTF-8"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A value that must be present.
+    pub fn required(&self, s: usize, diags: &mut Diagnostics) -> Option<&str> {
+        let t = self.text(s, diags)?;
+        if t.is_empty() {
+            diags.push(
+                Diagnostic::error("E0104", self.file, self.line, self.col(s))
+                    .msg(format!("`{}` is empty", self.schema[s].name))
+                    .hint(format!("every row needs a `{}`", self.schema[s].name)),
+            );
+            return None;
+        }
+        Some(t)
+    }
+
+    /// A present, valid date (YYYY-MM-DD).
+    pub fn date(&self, s: usize, diags: &mut Diagnostics) -> Option<NaiveDate> {
+        let t = self.required(s, diags)?;
+        self.parse_date(s, t, diags)
+    }
+
+    /// An optional date: empty is `Some(None)`, invalid is `None` (reported).
+    pub fn opt_date(&self, s: usize, diags: &mut Diagnostics) -> Option<Option<NaiveDate>> {
+        match self.text(s, diags) {
+            None => Some(None),
+            Some("") => Some(None),
+            Some(t) => self.parse_date(s, t, diags).map(Some),
+        }
+    }
+
+    fn parse_date(&self, s: usize, t: &str, diags: &mut Diagnostics) -> Option<NaiveDate> {
+        match parse_date(t) {
+            Ok(d) => Some(d),
+            Err(impossible) => {
+                let name = self.schema[s].name;
+                let d = if impossible {
+                    Diagnostic::error("E0202", self.file, self.line, self.col(s))
+                        .msg(format!("`{name}` = `{t}` is not a day of the calendar"))
+                        .hint("check the day and month (e.g. February has 28 or 29 days)")
+                } else {
+                    Diagnostic::error("E0201", self.file, self.line, self.col(s))
+                        .msg(format!("`{name}` = `{t}` is not a date"))
+                        .hint("write dates as YYYY-MM-DD, e.g. 2025-03-31")
+                };
+                diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// A present amount of money; `allow_negative` says whether a negative value is allowed.
+    pub fn money(
+        &self,
+        s: usize,
+        currency: Currency,
+        allow_negative: bool,
+        diags: &mut Diagnostics,
+    ) -> Option<Money> {
+        let t = self.required(s, diags)?;
+        let name = self.schema[s].name;
+        match Money::parse(t, currency) {
+            Ok(m) if m.is_negative() && !allow_negative => {
+                diags.push(
+                    Diagnostic::error("E0206", self.file, self.line, self.col(s))
+                        .msg(format!("`{name}` = {t} is negative"))
+                        .hint(format!("`{name}` must be zero or more in this file")),
+                );
+                None
+            }
+            Ok(m) => Some(m),
+            Err(e) => {
+                diags.push(money_diag(self.file, self.line, self.col(s), name, t, &e));
+                None
+            }
+        }
+    }
+
+    /// A whole number (a year, a count).
+    pub fn int(&self, s: usize, diags: &mut Diagnostics) -> Option<i64> {
+        let t = self.required(s, diags)?;
+        match t.parse::<i64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                diags.push(
+                    Diagnostic::error("E0203", self.file, self.line, self.col(s))
+                        .msg(format!(
+                            "`{}` = `{t}` is not a whole number",
+                            self.schema[s].name
+                        ))
+                        .hint("write digits only, e.g. 2024"),
+                );
+                None
+            }
+        }
+    }
+
+    /// One of a fixed set of words.
+    pub fn choice<'a>(
+        &self,
+        s: usize,
+        allowed: &[&'a str],
+        diags: &mut Diagnostics,
+    ) -> Option<&'a str> {
+        let t = self.required(s, diags)?;
+        let lower = t.to_ascii_lowercase();
+        match allowed.iter().find(|a| **a == lower) {
+            Some(a) => Some(a),
+            None => {
+                diags.push(
+                    Diagnostic::error("E0207", self.file, self.line, self.col(s))
+                        .msg(format!("`{}` = `{t}` is not allowed", self.schema[s].name))
+                        .hint(format!("use one of: {}", allowed.join(", "))),
+                );
+                None
+            }
+        }
+    }
+
+    /// Reports a problem at schema column `s` of this row.
+    pub fn problem(&self, s: usize, code: &'static str, msg: String, hint: String) -> Diagnostic {
+        Diagnostic::error(code, self.file, self.line, self.col(s))
+            .msg(msg)
+            .hint(hint)
+    }
+}
+
+/// The diagnostic for an amount that does not parse.
+pub fn money_diag(
+    file: &str,
+    line: u64,
+    col: u64,
+    name: &str,
+    t: &str,
+    e: &MoneyError,
+) -> Diagnostic {
+    let (code, hint) = match e {
+        MoneyError::TooManyDecimals { allowed, .. } => (
+            "E0204",
+            format!("round `{name}` to {allowed} decimals, as the currency allows"),
+        ),
+        MoneyError::OutOfRange(_) => (
+            "E0205",
+            "amounts are limited to about 28 significant digits".to_string(),
+        ),
+        _ => (
+            "E0203",
+            "write amounts as plain decimals, e.g. 1234.50 (no thousands separators or symbols)"
+                .to_string(),
+        ),
+    };
+    Diagnostic::error(code, file, line, col)
+        .msg(format!("`{name}` = `{t}`: {e}"))
+        .hint(hint)
+}
+
+/// Parses `YYYY-MM-DD`. `Err(true)` means well-formed but impossible (2025-02-30).
+pub fn parse_date(t: &str) -> Result<NaiveDate, bool> {
+    let b = t.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return Err(false);
+    }
+    let num = |r: std::ops::Range<usize>| -> u32 {
+        b[r].iter().fold(0u32, |a, c| a * 10 + u32::from(c - b'0'))
+    };
+    NaiveDate::from_ymd_opt(num(0..4) as i32, num(5..7), num(8..10)).ok_or(true)
+}
+
+/// Reads a small file fully, reporting I/O problems.
+pub fn read_file(path: &std::path::Path, file: &str, diags: &mut Diagnostics) -> Option<Vec<u8>> {
+    let mut buf = Vec::new();
+    match std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut buf)) {
+        Ok(_) => Some(buf),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("E0001", file, 0, 0)
+                    .msg(format!("cannot read the file: {e}"))
+                    .hint("check that the file exists and is readable"),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: &[Col] = &[req("member_id"), req("date"), opt("note")];
+
+    fn run(text: &[u8]) -> (Vec<(u64, String)>, Vec<Diagnostic>) {
+        let mut diags = Diagnostics::new();
+        let mut out = Vec::new();
+        if let Some(mut t) = open(text, "t.csv", S, &mut diags) {
+            t.for_each(S, &mut diags, |row, d| {
+                if let (Some(id), Some(date)) = (row.required(0, d), row.date(1, d)) {
+                    out.push((row.line, format!("{id}@{date}")));
+                }
+            });
+        }
+        (out, diags.into_sorted())
+    }
+
+    #[test]
+    fn bom_crlf_quotes_any_order() {
+        let (rows, d) =
+            run(b"\xEF\xBB\xBFdate,Member_ID\r\n2025-01-02,\"M,1\"\r\n2025-01-03,M2\r\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            rows,
+            vec![(2, "M,1@2025-01-02".into()), (3, "M2@2025-01-03".into())]
+        );
+    }
+
+    #[test]
+    fn header_problems() {
+        let (_, d) = run(b"member_id,member_id,colour,x_mine\n");
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.column)).collect();
+        assert_eq!(codes, vec![("E0101", 0), ("E0102", 2), ("E0103", 3)]);
+        let (_, d) = run(b"");
+        assert_eq!(d[0].code, "E0002");
+    }
+
+    #[test]
+    fn row_problems_all_reported() {
+        let (rows, d) = run(
+            b"member_id,date\nM1,2025-02-30\n,2025-01-01\nM3,01/02/2025\nM\xFF,2025-01-01\nM5\n",
+        );
+        assert!(rows.is_empty());
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("E0202", 2, 2),
+                ("E0104", 3, 1),
+                ("E0201", 4, 2),
+                ("E0003", 5, 1),
+                ("E0004", 6, 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let samples: Vec<Vec<u8>> = vec![
+            vec![0xff, 0xfe, 0x00, 0x01],
+            b"\"unterminated\nmember_id".to_vec(),
+            b"member_id,date\n\"a\"b\",c\n".to_vec(),
+            b"\n\n\n".to_vec(),
+            b"member_id,date\n".to_vec(),
+            (0..=255u8).collect(),
+        ];
+        for s in samples {
+            let _ = run(&s);
+        }
+    }
+}

@@ -1,0 +1,700 @@
+//! A co-op's books: a directory with `coop.toml` and CSV files (schema v1, see `docs/FORMATS.md`).
+//!
+//! [`load`] reads every file, collects every problem, and returns a [`Book`] that is valid by
+//! construction. The patronage ledger can be huge, so it is not held in memory: it is aggregated
+//! per (fiscal year, member, unit, measure) by [`activity`] (polars, see [`crate::frame`]) or by
+//! the plain-Rust fold [`patronage::fold`], which is also the validator that locates bad rows.
+
+pub mod config;
+pub mod csvin;
+pub mod patronage;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::money::Money;
+pub use config::Config;
+use csvin::{opt, req, Col};
+
+pub const MEMBERS: &str = "members.csv";
+pub const CONTRIBUTIONS: &str = "contributions.csv";
+pub const PATRONAGE: &str = "patronage.csv";
+pub const RESULTS: &str = "results.csv";
+pub const EQUITY: &str = "equity.csv";
+pub const ASSETS: &str = "assets.csv";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Left,
+    Deceased,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub class: String,
+    pub joined: NaiveDate,
+    /// the day membership ended (for a deceased member, the date of death)
+    pub left: Option<NaiveDate>,
+    pub status: Status,
+    pub birth_date: Option<NaiveDate>,
+    pub line: u64,
+}
+
+impl Member {
+    /// Was this person a member on `date`?
+    pub fn member_on(&self, date: NaiveDate) -> bool {
+        date >= self.joined && self.left.is_none_or(|l| date <= l)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContributionKind {
+    MembershipShare,
+    Capital,
+    Fee,
+    InKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contribution {
+    pub date: NaiveDate,
+    pub member_id: String,
+    pub kind: ContributionKind,
+    pub amount: Money,
+    pub note: String,
+    pub line: u64,
+}
+
+/// Lines of `results.csv`.
+pub const RESULT_LINES: &[&str] = &[
+    "patronage_margin",
+    "nonpatronage_income",
+    "stock_dividends",
+    "income_tax",
+    "capital_interest",
+    "net_worth",
+    "other_stock",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultLine {
+    pub fiscal_year: i32,
+    /// `None` = the whole co-op
+    pub unit: Option<String>,
+    pub line: &'static str,
+    pub amount: Money,
+    pub src_line: u64,
+}
+
+pub const EQUITY_KINDS: &[&str] = &[
+    "qualified",
+    "nonqualified",
+    "membership_share",
+    "ica",
+    "ica_fee",
+];
+
+/// Equity outstanding from before the co-op adopted coopledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EquityRow {
+    pub member_id: String,
+    pub allocation_year: i32,
+    pub kind: &'static str,
+    pub amount: Money,
+    pub line: u64,
+}
+
+pub const ASSET_METHODS: &[&str] = &["straight_line", "none"];
+pub const ASSET_FUNDING: &[&str] = &["member_equity", "grant", "debt", "in_kind", "reserve"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub acquired: NaiveDate,
+    pub in_service: NaiveDate,
+    pub cost: Money,
+    pub salvage: Money,
+    pub life_years: Option<u32>,
+    pub method: &'static str,
+    pub funding: &'static str,
+    pub locked: bool,
+    pub disposed: Option<NaiveDate>,
+    pub proceeds: Option<Money>,
+    pub line: u64,
+}
+
+/// A loaded, valid book.
+#[derive(Debug, Clone)]
+pub struct Book {
+    pub dir: PathBuf,
+    pub config: Config,
+    /// sorted by id
+    pub members: Vec<Member>,
+    pub contributions: Vec<Contribution>,
+    pub results: Vec<ResultLine>,
+    pub equity: Vec<EquityRow>,
+    pub assets: Vec<Asset>,
+}
+
+impl Book {
+    pub fn member(&self, id: &str) -> Option<&Member> {
+        self.members
+            .binary_search_by(|m| m.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.members[i])
+    }
+
+    pub fn patronage_path(&self) -> PathBuf {
+        self.dir.join(PATRONAGE)
+    }
+
+    /// Fiscal years that have results lines, ascending.
+    pub fn result_years(&self) -> Vec<i32> {
+        let set: BTreeSet<i32> = self.results.iter().map(|r| r.fiscal_year).collect();
+        set.into_iter().collect()
+    }
+
+    /// The path as shown in diagnostics and reports.
+    pub fn display(&self, file: &str) -> String {
+        display_path(&self.dir, file)
+    }
+}
+
+pub fn display_path(dir: &Path, file: &str) -> String {
+    dir.join(file).display().to_string()
+}
+
+/// Loads and validates the small files of the book at `dir` (everything but the patronage rows,
+/// which [`check`] validates). Returns the book when there is no error, and every problem found.
+pub fn load(dir: &Path) -> (Option<Book>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let cfg_file = display_path(dir, config::CONFIG_FILE);
+    let config = match csvin::read_file(&dir.join(config::CONFIG_FILE), &cfg_file, &mut diags) {
+        Some(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => match config::parse(&text, &cfg_file) {
+                Ok(c) => Some(c),
+                Err(d) => {
+                    diags.extend(d);
+                    None
+                }
+            },
+            Err(_) => {
+                diags.push(
+                    Diagnostic::error("E0003", &cfg_file, 0, 0)
+                        .msg("coop.toml holds bytes that are not UTF-8")
+                        .hint("save the file as UTF-8"),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let Some(config) = config else {
+        return (None, diags);
+    };
+    let members = load_members(dir, &config, &mut diags);
+    let ids: BTreeMap<&str, &Member> = members.iter().map(|m| (m.id.as_str(), m)).collect();
+    let contributions = load_contributions(dir, &config, &ids, &mut diags);
+    let results = load_results(dir, &config, &mut diags);
+    let equity = load_equity(dir, &config, &ids, &mut diags);
+    let assets = load_assets(dir, &config, &mut diags);
+    if !dir.join(PATRONAGE).exists() {
+        diags.push(
+            Diagnostic::error("E0405", &display_path(dir, PATRONAGE), 0, 0)
+                .msg("the book has no patronage.csv")
+                .hint("add patronage.csv with the header date,member_id,unit,measure,amount"),
+        );
+    }
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    let mut members = members;
+    members.sort_by(|a, b| a.id.cmp(&b.id));
+    let book = Book {
+        dir: dir.to_path_buf(),
+        config,
+        members,
+        contributions,
+        results,
+        equity,
+        assets,
+    };
+    (Some(book), diags)
+}
+
+/// Loads the book and validates every patronage row too (what `coopledger check` runs).
+pub fn check(dir: &Path) -> (Option<Book>, Diagnostics) {
+    let (book, mut diags) = load(dir);
+    if let Some(b) = &book {
+        let (_, d) = patronage::fold(b);
+        diags.extend(d);
+        if diags.has_errors() {
+            return (None, diags);
+        }
+    }
+    (book, diags)
+}
+
+fn open_table<'a>(
+    dir: &Path,
+    name: &str,
+    schema: &[Col],
+    required: bool,
+    diags: &mut Diagnostics,
+) -> Option<(String, csvin::Table<std::io::BufReader<std::fs::File>>)> {
+    let path = dir.join(name);
+    let file = display_path(dir, name);
+    if !path.exists() {
+        if required {
+            diags.push(
+                Diagnostic::error("E0405", &file, 0, 0)
+                    .msg(format!("the book has no {name}"))
+                    .hint(format!(
+                        "add {name} with the header {}",
+                        schema.iter().map(|c| c.name).collect::<Vec<_>>().join(",")
+                    )),
+            );
+        }
+        return None;
+    }
+    let f = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("E0001", &file, 0, 0)
+                    .msg(format!("cannot read the file: {e}"))
+                    .hint("check that the file is readable"),
+            );
+            return None;
+        }
+    };
+    let t = csvin::open(std::io::BufReader::new(f), &file, schema, diags)?;
+    Some((file, t))
+}
+
+const MEMBER_COLS: &[Col] = &[
+    req("member_id"),
+    req("name"),
+    req("class"),
+    req("joined"),
+    opt("left"),
+    req("status"),
+    opt("birth_date"),
+];
+
+fn load_members(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Member> {
+    let mut out: Vec<Member> = Vec::new();
+    let Some((file, mut t)) = open_table(dir, MEMBERS, MEMBER_COLS, true, diags) else {
+        return out;
+    };
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    t.for_each(MEMBER_COLS, diags, |row, d| {
+        let id = row.required(0, d).map(str::to_string);
+        let name = row.required(1, d).map(str::to_string);
+        let class = row.required(2, d).map(str::to_string);
+        let joined = row.date(3, d);
+        let left = row.opt_date(4, d);
+        let status = row.choice(5, &["active", "left", "deceased"], d);
+        let birth = row.opt_date(6, d);
+        if let Some(id) = &id {
+            if let Some(first) = seen.get(id) {
+                d.push(row.problem(
+                    0,
+                    "E0301",
+                    format!("member id `{id}` is repeated (first on line {first})"),
+                    "each member has one row; give the newcomer a new id".into(),
+                ));
+                return;
+            }
+            seen.insert(id.clone(), row.line);
+        }
+        if let Some(c) = &class {
+            if config.class(c).is_none() {
+                d.push(row.problem(
+                    2,
+                    "E0304",
+                    format!("unknown member class `{c}`"),
+                    format!(
+                        "classes in coop.toml: {}",
+                        config
+                            .classes
+                            .iter()
+                            .map(|c| c.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        let status = status.map(|s| match s {
+            "left" => Status::Left,
+            "deceased" => Status::Deceased,
+            _ => Status::Active,
+        });
+        if let (Some(j), Some(Some(l))) = (joined, left) {
+            if l < j {
+                d.push(row.problem(
+                    4,
+                    "E0306",
+                    format!("`left` ({l}) is before `joined` ({j})"),
+                    "check both dates".into(),
+                ));
+            }
+        }
+        if let (Some(st), Some(l)) = (status, left) {
+            if st == Status::Active && l.is_some() {
+                d.push(row.problem(
+                    5,
+                    "E0306",
+                    "the member is `active` but has a `left` date".into(),
+                    "set status to `left` (or `deceased`), or clear `left`".into(),
+                ));
+            }
+            if st == Status::Left && l.is_none() {
+                d.push(row.problem(
+                    4,
+                    "E0306",
+                    "the member has status `left` but no `left` date".into(),
+                    "fill in the day membership ended".into(),
+                ));
+            }
+        }
+        if let (
+            Some(id),
+            Some(name),
+            Some(class),
+            Some(joined),
+            Some(left),
+            Some(status),
+            Some(birth_date),
+        ) = (id, name, class, joined, left, status, birth)
+        {
+            out.push(Member {
+                id,
+                name,
+                class,
+                joined,
+                left,
+                status,
+                birth_date,
+                line: row.line,
+            });
+        }
+    });
+    let _ = file;
+    out
+}
+
+const CONTRIBUTION_COLS: &[Col] = &[
+    req("date"),
+    req("member_id"),
+    req("kind"),
+    req("amount"),
+    opt("note"),
+];
+
+fn member_ref(
+    row: &csvin::Row<'_>,
+    s: usize,
+    id: &str,
+    ids: &BTreeMap<&str, &Member>,
+    d: &mut Diagnostics,
+) -> bool {
+    if ids.contains_key(id) {
+        true
+    } else {
+        d.push(row.problem(
+            s,
+            "E0302",
+            format!("unknown member `{id}`"),
+            format!("add `{id}` to members.csv or correct the id"),
+        ));
+        false
+    }
+}
+
+fn outside_membership(
+    row: &csvin::Row<'_>,
+    s: usize,
+    m: &Member,
+    date: NaiveDate,
+    config: &Config,
+    d: &mut Diagnostics,
+) {
+    if !m.member_on(date) {
+        let msg = format!(
+            "{date} is outside the membership of `{}` ({} to {})",
+            m.id,
+            m.joined,
+            m.left
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "now".into())
+        );
+        let hint = "check the date or the member's joined/left dates; set [policy] activity_outside_membership = \"warning\" to accept it (it will not count as patronage)".to_string();
+        let mut diag = row.problem(s, "E0305", msg, hint);
+        if config.policy.activity_outside_membership == config::Strictness::Warning {
+            diag.severity = Severity::Warning;
+        }
+        d.push(diag);
+    }
+}
+
+fn load_contributions(
+    dir: &Path,
+    config: &Config,
+    ids: &BTreeMap<&str, &Member>,
+    diags: &mut Diagnostics,
+) -> Vec<Contribution> {
+    let mut out = Vec::new();
+    let Some((_, mut t)) = open_table(dir, CONTRIBUTIONS, CONTRIBUTION_COLS, false, diags) else {
+        return out;
+    };
+    t.for_each(CONTRIBUTION_COLS, diags, |row, d| {
+        let date = row.date(0, d);
+        let id = row.required(1, d);
+        let kind = row.choice(2, &["membership_share", "capital", "fee", "in_kind"], d);
+        let amount = row.money(3, config.currency, false, d);
+        let note = row.text(4, d).unwrap_or("").to_string();
+        let known = id.is_some_and(|id| member_ref(row, 1, id, ids, d));
+        if let (true, Some(id), Some(date)) = (known, id, date) {
+            if let Some(m) = ids.get(id) {
+                outside_membership(row, 0, m, date, config, d);
+            }
+        }
+        if let (true, Some(id), Some(date), Some(kind), Some(amount)) =
+            (known, id, date, kind, amount)
+        {
+            out.push(Contribution {
+                date,
+                member_id: id.to_string(),
+                kind: match kind {
+                    "membership_share" => ContributionKind::MembershipShare,
+                    "capital" => ContributionKind::Capital,
+                    "fee" => ContributionKind::Fee,
+                    _ => ContributionKind::InKind,
+                },
+                amount,
+                note,
+                line: row.line,
+            });
+        }
+    });
+    out
+}
+
+const RESULT_COLS: &[Col] = &[req("fiscal_year"), opt("unit"), req("line"), req("amount")];
+
+fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<ResultLine> {
+    let mut out: Vec<ResultLine> = Vec::new();
+    let Some((_, mut t)) = open_table(dir, RESULTS, RESULT_COLS, true, diags) else {
+        return out;
+    };
+    let mut seen: BTreeMap<(i32, Option<String>, &'static str), u64> = BTreeMap::new();
+    t.for_each(RESULT_COLS, diags, |row, d| {
+        let fy = row.int(0, d).and_then(|y| {
+            if (1900..=2200).contains(&y) {
+                Some(y as i32)
+            } else {
+                d.push(row.problem(
+                    0,
+                    "E0203",
+                    format!("fiscal year {y} is out of range"),
+                    "a fiscal year is named by the calendar year it ends in, e.g. 2025".into(),
+                ));
+                None
+            }
+        });
+        let unit = row.text(1, d).filter(|u| !u.is_empty()).map(str::to_string);
+        let line = row.choice(2, RESULT_LINES, d);
+        let allow_negative = matches!(
+            line,
+            Some("patronage_margin" | "nonpatronage_income" | "net_worth")
+        );
+        let amount = row.money(3, config.currency, allow_negative, d);
+        if let Some(u) = &unit {
+            if config.unit(u).is_none() {
+                d.push(row.problem(
+                    1,
+                    "E0303",
+                    format!("unknown unit `{u}`"),
+                    format!(
+                        "units in coop.toml: {} (leave `unit` empty for the whole co-op)",
+                        config.units.iter().map(|u| u.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+                return;
+            }
+        }
+        if let (Some(fy), Some(line), Some(amount)) = (fy, line, amount) {
+            let key = (fy, unit.clone(), line);
+            if let Some(first) = seen.get(&key) {
+                d.push(row.problem(
+                    2,
+                    "E0308",
+                    format!("`{line}` for {fy} is repeated (first on line {first})"),
+                    "put one total per fiscal year, unit and line".into(),
+                ));
+                return;
+            }
+            seen.insert(key, row.line);
+            out.push(ResultLine {
+                fiscal_year: fy,
+                unit,
+                line,
+                amount,
+                src_line: row.line,
+            });
+        }
+    });
+    out
+}
+
+const EQUITY_COLS: &[Col] = &[
+    req("member_id"),
+    req("allocation_year"),
+    req("kind"),
+    req("amount"),
+];
+
+fn load_equity(
+    dir: &Path,
+    config: &Config,
+    ids: &BTreeMap<&str, &Member>,
+    diags: &mut Diagnostics,
+) -> Vec<EquityRow> {
+    let mut out = Vec::new();
+    let Some((_, mut t)) = open_table(dir, EQUITY, EQUITY_COLS, false, diags) else {
+        return out;
+    };
+    t.for_each(EQUITY_COLS, diags, |row, d| {
+        let id = row.required(0, d);
+        let year = row.int(1, d);
+        let kind = row.choice(2, EQUITY_KINDS, d);
+        let amount = row.money(3, config.currency, kind == Some("ica"), d);
+        let known = id.is_some_and(|id| member_ref(row, 0, id, ids, d));
+        if let (true, Some(id), Some(year), Some(kind), Some(amount)) =
+            (known, id, year, kind, amount)
+        {
+            out.push(EquityRow {
+                member_id: id.to_string(),
+                allocation_year: year as i32,
+                kind,
+                amount,
+                line: row.line,
+            });
+        }
+    });
+    out
+}
+
+const ASSET_COLS: &[Col] = &[
+    req("asset_id"),
+    req("name"),
+    req("unit"),
+    req("acquired"),
+    opt("in_service"),
+    req("cost"),
+    opt("salvage"),
+    opt("life_years"),
+    req("method"),
+    req("funding"),
+    opt("locked"),
+    opt("disposed"),
+    opt("proceeds"),
+];
+
+fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asset> {
+    let mut out = Vec::new();
+    let Some((_, mut t)) = open_table(dir, ASSETS, ASSET_COLS, false, diags) else {
+        return out;
+    };
+    let cur = config.currency;
+    t.for_each(ASSET_COLS, diags, |row, d| {
+        let id = row.required(0, d).map(str::to_string);
+        let name = row.required(1, d).map(str::to_string);
+        let unit = row.required(2, d).map(str::to_string);
+        let acquired = row.date(3, d);
+        let in_service = row.opt_date(4, d);
+        let cost = row.money(5, cur, false, d);
+        let salvage = match row.text(6, d) {
+            None | Some("") => Some(Money::zero(cur)),
+            Some(_) => row.money(6, cur, false, d),
+        };
+        let method = row.choice(8, ASSET_METHODS, d);
+        let life = match row.text(7, d) {
+            None | Some("") => Some(None),
+            Some(_) => row.int(7, d).map(|v| u32::try_from(v).ok()),
+        };
+        let funding = row.choice(9, ASSET_FUNDING, d);
+        let locked = match row.text(10, d).map(|s| s.to_ascii_lowercase()) {
+            None => Some(false),
+            Some(s) if s.is_empty() || s == "false" || s == "no" => Some(false),
+            Some(s) if s == "true" || s == "yes" => Some(true),
+            Some(s) => {
+                d.push(row.problem(10, "E0207", format!("`locked` = `{s}` is not allowed"), "use true or false".into()));
+                None
+            }
+        };
+        let disposed = row.opt_date(11, d);
+        let proceeds = match row.text(12, d) {
+            None | Some("") => Some(None),
+            Some(_) => row.money(12, cur, false, d).map(Some),
+        };
+        if let Some(u) = &unit {
+            if config.unit(u).is_none() {
+                d.push(row.problem(2, "E0303", format!("unknown unit `{u}`"), "use a unit id from coop.toml".into()));
+            }
+        }
+        if let (Some(c), Some(s)) = (cost, salvage) {
+            if s > c {
+                d.push(row.problem(6, "E0501", format!("salvage {s} is above cost {c}"), "salvage is what the asset is worth at the end of its life, at most its cost".into()));
+            }
+        }
+        if let (Some("straight_line"), Some(life)) = (method, life) {
+            if life.unwrap_or(0) == 0 {
+                d.push(row.problem(7, "E0502", "a depreciable asset needs a life of at least one year".into(), "set life_years, or method = none for land".into()));
+            }
+        }
+        if let (Some(a), Some(Some(x))) = (acquired, disposed) {
+            if x < a {
+                d.push(row.problem(11, "E0503", format!("disposed {x} before it was acquired {a}"), "check both dates".into()));
+            }
+        }
+        if let (Some(a), Some(Some(s))) = (acquired, in_service) {
+            if s < a {
+                d.push(row.problem(4, "E0503", format!("in service {s} before it was acquired {a}"), "check both dates".into()));
+            }
+        }
+        if let (Some(id), Some(name), Some(unit), Some(acquired), Some(in_service), Some(cost), Some(salvage), Some(life_years), Some(method), Some(funding), Some(locked), Some(disposed), Some(proceeds)) =
+            (id, name, unit, acquired, in_service, cost, salvage, life, method, funding, locked, disposed, proceeds)
+        {
+            out.push(Asset {
+                id,
+                name,
+                unit,
+                acquired,
+                in_service: in_service.unwrap_or(acquired),
+                cost,
+                salvage,
+                life_years,
+                method,
+                funding,
+                locked,
+                disposed,
+                proceeds,
+                line: row.line,
+            });
+        }
+    });
+    out
+}

@@ -1,0 +1,42 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The book directory (holding coop.toml)
+    pub book: PathBuf,
+    /// Output format for the problems found
+    #[arg(short = 'O', long = "format", value_enum, default_value = "text")]
+    pub format: DiagFormat,
+}
+
+pub fn run(a: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let (_, diags) = crate::book::check(&a.book);
+    report(diags, a.format)
+}
+
+/// Prints diagnostics (nothing when there are none) and returns the exit code: 1 on errors.
+pub fn report(diags: crate::diag::Diagnostics, format: DiagFormat) -> anyhow::Result<ExitCode> {
+    let failed = diags.has_errors();
+    let sorted = diags.into_sorted();
+    if !sorted.is_empty() || format == DiagFormat::Json {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        crate::diag::emit(&mut out, &sorted, format == DiagFormat::Json)?;
+        out.flush()?;
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,34 @@
+//! Command-line definitions (clap) and dispatch: one file per command, no logic in the flags.
+
+mod check;
+mod init;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exact, open books for cooperatives and community-owned enterprises.
+///
+/// A book is a directory with coop.toml and CSV ledgers (docs/FORMATS.md). Exit codes: 0 ok,
+/// 1 problems found in the input, 2 other errors.
+#[derive(Debug, Parser)]
+#[command(name = "coopledger", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a book: print nothing and exit 0 when clean, list every problem and exit 1 otherwise
+    Check(check::CheckArgs),
+    /// Scaffold a valid empty book with commented templates
+    Init(init::InitArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(a) => check::run(&a),
+        Command::Init(a) => init::run(&a),
+    }
+}
