@@ -144,6 +144,8 @@ pub struct Book {
     pub results: Vec<ResultLine>,
     pub equity: Vec<EquityRow>,
     pub assets: Vec<Asset>,
+    /// ids of members.csv rows that had errors (only in a partial book, see [`check`])
+    pub broken_member_ids: BTreeSet<String>,
 }
 
 impl Book {
@@ -174,9 +176,9 @@ pub fn display_path(dir: &Path, file: &str) -> String {
     dir.join(file).display().to_string()
 }
 
-/// Loads and validates the small files of the book at `dir` (everything but the patronage rows,
-/// which [`check`] validates). Returns the book when there is no error, and every problem found.
-pub fn load(dir: &Path) -> (Option<Book>, Diagnostics) {
+/// Reads every small file; the book is returned whenever coop.toml is usable, with the rows that
+/// passed validation (a partial book when there are errors).
+fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let cfg_file = display_path(dir, config::CONFIG_FILE);
     let config = match csvin::read_file(&dir.join(config::CONFIG_FILE), &cfg_file, &mut diags) {
@@ -202,7 +204,7 @@ pub fn load(dir: &Path) -> (Option<Book>, Diagnostics) {
     let Some(config) = config else {
         return (None, diags);
     };
-    let members = load_members(dir, &config, &mut diags);
+    let (members, broken_member_ids) = load_members(dir, &config, &mut diags);
     let ids: BTreeMap<&str, &Member> = members.iter().map(|m| (m.id.as_str(), m)).collect();
     let contributions = load_contributions(dir, &config, &ids, &mut diags);
     let results = load_results(dir, &config, &mut diags);
@@ -215,9 +217,6 @@ pub fn load(dir: &Path) -> (Option<Book>, Diagnostics) {
                 .hint("add patronage.csv with the header date,member_id,unit,measure,amount"),
         );
     }
-    if diags.has_errors() {
-        return (None, diags);
-    }
     let mut members = members;
     members.sort_by(|a, b| a.id.cmp(&b.id));
     let book = Book {
@@ -228,19 +227,33 @@ pub fn load(dir: &Path) -> (Option<Book>, Diagnostics) {
         results,
         equity,
         assets,
+        broken_member_ids,
     };
     (Some(book), diags)
 }
 
-/// Loads the book and validates every patronage row too (what `coopledger check` runs).
+/// Loads and validates the small files of the book at `dir` (everything but the patronage rows,
+/// which [`check`] validates). Returns the book when there is no error, and every problem found.
+pub fn load(dir: &Path) -> (Option<Book>, Diagnostics) {
+    let (book, diags) = load_partial(dir);
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    (book, diags)
+}
+
+/// Loads the book and validates every patronage row too (what `coopledger check` runs). The
+/// patronage rows are checked even when other files have problems, so one run reports all.
 pub fn check(dir: &Path) -> (Option<Book>, Diagnostics) {
-    let (book, mut diags) = load(dir);
+    let (book, mut diags) = load_partial(dir);
     if let Some(b) = &book {
-        let (_, d) = patronage::fold(b);
-        diags.extend(d);
-        if diags.has_errors() {
-            return (None, diags);
+        if b.dir.join(PATRONAGE).exists() {
+            let (_, d) = patronage::fold(b);
+            diags.extend(d);
         }
+    }
+    if diags.has_errors() {
+        return (None, diags);
     }
     (book, diags)
 }
@@ -292,10 +305,15 @@ const MEMBER_COLS: &[Col] = &[
     opt("birth_date"),
 ];
 
-fn load_members(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Member> {
+fn load_members(
+    dir: &Path,
+    config: &Config,
+    diags: &mut Diagnostics,
+) -> (Vec<Member>, BTreeSet<String>) {
     let mut out: Vec<Member> = Vec::new();
-    let Some((file, mut t)) = open_table(dir, MEMBERS, MEMBER_COLS, true, diags) else {
-        return out;
+    let mut broken = BTreeSet::new();
+    let Some((_, mut t)) = open_table(dir, MEMBERS, MEMBER_COLS, true, diags) else {
+        return (out, broken);
     };
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     t.for_each(MEMBER_COLS, diags, |row, d| {
@@ -306,6 +324,8 @@ fn load_members(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Mem
         let left = row.opt_date(4, d);
         let status = row.choice(5, &["active", "left", "deceased"], d);
         let birth = row.opt_date(6, d);
+        let before = d.error_count();
+        let mut repeated = false;
         if let Some(id) = &id {
             if let Some(first) = seen.get(id) {
                 d.push(row.problem(
@@ -314,9 +334,10 @@ fn load_members(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Mem
                     format!("member id `{id}` is repeated (first on line {first})"),
                     "each member has one row; give the newcomer a new id".into(),
                 ));
-                return;
+                repeated = true;
+            } else {
+                seen.insert(id.clone(), row.line);
             }
-            seen.insert(id.clone(), row.line);
         }
         if let Some(c) = &class {
             if config.class(c).is_none() {
@@ -369,6 +390,12 @@ fn load_members(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Mem
                 ));
             }
         }
+        if d.error_count() > before {
+            if let (Some(id), false) = (&id, repeated) {
+                broken.insert(id.clone());
+            }
+            return;
+        }
         if let (
             Some(id),
             Some(name),
@@ -391,8 +418,7 @@ fn load_members(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Mem
             });
         }
     });
-    let _ = file;
-    out
+    (out, broken)
 }
 
 const CONTRIBUTION_COLS: &[Col] = &[

@@ -222,6 +222,7 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
         if let (Some(id), Some(date)) = (member, date) {
             if !id.is_empty() {
                 match members.get(id) {
+                    None if book.broken_member_ids.contains(id) => ok = false,
                     None => {
                         d.push(row.problem(
                             1,
