@@ -317,6 +317,7 @@ fn load_members(
     };
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     t.for_each(MEMBER_COLS, diags, |row, d| {
+        let before = d.error_count();
         let id = row.required(0, d).map(str::to_string);
         let name = row.required(1, d).map(str::to_string);
         let class = row.required(2, d).map(str::to_string);
@@ -324,7 +325,6 @@ fn load_members(
         let left = row.opt_date(4, d);
         let status = row.choice(5, &["active", "left", "deceased"], d);
         let birth = row.opt_date(6, d);
-        let before = d.error_count();
         let mut repeated = false;
         if let Some(id) = &id {
             if let Some(first) = seen.get(id) {
