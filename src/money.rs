@@ -461,6 +461,15 @@ impl Weight {
         Weight(&self.0 + &other.0)
     }
 
+    /// `max(0, self − other)` (exact).
+    pub fn sub_or_zero(&self, other: &Weight) -> Weight {
+        if other.0 >= self.0 {
+            Weight::zero()
+        } else {
+            Weight(&self.0 - &other.0)
+        }
+    }
+
     /// `self / other` (exact); zero when `other` is zero.
     pub fn div(&self, other: &Weight) -> Weight {
         if other.is_zero() {

@@ -82,6 +82,7 @@ pub const RESULT_LINES: &[&str] = &[
     "capital_interest",
     "net_worth",
     "other_stock",
+    "opening_reserve",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -544,7 +545,7 @@ fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Res
         let line = row.choice(2, RESULT_LINES, d);
         let allow_negative = matches!(
             line,
-            Some("patronage_margin" | "nonpatronage_income" | "net_worth")
+            Some("patronage_margin" | "nonpatronage_income" | "net_worth" | "opening_reserve")
         );
         let amount = row.money(3, config.currency, allow_negative, d);
         if let Some(u) = &unit {

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch: one file per command, no logic in the flags.
 
 mod check;
+mod close;
 mod init;
 
 use std::process::ExitCode;
@@ -22,6 +23,10 @@ pub struct Cli {
 pub enum Command {
     /// Validate a book: print nothing and exit 0 when clean, list every problem and exit 1 otherwise
     Check(check::CheckArgs),
+    /// Close a fiscal year: net margin, reserves, patronage allocation, capital accounts; seals closes/FY/
+    Close(close::CloseArgs),
+    /// Re-check every sealed year of a book and name any file that changed
+    Verify(close::VerifyArgs),
     /// Scaffold a valid empty book with commented templates
     Init(init::InitArgs),
 }
@@ -30,5 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(a) => check::run(&a),
         Command::Init(a) => init::run(&a),
+        Command::Close(a) => close::run(&a),
+        Command::Verify(a) => close::verify(&a),
     }
 }

@@ -1,0 +1,145 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::{Args, ValueEnum};
+
+use crate::book;
+use crate::engine::close::close;
+use crate::report;
+use crate::seal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloseFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// The book directory
+    pub book: PathBuf,
+    /// Fiscal year to close (named by the calendar year in which it ends)
+    #[arg(long)]
+    pub year: i32,
+    /// Compute and show the close without writing anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the result
+    #[arg(short = 'O', long = "format", value_enum, default_value = "text")]
+    pub format: CloseFormat,
+    /// Close a year that is already closed again (the old record is kept in closes/.audit)
+    #[arg(long, requires = "reason")]
+    pub reopen: bool,
+    /// Why the year is reopened (written to closes/audit.log)
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// Loads and validates a book with its patronage activity; on problems prints them and returns
+/// the exit code to use.
+pub fn load_with_activity(
+    dir: &std::path::Path,
+) -> anyhow::Result<Result<(book::Book, book::patronage::Activity), ExitCode>> {
+    let (b, diags) = book::load(dir);
+    let Some(b) = b else {
+        return Ok(Err(super::check::report(
+            diags,
+            super::check::DiagFormat::Text,
+        )?));
+    };
+    let (activity, d) = crate::activity(&b);
+    if d.has_errors() {
+        let mut all = diags;
+        all.extend(d);
+        return Ok(Err(super::check::report(
+            all,
+            super::check::DiagFormat::Text,
+        )?));
+    }
+    Ok(Ok((b, activity)))
+}
+
+pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
+    if a.reopen && a.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        bail!("--reopen needs --reason \"why the year is closed again\"");
+    }
+    let (b, activity) = match load_with_activity(&a.book)? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    if !a.dry_run && !a.reopen && seal::sealed_years(&b.dir).contains(&a.year) {
+        bail!(
+            "fiscal year {} is already closed; use --dry-run to look at it again, or --reopen --reason \"...\"",
+            a.year
+        );
+    }
+    let prior = seal::prior_state(&b, a.year)?;
+    let c = close(&b, a.year, &activity, &prior)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match a.format {
+        CloseFormat::Json => out.write_all(&report::close::json(&c)?)?,
+        CloseFormat::Text => out.write_all(report::close::text(&c).as_bytes())?,
+    }
+    if !a.dry_run {
+        let m = seal::seal(&b, &c, if a.reopen { a.reason.as_deref() } else { None })?;
+        if a.format == CloseFormat::Text {
+            writeln!(
+                out,
+                "\nsealed in {}/{}/{}: member_root {}, manifest {}",
+                b.dir.display(),
+                seal::CLOSES,
+                a.year,
+                m.member_root,
+                m.manifest_hash
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The book directory
+    pub book: PathBuf,
+}
+
+pub fn verify(a: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let (years, findings) = seal::verify(&a.book)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if years.is_empty() {
+        writeln!(out, "no sealed year in `{}`", a.book.display())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let tampered = findings.iter().any(|f| f.tampering);
+    for f in &findings {
+        writeln!(
+            out,
+            "{}: {} ({}){}",
+            f.fiscal_year,
+            f.file,
+            f.problem,
+            if f.tampering {
+                ""
+            } else {
+                " — not an error if you added later rows or corrected inputs; reopen the year to re-seal"
+            }
+        )?;
+    }
+    let list: Vec<String> = years.iter().map(|y| y.to_string()).collect();
+    if tampered {
+        writeln!(out, "sealed records were altered: {}", list.join(", "))?;
+        Ok(ExitCode::from(1))
+    } else {
+        writeln!(
+            out,
+            "sealed years verified: {} (hash chain intact)",
+            list.join(", ")
+        )?;
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,957 @@
+//! The year-end close: net margin per allocation unit, member and non-member shares, stock
+//! dividends, the board's reserve, losses, patronage allocation to the cent, the cash and retained
+//! parts, capital accounts and the net-worth identity. Pure: a [`Book`], the year's activity and
+//! the state left by the previous close in, a [`Close`] out. See `docs/CLOSE.md`.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+
+use crate::book::config::{LossPolicy, MinimumCheckRule, Notice};
+use crate::book::patronage::{Activity, SCALE};
+use crate::book::{Book, ContributionKind, Status};
+use crate::money::{allocate, Money, MoneyError, Weight};
+
+/// Why a close cannot be computed. Each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum CloseError {
+    #[error("fiscal year {0} has no lines in results.csv")]
+    NoResults(i32),
+    #[error("fiscal year {fy} ends on {end}, which cannot be computed")]
+    BadYear { fy: i32, end: String },
+    #[error("money arithmetic failed in {what}")]
+    Money {
+        what: String,
+        #[source]
+        source: MoneyError,
+    },
+}
+
+fn m<T>(what: &str, r: Result<T, MoneyError>) -> Result<T, CloseError> {
+    r.map_err(|source| CloseError::Money {
+        what: what.to_string(),
+        source,
+    })
+}
+
+/// One piece of a member's equity: allocated in `allocation_year`, of `kind`
+/// (qualified | nonqualified | membership_share | capital | ica_fee | in_kind | loss | interest).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct Tranche {
+    pub member_id: String,
+    pub allocation_year: i32,
+    pub kind: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+/// What a close leaves for the next one (stored in the sealed `close.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct State {
+    pub fiscal_year: i32,
+    /// outstanding equity tranches, sorted
+    pub tranches: Vec<Tranche>,
+    /// unallocated (collective, indivisible) reserve
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unallocated: Decimal,
+    /// patronage loss carried forward, to recover from later earnings (≥ 0)
+    #[serde(with = "rust_decimal::serde::str")]
+    pub deficit: Decimal,
+    /// sub-minimum cash carried forward to the next check, by member
+    pub carried_cash: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pool {
+    pub unit: String,
+    pub name: String,
+    pub patronage_margin: Money,
+    /// the member share of patronage volume (Σ λ_k × member_k / total_k), as a fraction
+    pub member_fraction: Decimal,
+    pub member_share: Money,
+    pub nonmember_share: Money,
+    pub stock_dividends: Money,
+    /// §1388(j): amount moved from or to other units (negative = this unit absorbed a loss)
+    pub netting: Money,
+    /// loss recovered (carried-forward deficit taken before allocation)
+    pub loss_recovered: Money,
+    pub reserve: Money,
+    pub allocable: Money,
+    /// loss charged to members (charge_accounts), ≤ 0
+    pub loss_to_members: Money,
+    pub loss_to_collective: Money,
+    /// Σ eligible member patronage weight (for the informational rate)
+    pub eligible_members: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Allocation {
+    pub member_id: String,
+    pub unit: String,
+    /// the member's weighted patronage (share of the unit's patronage, with multipliers)
+    pub patronage: Decimal,
+    /// the member's raw patronage per measure in this unit
+    pub measures: BTreeMap<String, Decimal>,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberAllocation {
+    pub member_id: String,
+    pub name: String,
+    pub total: Money,
+    pub cash: Money,
+    pub retained: Money,
+    pub notice: Notice,
+    pub carried_in: Money,
+    pub carried_out: Money,
+    /// the rule applied when the cash due was under the minimum check
+    pub minimum_check: Option<MinimumCheckRule>,
+    /// loss charged to this member (≤ 0)
+    pub loss: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CapitalAccount {
+    pub member_id: String,
+    pub opening: Money,
+    pub contributions: Money,
+    pub allocations: Money,
+    pub losses: Money,
+    pub interest: Money,
+    pub redemptions: Money,
+    pub closing: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reserves {
+    pub opening: Money,
+    pub nonmember_share: Money,
+    pub board_reserve: Money,
+    pub nonpatronage_income: Money,
+    pub income_tax: Money,
+    pub loss_to_collective: Money,
+    pub loss_carried: Money,
+    pub loss_recovered: Money,
+    pub nonmember_refunds_payable: Money,
+    pub addition: Money,
+    pub closing: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Identity {
+    pub member_equity: Money,
+    pub unallocated: Money,
+    pub other_stock: Money,
+    pub sum: Money,
+    pub net_worth: Option<Money>,
+    pub difference: Option<Money>,
+    pub balanced: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deficit {
+    pub opening: Money,
+    pub added: Money,
+    pub recovered: Money,
+    pub closing: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub patronage_margin: Money,
+    pub member_share: Money,
+    pub nonmember_share: Money,
+    pub stock_dividends: Money,
+    pub reserve: Money,
+    pub allocated: Money,
+    pub cash: Money,
+    pub retained: Money,
+    pub carried_out: Money,
+    pub losses_to_members: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dates {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// §1382(d): the 15th day of the 9th month after the year end
+    pub payment_period_end: NaiveDate,
+    /// §1388(c)(2)(C): 90 days after the payment period
+    pub qualified_check_deadline: NaiveDate,
+}
+
+/// The whole result of closing one fiscal year.
+#[derive(Debug, Clone, Serialize)]
+pub struct Close {
+    pub fiscal_year: i32,
+    pub coop: String,
+    pub currency: String,
+    pub dates: Dates,
+    pub pools: Vec<Pool>,
+    pub allocations: Vec<Allocation>,
+    pub members: Vec<MemberAllocation>,
+    pub reserves: Reserves,
+    pub deficit: Deficit,
+    pub capital_accounts: Vec<CapitalAccount>,
+    pub identity: Identity,
+    pub tranches_created: Vec<Tranche>,
+    pub totals: Totals,
+    pub notes: Vec<String>,
+    #[serde(skip)]
+    pub state_after: State,
+}
+
+/// The state before the first close: equity.csv, contributions before the year, `opening_reserve`.
+pub fn initial_state(book: &Book, fy: i32) -> State {
+    let mut tranches: Vec<Tranche> = book
+        .equity
+        .iter()
+        .map(|e| Tranche {
+            member_id: e.member_id.clone(),
+            allocation_year: e.allocation_year,
+            kind: e.kind.to_string(),
+            amount: e.amount.amount(),
+        })
+        .collect();
+    let start = book
+        .config
+        .fiscal_year_bounds(fy)
+        .map(|(s, _)| s)
+        .unwrap_or(NaiveDate::MIN);
+    for c in book.contributions.iter().filter(|c| c.date < start) {
+        tranches.push(contribution_tranche(c, book.config.fiscal_year_of(c.date)));
+    }
+    let unallocated = book
+        .results
+        .iter()
+        .find(|r| r.fiscal_year == fy && r.unit.is_none() && r.line == "opening_reserve")
+        .map(|r| r.amount.amount())
+        .unwrap_or(Decimal::ZERO);
+    State {
+        fiscal_year: fy - 1,
+        tranches: merge(tranches),
+        unallocated,
+        deficit: Decimal::ZERO,
+        carried_cash: BTreeMap::new(),
+    }
+}
+
+fn contribution_tranche(c: &crate::book::Contribution, fy: i32) -> Tranche {
+    Tranche {
+        member_id: c.member_id.clone(),
+        allocation_year: fy,
+        kind: match c.kind {
+            ContributionKind::MembershipShare => "membership_share",
+            ContributionKind::Capital => "capital",
+            ContributionKind::Fee => "ica_fee",
+            ContributionKind::InKind => "in_kind",
+        }
+        .to_string(),
+        amount: c.amount.amount(),
+    }
+}
+
+/// Sums tranches with the same (member, year, kind) and sorts them; zero tranches are dropped.
+pub fn merge(tranches: Vec<Tranche>) -> Vec<Tranche> {
+    let mut map: BTreeMap<(String, i32, String), Decimal> = BTreeMap::new();
+    for t in tranches {
+        *map.entry((t.member_id, t.allocation_year, t.kind))
+            .or_insert(Decimal::ZERO) += t.amount;
+    }
+    map.into_iter()
+        .filter(|(_, a)| !a.is_zero())
+        .map(|((member_id, allocation_year, kind), amount)| Tranche {
+            member_id,
+            allocation_year,
+            kind,
+            amount,
+        })
+        .collect()
+}
+
+/// Key dates of fiscal year `fy`.
+pub fn dates(book: &Book, fy: i32) -> Option<Dates> {
+    let (start, end) = book.config.fiscal_year_bounds(fy)?;
+    // the 15th day of the 9th month after the month in which the year ends
+    let months = end.year() * 12 + end.month0() as i32 + 9;
+    let payment_period_end = NaiveDate::from_ymd_opt(months / 12, (months % 12) as u32 + 1, 15)?;
+    let qualified_check_deadline = payment_period_end.checked_add_days(chrono::Days::new(90))?;
+    Some(Dates {
+        start,
+        end,
+        payment_period_end,
+        qualified_check_deadline,
+    })
+}
+
+fn dec_weight(d: Decimal) -> Weight {
+    Weight::from_decimal(d.max(Decimal::ZERO)).unwrap_or_else(|_| Weight::zero())
+}
+
+/// Splits `total` in two by exact weights `a : b` (largest remainder, ties to `a`).
+fn split(total: Money, a: &Weight, b: &Weight) -> Result<(Money, Money), MoneyError> {
+    if a.is_zero() && b.is_zero() {
+        return Ok((Money::zero(total.currency()), total));
+    }
+    let v = allocate(total, &[(0u8, a.clone()), (1u8, b.clone())])?;
+    Ok((v[0], v[1]))
+}
+
+/// Closes fiscal year `fy` from `prior` (the state after the previous close, or [`initial_state`]).
+pub fn close(
+    book: &Book,
+    fy: i32,
+    activity: &Activity,
+    prior: &State,
+) -> Result<Close, CloseError> {
+    let cfg = &book.config;
+    let cur = cfg.currency;
+    let zero = Money::zero(cur);
+    let pol = &cfg.policy;
+    let dates = dates(book, fy).ok_or_else(|| CloseError::BadYear {
+        fy,
+        end: format!("{:02}-{:02}", cfg.fiscal_year_end.0, cfg.fiscal_year_end.1),
+    })?;
+    let results: Vec<_> = book
+        .results
+        .iter()
+        .filter(|r| r.fiscal_year == fy)
+        .collect();
+    if results.is_empty() {
+        return Err(CloseError::NoResults(fy));
+    }
+    let line = |unit: Option<&str>, name: &str| -> Money {
+        results
+            .iter()
+            .find(|r| r.unit.as_deref() == unit && r.line == name)
+            .map(|r| r.amount)
+            .unwrap_or(zero)
+    };
+    let line_opt = |name: &str| -> Option<Money> {
+        results
+            .iter()
+            .find(|r| r.unit.is_none() && r.line == name)
+            .map(|r| r.amount)
+    };
+    let mut notes: Vec<String> = Vec::new();
+    let dec = |x: i128| Decimal::try_from_i128_with_scale(x, SCALE).unwrap_or(Decimal::MAX);
+
+    // ---- activity of the year: per unit, per measure, members and non-members
+    // unit -> measure -> member -> amount (10^-SCALE); member "" = non-member
+    let mut act: BTreeMap<&str, BTreeMap<&str, BTreeMap<&str, i128>>> = BTreeMap::new();
+    for t in activity.year(fy) {
+        *act.entry(t.key.unit.as_str())
+            .or_default()
+            .entry(t.key.measure.as_str())
+            .or_default()
+            .entry(t.key.member_id.as_str())
+            .or_insert(0) += t.amount;
+    }
+
+    // ---- stock dividends: charged to units pro rata by positive patronage margin
+    let sd_total = line(None, "stock_dividends");
+    let margins: Vec<(usize, Weight)> = cfg
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let pm = line(Some(&u.id), "patronage_margin");
+            (i, dec_weight(pm.amount()))
+        })
+        .collect();
+    let sd_by_unit = if sd_total.is_zero() || margins.iter().all(|(_, w)| w.is_zero()) {
+        if !sd_total.is_zero() {
+            notes.push(format!(
+                "stock dividends of {sd_total} were not charged to any unit: no unit had a positive patronage margin"
+            ));
+        }
+        vec![zero; cfg.units.len()]
+    } else {
+        m("stock dividends", allocate(sd_total, &margins))?
+    };
+
+    // ---- per unit: member / non-member shares, stock dividends, provisional pool
+    struct Work {
+        pool: Pool,
+        /// non-member share net of its stock-dividend charge (to the unallocated reserve)
+        nonmember_net: Money,
+        weights: Vec<(String, Weight, BTreeMap<String, Decimal>)>,
+    }
+    let mut work: Vec<Work> = Vec::new();
+    let mut nonmember_refunds = zero;
+    for (ui, u) in cfg.units.iter().enumerate() {
+        let pm = line(Some(&u.id), "patronage_margin");
+        let measures = act.get(u.id.as_str());
+        // member fraction of volume and member weights
+        let mut frac_num = Weight::zero();
+        let mut weights: BTreeMap<String, (Weight, BTreeMap<String, Decimal>)> = BTreeMap::new();
+        let mut any_volume = false;
+        for (measure, lambda) in &u.measures {
+            let by_member = measures.and_then(|x| x.get(measure.as_str()));
+            let total: i128 = by_member.map(|x| x.values().sum()).unwrap_or(0);
+            let members_total: i128 = by_member
+                .map(|x| {
+                    x.iter()
+                        .filter(|(k, _)| !k.is_empty())
+                        .map(|(_, v)| *v)
+                        .sum()
+                })
+                .unwrap_or(0);
+            if total <= 0 {
+                continue;
+            }
+            any_volume = true;
+            let l = dec_weight(*lambda);
+            frac_num =
+                frac_num.add(&l.mul(
+                    &Weight::from_ratio(members_total, total).unwrap_or_else(|_| Weight::zero()),
+                ));
+            if members_total <= 0 {
+                continue;
+            }
+            for (member, x) in by_member.into_iter().flatten() {
+                if member.is_empty() {
+                    continue;
+                }
+                let share = l
+                    .mul(&Weight::from_ratio(*x, members_total).unwrap_or_else(|_| Weight::zero()));
+                let e = weights
+                    .entry(member.to_string())
+                    .or_insert_with(|| (Weight::zero(), BTreeMap::new()));
+                e.0 = e.0.add(&share);
+                e.1.insert(measure.clone(), dec(*x));
+            }
+        }
+        // seniority and class multipliers
+        let mut wv: Vec<(String, Weight, BTreeMap<String, Decimal>)> = Vec::new();
+        for (id, (w, raw)) in weights {
+            let mut w = w;
+            if let Some(mem) = book.member(&id) {
+                if let Some(class) = cfg.class(&mem.class) {
+                    w = w.mul(&dec_weight(class.multiplier));
+                }
+                if !u.seniority_rate.is_zero() {
+                    let years = full_years(mem.joined, dates.end);
+                    let years = u.seniority_cap_years.map_or(years, |c| years.min(c));
+                    let f = Decimal::ONE + u.seniority_rate * Decimal::from(years);
+                    w = w.mul(&dec_weight(f));
+                }
+            }
+            wv.push((id, w, raw));
+        }
+        let member_frac_w = if any_volume { frac_num } else { Weight::zero() };
+        let member_fraction = member_frac_w.to_decimal_lossy();
+        let nonmember_frac_w = if any_volume {
+            Weight::from_int(1).sub_or_zero(&member_frac_w)
+        } else {
+            Weight::from_int(1)
+        };
+        if !any_volume && !pm.is_zero() {
+            notes.push(format!(
+                "unit `{}` has a patronage margin of {pm} but no patronage in {fy}: it all goes to the unallocated reserve",
+                u.id
+            ));
+        }
+        let (member_share, nonmember_share) =
+            m("member share", split(pm, &member_frac_w, &nonmember_frac_w))?;
+        let sd = sd_by_unit[ui];
+        let (sd_member, sd_nonmember) = m(
+            "stock dividends",
+            split(sd, &member_frac_w, &nonmember_frac_w),
+        )?;
+        let member_net = m("member share", member_share.checked_sub(&sd_member))?;
+        let mut nonmember_net = m(
+            "non-member share",
+            nonmember_share.checked_sub(&sd_nonmember),
+        )?;
+        if u.nonmember_refunds && nonmember_net.is_positive() {
+            nonmember_refunds = m("refunds", nonmember_refunds.checked_add(&nonmember_net))?;
+            nonmember_net = zero;
+        }
+        work.push(Work {
+            nonmember_net,
+            pool: Pool {
+                unit: u.id.clone(),
+                name: u.name.clone(),
+                patronage_margin: pm,
+                member_fraction,
+                member_share,
+                nonmember_share,
+                stock_dividends: sd,
+                netting: zero,
+                loss_recovered: zero,
+                reserve: zero,
+                allocable: member_net, // provisional: member share net of stock dividends
+                loss_to_members: zero,
+                loss_to_collective: zero,
+                eligible_members: wv.iter().filter(|(_, w, _)| !w.is_zero()).count(),
+            },
+            weights: wv,
+        });
+    }
+
+    // ---- §1388(j) netting: unit losses absorbed by profitable units, pro rata
+    if pol.net_units {
+        let neg: i128 = work
+            .iter()
+            .map(|w| w.pool.allocable.to_minor())
+            .filter(|v| *v < 0)
+            .sum();
+        let pos_w: Vec<(usize, Weight)> = work
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (i, dec_weight(w.pool.allocable.amount())))
+            .collect();
+        let pos: i128 = work
+            .iter()
+            .map(|w| w.pool.allocable.to_minor())
+            .filter(|v| *v > 0)
+            .sum();
+        if neg < 0 && pos > 0 {
+            let absorbed =
+                Money::from_minor((-neg).min(pos), cur).map_err(|e| CloseError::Money {
+                    what: "netting".into(),
+                    source: e,
+                })?;
+            let cut = m("netting", allocate(absorbed.neg(), &pos_w))?;
+            let neg_w: Vec<(usize, Weight)> = work
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (i, dec_weight(-w.pool.allocable.amount())))
+                .collect();
+            let lift = m("netting", allocate(absorbed, &neg_w))?;
+            for (i, w) in work.iter_mut().enumerate() {
+                w.pool.netting = m("netting", cut[i].checked_add(&lift[i]))?;
+                w.pool.allocable = m("netting", w.pool.allocable.checked_add(&w.pool.netting))?;
+            }
+            notes.push(format!(
+                "§1388(j): {absorbed} of unit losses were netted against other units' earnings; patrons must be told in writing"
+            ));
+        }
+    }
+
+    // ---- reserve, loss recovery, losses
+    let mut deficit = Money::from_decimal(prior.deficit, cur).unwrap_or(zero);
+    let deficit_opening = deficit;
+    let mut deficit_added = zero;
+    let mut deficit_recovered = zero;
+    for w in work.iter_mut() {
+        let p = &mut w.pool;
+        let net = p.allocable;
+        if net.is_negative() {
+            match pol.loss {
+                LossPolicy::CarryForward => {
+                    deficit_added = m("loss", deficit_added.checked_add(&net.abs()))?;
+                    p.allocable = zero;
+                }
+                LossPolicy::ChargeAccounts => {
+                    let c = dec_weight(pol.loss_collective);
+                    let r = dec_weight(Decimal::ONE - pol.loss_collective);
+                    let (coll, mem) = m("loss split", split(net, &c, &r))?;
+                    p.loss_to_collective = coll;
+                    p.loss_to_members = mem;
+                    p.allocable = zero;
+                }
+            }
+            continue;
+        }
+        // recover a carried-forward deficit before allocating
+        if deficit.is_positive() && net.is_positive() {
+            let take = net.min(deficit);
+            p.loss_recovered = take;
+            deficit = m("loss recovery", deficit.checked_sub(&take))?;
+            deficit_recovered = m("loss recovery", deficit_recovered.checked_add(&take))?;
+        }
+        let after = m("pool", net.checked_sub(&p.loss_recovered))?;
+        let r = dec_weight(pol.reserve);
+        let a = dec_weight(Decimal::ONE - pol.reserve);
+        let (reserve, allocable) = m("reserve", split(after, &r, &a))?;
+        p.reserve = reserve;
+        p.allocable = allocable;
+        if allocable.is_positive() && w.weights.iter().all(|(_, wt, _)| wt.is_zero()) {
+            notes.push(format!(
+                "unit `{}`: no member patronage in {fy}, so its pool of {allocable} goes to the unallocated reserve",
+                p.unit
+            ));
+            p.reserve = m("reserve", p.reserve.checked_add(&allocable))?;
+            p.allocable = zero;
+        }
+    }
+    deficit = m("deficit", deficit.checked_add(&deficit_added))?;
+
+    // ---- allocate each pool (and charge losses) by patronage
+    let mut allocations: Vec<Allocation> = Vec::new();
+    let mut totals_by_member: BTreeMap<String, Money> = BTreeMap::new();
+    let mut loss_by_member: BTreeMap<String, Money> = BTreeMap::new();
+    for w in &work {
+        let p = &w.pool;
+        let amount = if p.allocable.is_positive() {
+            p.allocable
+        } else {
+            p.loss_to_members
+        };
+        if amount.is_zero() {
+            continue;
+        }
+        let items: Vec<(&str, Weight)> = w
+            .weights
+            .iter()
+            .map(|(id, wt, _)| (id.as_str(), wt.clone()))
+            .collect();
+        if items.iter().all(|(_, wt)| wt.is_zero()) {
+            notes.push(format!(
+                "unit `{}`: a loss of {amount} could not be charged to members (no member patronage); it stays with the collective account",
+                p.unit
+            ));
+            continue;
+        }
+        let shares = m("allocation", allocate(amount, &items))?;
+        for ((id, wt, raw), share) in w.weights.iter().zip(shares) {
+            if share.is_zero() && wt.is_zero() {
+                continue;
+            }
+            let target = if amount.is_positive() {
+                &mut totals_by_member
+            } else {
+                &mut loss_by_member
+            };
+            let e = target.entry(id.clone()).or_insert(zero);
+            *e = m("member total", e.checked_add(&share))?;
+            if amount.is_positive() {
+                allocations.push(Allocation {
+                    member_id: id.clone(),
+                    unit: p.unit.clone(),
+                    patronage: wt.to_decimal_lossy(),
+                    measures: raw.clone(),
+                    amount: share,
+                });
+            }
+        }
+    }
+    allocations.sort_by(|a, b| (&a.member_id, &a.unit).cmp(&(&b.member_id, &b.unit)));
+
+    // ---- per member: cash (rounded up), retained, minimum check
+    let mut members_out: Vec<MemberAllocation> = Vec::new();
+    let mut carried_after: BTreeMap<String, String> = BTreeMap::new();
+    let mut ids: Vec<String> = totals_by_member.keys().cloned().collect();
+    for (id, v) in &prior.carried_cash {
+        if !v.is_empty() && !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    for id in loss_by_member.keys() {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    ids.sort();
+    let mut tranches_created: Vec<Tranche> = Vec::new();
+    for id in ids {
+        let total = totals_by_member.get(&id).copied().unwrap_or(zero);
+        let loss = loss_by_member.get(&id).copied().unwrap_or(zero);
+        let carried_in = prior
+            .carried_cash
+            .get(&id)
+            .and_then(|s| Money::parse(s, cur).ok())
+            .unwrap_or(zero);
+        let mut cash = if total.is_positive() {
+            m(
+                "cash",
+                total.checked_mul_round(pol.cash, RoundingStrategy::ToPositiveInfinity),
+            )?
+        } else {
+            zero
+        };
+        let mut notice = pol.notice;
+        let mut carried_out = zero;
+        let mut rule = None;
+        let due = m("cash", cash.checked_add(&carried_in))?;
+        if due.is_positive() && due < pol.minimum_check {
+            rule = Some(pol.minimum_check_rule);
+            match pol.minimum_check_rule {
+                MinimumCheckRule::PayCash => cash = total,
+                MinimumCheckRule::CarryForward => carried_out = due,
+                MinimumCheckRule::Retain => {
+                    cash = zero;
+                    carried_out = carried_in;
+                    notice = Notice::Nonqualified;
+                }
+            }
+        }
+        let retained = m("retained", total.checked_sub(&cash))?;
+        if retained.is_positive() {
+            tranches_created.push(Tranche {
+                member_id: id.clone(),
+                allocation_year: fy,
+                kind: match notice {
+                    Notice::Qualified => "qualified",
+                    Notice::Nonqualified => "nonqualified",
+                }
+                .into(),
+                amount: retained.amount(),
+            });
+        }
+        if loss.is_negative() {
+            tranches_created.push(Tranche {
+                member_id: id.clone(),
+                allocation_year: fy,
+                kind: "loss".into(),
+                amount: loss.amount(),
+            });
+        }
+        if carried_out.is_positive() {
+            carried_after.insert(id.clone(), carried_out.to_string());
+        }
+        let name = book.member(&id).map(|m| m.name.clone()).unwrap_or_default();
+        members_out.push(MemberAllocation {
+            member_id: id,
+            name,
+            total,
+            cash: if carried_out.is_positive() {
+                zero
+            } else {
+                m("cash", cash.checked_add(&carried_in))?
+            },
+            retained,
+            notice,
+            carried_in,
+            carried_out,
+            minimum_check: rule,
+            loss,
+        });
+    }
+
+    // ---- contributions and interest of the year → tranches
+    let mut contrib: BTreeMap<String, Money> = BTreeMap::new();
+    for c in book
+        .contributions
+        .iter()
+        .filter(|c| c.date >= dates.start && c.date <= dates.end)
+    {
+        tranches_created.push(contribution_tranche(c, fy));
+        let e = contrib.entry(c.member_id.clone()).or_insert(zero);
+        *e = m("contributions", e.checked_add(&c.amount))?;
+    }
+    let mut opening: BTreeMap<String, Money> = BTreeMap::new();
+    for t in &prior.tranches {
+        let e = opening.entry(t.member_id.clone()).or_insert(zero);
+        let a = Money::from_decimal(t.amount, cur).map_err(|e| CloseError::Money {
+            what: "opening equity".into(),
+            source: e,
+        })?;
+        *e = m("opening equity", e.checked_add(&a))?;
+    }
+    let mut interest: BTreeMap<String, Money> = BTreeMap::new();
+    if !pol.capital_interest.is_zero() {
+        for (id, open) in &opening {
+            if open.is_positive() {
+                let i = m(
+                    "interest",
+                    open.checked_mul_round(
+                        pol.capital_interest,
+                        RoundingStrategy::MidpointAwayFromZero,
+                    ),
+                )?;
+                if !i.is_zero() {
+                    tranches_created.push(Tranche {
+                        member_id: id.clone(),
+                        allocation_year: fy,
+                        kind: "interest".into(),
+                        amount: i.amount(),
+                    });
+                    interest.insert(id.clone(), i);
+                }
+            }
+        }
+    }
+    let tranches_created = merge(tranches_created);
+
+    // ---- capital accounts roll-forward
+    let mut all_ids: Vec<String> = opening.keys().cloned().collect();
+    all_ids.extend(members_out.iter().map(|x| x.member_id.clone()));
+    all_ids.extend(contrib.keys().cloned());
+    all_ids.sort();
+    all_ids.dedup();
+    let mut accounts = Vec::new();
+    for id in all_ids {
+        let get = |map: &BTreeMap<String, Money>| map.get(&id).copied().unwrap_or(zero);
+        let ma = members_out.iter().find(|x| x.member_id == id);
+        let alloc = ma.map(|x| x.retained).unwrap_or(zero);
+        let loss = ma.map(|x| x.loss).unwrap_or(zero);
+        let o = get(&opening);
+        let c = get(&contrib);
+        let i = get(&interest);
+        let closing = m("capital account", Money::sum(cur, &[o, c, alloc, loss, i]))?;
+        accounts.push(CapitalAccount {
+            member_id: id,
+            opening: o,
+            contributions: c,
+            allocations: alloc,
+            losses: loss,
+            interest: i,
+            redemptions: zero,
+            closing,
+        });
+    }
+
+    // ---- reserves
+    let sum_work = |f: &dyn Fn(&Work) -> Money| -> Result<Money, CloseError> {
+        let v: Vec<Money> = work.iter().map(f).collect();
+        m("totals", Money::sum(cur, &v))
+    };
+    let sum_pools = |f: &dyn Fn(&Pool) -> Money| -> Result<Money, CloseError> {
+        let v: Vec<Money> = work.iter().map(|w| f(&w.pool)).collect();
+        m("totals", Money::sum(cur, &v))
+    };
+    let nonmember_net = sum_work(&|w| w.nonmember_net)?;
+    let nonpatronage = line(None, "nonpatronage_income");
+    let tax = line(None, "income_tax");
+    let board_reserve = sum_pools(&|p| p.reserve)?;
+    let loss_to_collective = sum_pools(&|p| p.loss_to_collective)?;
+    let opening_unalloc = Money::from_decimal(prior.unallocated, cur).unwrap_or(zero);
+    // unallocated += non-member share (net of its stock-dividend charge) + board reserve
+    //                + recovered loss + non-patronage income − income tax
+    //                + loss charged to the collective (≤ 0) − loss carried forward
+    let addition = m(
+        "reserves",
+        Money::sum(
+            cur,
+            &[
+                nonmember_net,
+                board_reserve,
+                deficit_recovered,
+                nonpatronage,
+                tax.neg(),
+                loss_to_collective,
+                deficit_added.neg(),
+            ],
+        ),
+    )?;
+    let closing_unalloc = m("reserves", opening_unalloc.checked_add(&addition))?;
+    let reserves = Reserves {
+        opening: opening_unalloc,
+        nonmember_share: nonmember_net,
+        board_reserve,
+        nonpatronage_income: nonpatronage,
+        income_tax: tax,
+        loss_to_collective,
+        loss_carried: deficit_added,
+        loss_recovered: deficit_recovered,
+        nonmember_refunds_payable: nonmember_refunds,
+        addition,
+        closing: closing_unalloc,
+    };
+
+    // ---- state after and identity
+    let mut after = prior.tranches.clone();
+    after.extend(tranches_created.iter().cloned());
+    let after = merge(after);
+    let member_equity = {
+        let v: Vec<Money> = accounts.iter().map(|a| a.closing).collect();
+        m("identity", Money::sum(cur, &v))?
+    };
+    let other_stock = line(None, "other_stock");
+    let sum = m(
+        "identity",
+        Money::sum(cur, &[member_equity, closing_unalloc, other_stock]),
+    )?;
+    let net_worth = line_opt("net_worth");
+    let difference = match net_worth {
+        Some(nw) => Some(m("identity", nw.checked_sub(&sum))?),
+        None => None,
+    };
+    if let Some(d) = difference {
+        if !d.is_zero() {
+            notes.push(format!(
+                "net-worth identity: Σ capital accounts + unallocated reserve + other stock = {sum}, but net_worth in results.csv is {}; difference {d}",
+                net_worth.map(|x| x.to_string()).unwrap_or_default()
+            ));
+        }
+    }
+    let identity = Identity {
+        member_equity,
+        unallocated: closing_unalloc,
+        other_stock,
+        sum,
+        net_worth,
+        difference,
+        balanced: difference.map(|d| d.is_zero()),
+    };
+    let mt = |f: &dyn Fn(&MemberAllocation) -> Money| -> Result<Money, CloseError> {
+        let v: Vec<Money> = members_out.iter().map(f).collect();
+        m("totals", Money::sum(cur, &v))
+    };
+    let totals = Totals {
+        patronage_margin: sum_pools(&|p| p.patronage_margin)?,
+        member_share: sum_pools(&|p| p.member_share)?,
+        nonmember_share: sum_pools(&|p| p.nonmember_share)?,
+        stock_dividends: sd_total,
+        reserve: board_reserve,
+        allocated: sum_pools(&|p| p.allocable)?,
+        cash: mt(&|x| x.cash)?,
+        retained: mt(&|x| x.retained)?,
+        carried_out: mt(&|x| x.carried_out)?,
+        losses_to_members: mt(&|x| x.loss)?,
+    };
+    if work.iter().all(|w| w.weights.is_empty()) && activity.year(fy).next().is_none() {
+        notes.push(format!("no patronage was recorded in fiscal year {fy}"));
+    }
+    // departed or deceased members allocated in the year (their patronage was while members)
+    for x in &members_out {
+        if let Some(mm) = book.member(&x.member_id) {
+            if mm.status != Status::Active
+                && mm.left.is_some_and(|l| l < dates.start)
+                && x.total.is_positive()
+            {
+                notes.push(format!(
+                    "member `{}` left before {fy} but has an allocation",
+                    x.member_id
+                ));
+            }
+        }
+    }
+    let state_after = State {
+        fiscal_year: fy,
+        tranches: after,
+        unallocated: closing_unalloc.amount(),
+        deficit: deficit.amount(),
+        carried_cash: carried_after,
+    };
+    Ok(Close {
+        fiscal_year: fy,
+        coop: cfg.name.clone(),
+        currency: cur.code().to_string(),
+        dates,
+        pools: work.into_iter().map(|w| w.pool).collect(),
+        allocations,
+        members: members_out,
+        reserves,
+        deficit: Deficit {
+            opening: deficit_opening,
+            added: deficit_added,
+            recovered: deficit_recovered,
+            closing: deficit,
+        },
+        capital_accounts: accounts,
+        identity,
+        tranches_created,
+        totals,
+        notes,
+        state_after,
+    })
+}
+
+/// Whole years from `from` to `to`.
+pub fn full_years(from: NaiveDate, to: NaiveDate) -> u32 {
+    if to < from {
+        return 0;
+    }
+    let mut y = to.year() - from.year();
+    if (to.month(), to.day()) < (from.month(), from.day()) {
+        y -= 1;
+    }
+    y.max(0) as u32
+}

@@ -1,0 +1,3 @@
+//! Pure, deterministic computations on a valid book.
+
+pub mod close;

@@ -1,0 +1,462 @@
+//! Sealed periods: a real close writes `closes/FY/` inside the book with its schedules, a
+//! `manifest.json` holding the SHA-256 of every input and output file, chained to the previous
+//! sealed year's manifest, and `member_root`, the root of a Merkle sum tree over every member's
+//! closing equity. See `docs/SEALING.md`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::book::Book;
+use crate::engine::close::{initial_state, Close, State};
+
+pub const CLOSES: &str = "closes";
+pub const MANIFEST: &str = "manifest.json";
+pub const CLOSE_JSON: &str = "close.json";
+pub const AUDIT_LOG: &str = "audit.log";
+
+/// Input files of a book that a close depends on.
+pub const INPUTS: &[&str] = &[
+    "coop.toml",
+    "members.csv",
+    "contributions.csv",
+    "patronage.csv",
+    "results.csv",
+    "equity.csv",
+    "assets.csv",
+];
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    pub format: String,
+    pub fiscal_year: i32,
+    /// SHA-256 of each input file of the book at the time of sealing
+    pub inputs: BTreeMap<String, String>,
+    /// SHA-256 of each output file in this directory (all but the manifest)
+    pub outputs: BTreeMap<String, String>,
+    /// `manifest_hash` of the previous sealed year, if any
+    pub previous: Option<String>,
+    /// root of the Merkle sum tree over members' closing equity (hex), and its total
+    pub member_root: String,
+    pub member_total: String,
+    pub members: usize,
+    /// SHA-256 of this manifest with `manifest_hash` empty
+    pub manifest_hash: String,
+}
+
+impl Manifest {
+    fn compute_hash(&self) -> anyhow::Result<String> {
+        let mut copy = self.clone();
+        copy.manifest_hash = String::new();
+        Ok(sha256_hex(&serde_json::to_vec(&copy)?))
+    }
+}
+
+// ---------------------------------------------------------------- Merkle sum tree
+
+/// A leaf: one member's closing equity in minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leaf {
+    pub member_id: String,
+    pub amount_minor: i128,
+    /// a per-member salt so that sibling hashes do not reveal other members by guessing
+    pub salt: String,
+}
+
+pub fn leaf_hash(l: &Leaf) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update((l.member_id.len() as u64).to_be_bytes());
+    h.update(l.member_id.as_bytes());
+    h.update(l.amount_minor.to_be_bytes());
+    h.update(l.salt.as_bytes());
+    h.finalize().into()
+}
+
+pub fn node_hash(lh: &[u8; 32], ls: i128, rh: &[u8; 32], rs: i128) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(lh);
+    h.update(ls.to_be_bytes());
+    h.update(rh);
+    h.update(rs.to_be_bytes());
+    h.finalize().into()
+}
+
+/// One step of an inclusion proof: the sibling's hash and subtotal, and which side it is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofStep {
+    pub hash: String,
+    pub sum_minor: String,
+    /// "left" or "right": where the sibling sits
+    pub side: String,
+}
+
+/// Builds the tree over leaves sorted by member id. Returns (root hash, total, levels).
+/// An odd node at the end of a level is promoted unchanged.
+pub fn build_tree(leaves: &[Leaf]) -> (Vec<Vec<([u8; 32], i128)>>, [u8; 32], i128) {
+    let mut levels: Vec<Vec<([u8; 32], i128)>> = vec![leaves
+        .iter()
+        .map(|l| (leaf_hash(l), l.amount_minor))
+        .collect()];
+    if levels[0].is_empty() {
+        let empty: [u8; 32] = Sha256::digest(b"coopledger-empty-tree").into();
+        return (levels, empty, 0);
+    }
+    while levels.last().is_some_and(|l| l.len() > 1) {
+        let prev = levels.last().cloned().unwrap_or_default();
+        let mut next = Vec::with_capacity(prev.len().div_ceil(2));
+        for pair in prev.chunks(2) {
+            match pair {
+                [a, b] => next.push((node_hash(&a.0, a.1, &b.0, b.1), a.1.saturating_add(b.1))),
+                [a] => next.push(*a),
+                _ => {}
+            }
+        }
+        levels.push(next);
+    }
+    let (root, total) = levels
+        .last()
+        .and_then(|l| l.first())
+        .copied()
+        .unwrap_or(([0; 32], 0));
+    (levels, root, total)
+}
+
+/// The inclusion proof of leaf `index`.
+pub fn proof(levels: &[Vec<([u8; 32], i128)>], mut index: usize) -> Vec<ProofStep> {
+    let mut steps = Vec::new();
+    for level in &levels[..levels.len().saturating_sub(1)] {
+        let sib = index ^ 1;
+        if let Some((h, s)) = level.get(sib) {
+            steps.push(ProofStep {
+                hash: hex::encode(h),
+                sum_minor: s.to_string(),
+                side: if sib < index { "left" } else { "right" }.into(),
+            });
+        }
+        index /= 2;
+    }
+    steps
+}
+
+/// Recomputes the root from a leaf and its proof: (root hex, total).
+pub fn root_from_proof(leaf: &Leaf, steps: &[ProofStep]) -> Option<(String, i128)> {
+    let mut h = leaf_hash(leaf);
+    let mut s = leaf.amount_minor;
+    for st in steps {
+        let sh: [u8; 32] = hex::decode(&st.hash).ok()?.try_into().ok()?;
+        let ss: i128 = st.sum_minor.parse().ok()?;
+        let (nh, ns) = match st.side.as_str() {
+            "left" => (node_hash(&sh, ss, &h, s), ss.checked_add(s)?),
+            "right" => (node_hash(&h, s, &sh, ss), s.checked_add(ss)?),
+            _ => return None,
+        };
+        h = nh;
+        s = ns;
+    }
+    Some((hex::encode(h), s))
+}
+
+/// The leaves of a close: every member with a capital account, sorted by id. The salt is derived
+/// from the sealed close file's hash, so it is fixed by the books but unknown to outsiders.
+pub fn leaves(close: &Close, secret: &str) -> Vec<Leaf> {
+    let mut v: Vec<Leaf> = close
+        .capital_accounts
+        .iter()
+        .map(|a| Leaf {
+            member_id: a.member_id.clone(),
+            amount_minor: a.closing.to_minor(),
+            salt: sha256_hex(format!("{secret}\u{0}{}", a.member_id).as_bytes()),
+        })
+        .collect();
+    v.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    v
+}
+
+// ---------------------------------------------------------------- reading and writing closes
+
+pub fn closes_dir(book: &Book) -> PathBuf {
+    book.dir.join(CLOSES)
+}
+
+/// Sealed fiscal years, ascending.
+pub fn sealed_years(book_dir: &Path) -> Vec<i32> {
+    let mut v: Vec<i32> = std::fs::read_dir(book_dir.join(CLOSES))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+                .filter(|y| {
+                    book_dir
+                        .join(CLOSES)
+                        .join(y.to_string())
+                        .join(MANIFEST)
+                        .exists()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SealedClose {
+    state: State,
+}
+
+/// The state before closing `fy`: the state sealed by the latest earlier close, or the book's
+/// opening state when none was sealed.
+pub fn prior_state(book: &Book, fy: i32) -> anyhow::Result<State> {
+    let prev = sealed_years(&book.dir)
+        .into_iter()
+        .filter(|y| *y < fy)
+        .max();
+    match prev {
+        None => Ok(initial_state(book, fy)),
+        Some(y) => {
+            let p = closes_dir(book).join(y.to_string()).join(CLOSE_JSON);
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read `{}`", p.display()))?;
+            let s: SealedClose = serde_json::from_str(&text)
+                .with_context(|| format!("`{}` is not a sealed close", p.display()))?;
+            Ok(s.state)
+        }
+    }
+}
+
+fn previous_manifest_hash(book: &Book, fy: i32) -> anyhow::Result<Option<String>> {
+    let prev = sealed_years(&book.dir)
+        .into_iter()
+        .filter(|y| *y < fy)
+        .max();
+    match prev {
+        None => Ok(None),
+        Some(y) => {
+            let p = closes_dir(book).join(y.to_string()).join(MANIFEST);
+            let m: Manifest = serde_json::from_str(&std::fs::read_to_string(&p)?)
+                .with_context(|| format!("`{}` is not a manifest", p.display()))?;
+            Ok(Some(m.manifest_hash))
+        }
+    }
+}
+
+/// The files a close writes (besides the manifest), by name.
+pub fn close_files(close: &Close) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    // the full close, with the state the next close starts from
+    let mut v = serde_json::to_value(close)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("state".into(), serde_json::to_value(&close.state_after)?);
+    }
+    files.push((CLOSE_JSON.to_string(), pretty(&v)?));
+    files.push((
+        "allocation.csv".to_string(),
+        crate::report::close::allocation_csv(close)?,
+    ));
+    files.push((
+        "tranches.csv".to_string(),
+        crate::report::close::tranches_csv(close)?,
+    ));
+    Ok(files)
+}
+
+fn pretty(v: &serde_json::Value) -> anyhow::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(v)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Seals `close` into `closes/FY/`. Refuses when the year is sealed unless `reopen` holds a reason,
+/// in which case the previous record is kept under `closes/.audit/` and logged in `closes/audit.log`.
+pub fn seal(book: &Book, close: &Close, reopen: Option<&str>) -> anyhow::Result<Manifest> {
+    let fy = close.fiscal_year;
+    let dir = closes_dir(book).join(fy.to_string());
+    let exists = dir.join(MANIFEST).exists();
+    if exists && reopen.is_none() {
+        bail!("fiscal year {fy} is already closed (`{}`); to close it again, pass --reopen --reason \"...\"", dir.display());
+    }
+    if let Some(later) = sealed_years(&book.dir).into_iter().find(|y| *y > fy) {
+        bail!("fiscal year {later} is already closed; reopen the years after {fy} first, latest first");
+    }
+    let files = close_files(close)?;
+    let mut inputs = BTreeMap::new();
+    for name in INPUTS {
+        let p = book.dir.join(name);
+        if p.exists() {
+            inputs.insert(name.to_string(), sha256_file(&p)?);
+        }
+    }
+    let mut outputs = BTreeMap::new();
+    for (name, bytes) in &files {
+        outputs.insert(name.clone(), sha256_hex(bytes));
+    }
+    let secret = outputs.get(CLOSE_JSON).cloned().unwrap_or_default();
+    let lv = leaves(close, &secret);
+    let (_, root, total) = build_tree(&lv);
+    let mut manifest = Manifest {
+        format: "coopledger-close/1".into(),
+        fiscal_year: fy,
+        inputs,
+        outputs,
+        previous: previous_manifest_hash(book, fy)?,
+        member_root: hex::encode(root),
+        member_total: crate::money::Money::from_minor(total, book.config.currency)
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        members: lv.len(),
+        manifest_hash: String::new(),
+    };
+    manifest.manifest_hash = manifest.compute_hash()?;
+    let mut all = files;
+    all.push((
+        MANIFEST.to_string(),
+        pretty(&serde_json::to_value(&manifest)?)?,
+    ));
+    if exists {
+        let audit = closes_dir(book).join(".audit");
+        let n = std::fs::read_dir(&audit).map(|r| r.count()).unwrap_or(0) + 1;
+        let backup = audit.join(format!("{fy}-{n}"));
+        let old: Manifest = serde_json::from_str(&std::fs::read_to_string(dir.join(MANIFEST))?)?;
+        crate::fsutil::replace_dir(&dir, &backup, &all)?;
+        let log = closes_dir(book).join(AUDIT_LOG);
+        let mut text = std::fs::read_to_string(&log).unwrap_or_default();
+        let entry = serde_json::json!({
+            "fiscal_year": fy,
+            "reopened": n,
+            "reason": reopen.unwrap_or_default(),
+            "previous_manifest_hash": old.manifest_hash,
+            "new_manifest_hash": manifest.manifest_hash,
+            "kept_in": format!(".audit/{fy}-{n}"),
+        });
+        text.push_str(&serde_json::to_string(&entry)?);
+        text.push('\n');
+        crate::fsutil::write_atomic(&log, text.as_bytes())?;
+    } else {
+        crate::fsutil::write_dir_atomic(&dir, &all)?;
+    }
+    Ok(manifest)
+}
+
+/// One finding of [`verify`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub fiscal_year: i32,
+    pub file: String,
+    /// "output changed", "output missing", "input changed", "chain broken", "manifest altered"
+    pub problem: String,
+    /// true for tampering with sealed records; false for inputs edited since (e.g. a later year's rows)
+    pub tampering: bool,
+}
+
+/// Re-checks every sealed year: output hashes, manifest hashes, the chain, and input hashes.
+pub fn verify(book_dir: &Path) -> anyhow::Result<(Vec<i32>, Vec<Finding>)> {
+    let years = sealed_years(book_dir);
+    let mut findings = Vec::new();
+    let mut prev: Option<String> = None;
+    for &y in &years {
+        let dir = book_dir.join(CLOSES).join(y.to_string());
+        let text = std::fs::read_to_string(dir.join(MANIFEST))?;
+        let f = |file: &str, problem: &str, tampering: bool| Finding {
+            fiscal_year: y,
+            file: file.to_string(),
+            problem: problem.to_string(),
+            tampering,
+        };
+        let m: Manifest = match serde_json::from_str(&text) {
+            Ok(m) => m,
+            Err(_) => {
+                findings.push(f(
+                    &format!("{CLOSES}/{y}/{MANIFEST}"),
+                    "manifest altered",
+                    true,
+                ));
+                prev = None;
+                continue;
+            }
+        };
+        if m.compute_hash()? != m.manifest_hash {
+            findings.push(f(
+                &format!("{CLOSES}/{y}/{MANIFEST}"),
+                "manifest altered",
+                true,
+            ));
+        }
+        if m.previous != prev {
+            findings.push(f(&format!("{CLOSES}/{y}/{MANIFEST}"), "chain broken", true));
+        }
+        for (name, hash) in &m.outputs {
+            let p = dir.join(name);
+            match sha256_file(&p) {
+                Ok(h) if &h == hash => {}
+                Ok(_) => findings.push(f(&format!("{CLOSES}/{y}/{name}"), "output changed", true)),
+                Err(_) => findings.push(f(&format!("{CLOSES}/{y}/{name}"), "output missing", true)),
+            }
+        }
+        for (name, hash) in &m.inputs {
+            match sha256_file(&book_dir.join(name)) {
+                Ok(h) if &h == hash => {}
+                _ => findings.push(f(name, "input changed since sealed", false)),
+            }
+        }
+        prev = Some(m.manifest_hash.clone());
+    }
+    Ok((years, findings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(id: &str, a: i128) -> Leaf {
+        Leaf {
+            member_id: id.into(),
+            amount_minor: a,
+            salt: format!("s{id}"),
+        }
+    }
+
+    #[test]
+    fn proofs_verify_and_detect_tampering() {
+        for n in 1..9 {
+            let leaves: Vec<Leaf> = (0..n)
+                .map(|i| leaf(&format!("M{i}"), 100 * i as i128 + 7))
+                .collect();
+            let (levels, root, total) = build_tree(&leaves);
+            assert_eq!(total, leaves.iter().map(|l| l.amount_minor).sum::<i128>());
+            for (i, l) in leaves.iter().enumerate() {
+                let p = proof(&levels, i);
+                assert_eq!(root_from_proof(l, &p), Some((hex::encode(root), total)));
+                let mut bad = l.clone();
+                bad.amount_minor += 1;
+                assert_ne!(
+                    root_from_proof(&bad, &p).map(|r| r.0),
+                    Some(hex::encode(root))
+                );
+            }
+        }
+    }
+}
