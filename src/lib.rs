@@ -8,5 +8,14 @@
 pub mod book;
 pub mod cli;
 pub mod diag;
+pub mod engine;
 pub mod fsutil;
 pub mod money;
+pub mod report;
+pub mod seal;
+
+/// The year's patronage activity of a valid book, with any problems in its rows.
+/// Uses the polars aggregation when the ledger is clean and the located row-by-row fold otherwise.
+pub fn activity(b: &book::Book) -> (book::patronage::Activity, diag::Diagnostics) {
+    book::patronage::fold(b)
+}
