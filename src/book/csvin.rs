@@ -40,6 +40,7 @@ pub struct Table<R: Read> {
     reader: csv::Reader<R>,
     /// the csv crate does not count the header's CRLF ending; this puts lines right
     line_offset: u64,
+    header_len: usize,
 }
 
 /// Opens `reader` as a CSV table with `schema`, reporting header problems.
@@ -142,6 +143,7 @@ pub fn open<R: Read>(
         index,
         reader: rdr,
         line_offset,
+        header_len: headers.len(),
     })
 }
 
@@ -199,12 +201,13 @@ impl<R: Read> Table<R> {
                     if rec.len() == 1 && rec[0].is_empty() {
                         continue; // blank line
                     }
-                    if rec.len() < width {
+                    if rec.len() < width || rec.len() > self.header_len {
                         diags.push(
                             Diagnostic::error("E0004", &self.file, line, 0)
                                 .msg(format!(
-                                    "this line has {} fields, the header has more",
-                                    rec.len()
+                                    "this line has {} fields, the header has {}",
+                                    rec.len(),
+                                    self.header_len
                                 ))
                                 .hint("every line needs as many fields as the header"),
                         );

@@ -1,0 +1,176 @@
+//! `coopledger check`: shipped books are clean; planted errors are all found and located.
+use crate::common::*;
+
+#[test]
+fn shipped_books_are_clean_and_silent() {
+    for book in ["data/rising-loaf", "data/valley-commons"] {
+        let (code, out, err) = run(bin().arg("check").arg(root().join(book)));
+        assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""), "{book}");
+    }
+}
+
+#[test]
+fn every_planted_error_is_reported_with_place_and_code() {
+    let (code, out, _) = run(bin()
+        .arg("check")
+        .arg(fixture("planted"))
+        .args(["-O", "json"]));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<(String, u64, u64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let file = d["file"].as_str().unwrap();
+            let file = file.rsplit('/').next().unwrap().to_string();
+            (
+                file,
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, u64, u64, &str)> = vec![
+        ("members.csv", 1, 8, "E0103"),
+        ("members.csv", 3, 1, "E0301"),
+        ("members.csv", 4, 3, "E0304"),
+        ("members.csv", 5, 4, "E0202"),
+        ("members.csv", 6, 5, "E0306"),
+        ("patronage.csv", 2, 2, "E0302"),
+        ("patronage.csv", 3, 5, "E0204"),
+        ("patronage.csv", 4, 5, "E0206"),
+        ("patronage.csv", 5, 3, "E0303"),
+        ("patronage.csv", 6, 0, "E0004"),
+        ("patronage.csv", 7, 5, "E0203"),
+        ("patronage.csv", 8, 1, "E0305"),
+        ("patronage.csv", 9, 2, "E0003"),
+        ("patronage.csv", 10, 1, "E0202"),
+        ("patronage.csv", 11, 4, "E0307"),
+        ("results.csv", 3, 2, "E0303"),
+        ("results.csv", 4, 4, "E0206"),
+        ("results.csv", 5, 3, "E0308"),
+        ("results.csv", 6, 1, "E0203"),
+    ];
+    let want: Vec<(String, u64, u64, String)> = want
+        .into_iter()
+        .map(|(f, l, c, k)| (f.to_string(), l, c, k.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(v["errors"], 19);
+}
+
+#[test]
+fn text_output_is_path_line_col_code_and_hint() {
+    let (code, out, _) = run(bin().arg("check").arg(fixture("planted")));
+    assert_eq!(code, 1);
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.ends_with("members.csv:1:8: error[E0103]: unknown column `colour`"),
+        "{first}"
+    );
+    assert!(out.lines().nth(1).unwrap().starts_with("  hint: "));
+    assert!(out.trim_end().ends_with("19 errors, 0 warnings"));
+}
+
+#[test]
+fn bad_config_is_located() {
+    let (_t, b) = copy_book(&fixture("e2"));
+    let cfg = std::fs::read_to_string(b.join("coop.toml")).unwrap();
+    std::fs::write(
+        b.join("coop.toml"),
+        cfg.replace("cash_pct = \"20\"", "cash_pct = \"10\"\ncolor = 1"),
+    )
+    .unwrap();
+    let (code, out, _) = run(bin().arg("check").arg(&b));
+    assert_eq!(code, 1);
+    assert!(out.contains("coop.toml:19:1: error[E0402]"), "{out}");
+    std::fs::write(
+        b.join("coop.toml"),
+        cfg.replace("cash_pct = \"20\"", "cash_pct = \"10\""),
+    )
+    .unwrap();
+    let (code, out, _) = run(bin().arg("check").arg(&b));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("coop.toml:18:1: error[E0403]: a qualified notice needs at least 20%"),
+        "{out}"
+    );
+    assert!(out.contains("raise [policy] cash_pct"), "{out}");
+}
+
+#[test]
+fn garbage_and_truncated_files_never_panic() {
+    let (_t, b) = copy_book(&root().join("data/rising-loaf"));
+    let files = [
+        "coop.toml",
+        "members.csv",
+        "contributions.csv",
+        "patronage.csv",
+        "results.csv",
+        "equity.csv",
+    ];
+    let originals: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(b.join(f)).unwrap())
+        .collect();
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    for (i, f) in files.iter().enumerate() {
+        let orig = &originals[i];
+        let cuts = [
+            0,
+            1,
+            7,
+            orig.len() / 3,
+            orig.len() / 2,
+            orig.len().saturating_sub(1),
+        ];
+        for cut in cuts {
+            let mut bytes = orig[..cut.min(orig.len())].to_vec();
+            for _ in 0..8 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                if !bytes.is_empty() {
+                    let at = (seed as usize) % bytes.len();
+                    bytes[at] = (seed >> 32) as u8;
+                }
+            }
+            std::fs::write(b.join(f), &bytes).unwrap();
+            let (code, _, err) = run(bin().arg("check").arg(&b));
+            assert!(code == 0 || code == 1, "{f} cut {cut}: exit {code}: {err}");
+            assert!(!err.contains("panicked"), "{f}: {err}");
+        }
+        std::fs::write(b.join(f), orig).unwrap();
+    }
+}
+
+#[test]
+fn init_scaffolds_valid_books() {
+    let t = tempfile::tempdir().unwrap();
+    for kind in ["worker", "consumer", "producer"] {
+        let d = t.path().join(kind);
+        let (code, _, _) = run(bin().args(["init", "--kind", kind]).arg(&d));
+        assert_eq!(code, 0);
+        let (code, out, _) = run(bin().arg("check").arg(&d));
+        assert_eq!((code, out.as_str()), (0, ""), "{kind}");
+        let (code, _, err) = run(bin().args(["init"]).arg(&d));
+        assert_eq!(code, 2);
+        assert!(err.contains("already holds a book"));
+    }
+}
+
+#[test]
+fn big_amounts_survive_csv_to_json() {
+    let (_t, b) = copy_book(&fixture("e2"));
+    let mut r = std::fs::read_to_string(b.join("results.csv")).unwrap();
+    r.push_str("2025,,nonpatronage_income,1234567890123456.78\n");
+    std::fs::write(b.join("results.csv"), r).unwrap();
+    let (code, out, err) = run(bin()
+        .args(["close", "--dry-run", "--year", "2025", "-O", "json"])
+        .arg(&b));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reserves"]["nonpatronage_income"], "1234567890123456.78");
+}

@@ -1,0 +1,4 @@
+//! One integration-test binary (see DESIGN.md §5).
+mod check;
+mod close;
+mod common;
