@@ -248,6 +248,35 @@ pub fn prior_state(book: &Book, fy: i32) -> anyhow::Result<State> {
     }
 }
 
+/// Fiscal years with results before `fy` that are not sealed yet (later than the latest sealed
+/// year before `fy`), ascending. A real close of `fy` needs them closed first.
+pub fn unsealed_before(book: &Book, fy: i32) -> Vec<i32> {
+    let sealed = sealed_years(&book.dir);
+    let last = sealed.iter().copied().filter(|y| *y < fy).max();
+    book.result_years()
+        .into_iter()
+        .filter(|y| *y < fy && last.is_none_or(|l| *y > l) && !sealed.contains(y))
+        .collect()
+}
+
+/// The state before `fy` for a dry run: the sealed state, then every earlier unsealed year closed
+/// in memory, in order. Returns the state and the years closed in memory.
+pub fn prior_state_in_memory(
+    book: &Book,
+    fy: i32,
+    activity: &crate::book::patronage::Activity,
+) -> anyhow::Result<(State, Vec<i32>)> {
+    let pending = unsealed_before(book, fy);
+    let mut state = match pending.first() {
+        Some(first) => prior_state(book, *first)?,
+        None => return Ok((prior_state(book, fy)?, pending)),
+    };
+    for y in &pending {
+        state = crate::engine::close::close(book, *y, activity, &state)?.state_after;
+    }
+    Ok((state, pending))
+}
+
 fn previous_manifest_hash(book: &Book, fy: i32) -> anyhow::Result<Option<String>> {
     let prev = sealed_years(&book.dir)
         .into_iter()

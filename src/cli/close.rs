@@ -35,6 +35,10 @@ pub struct CloseArgs {
     /// Why the year is reopened (written to closes/audit.log)
     #[arg(long)]
     pub reason: Option<String>,
+    /// Also write the close's files (close.json, allocation.csv, tranches.csv, summary.txt) into
+    /// this directory, e.g. `reports/valley-commons-2025`; the book itself is not touched
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Loads and validates a book with its patronage activity; on problems prints them and returns
@@ -75,13 +79,39 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
             a.year
         );
     }
-    let prior = seal::prior_state(&b, a.year)?;
-    let c = close(&b, a.year, &activity, &prior)?;
+    let pending = seal::unsealed_before(&b, a.year);
+    if !a.dry_run && !pending.is_empty() {
+        let list: Vec<String> = pending.iter().map(|y| y.to_string()).collect();
+        bail!(
+            "fiscal year {} cannot be closed before {} (results.csv has lines for it); close the earlier years first, in order",
+            a.year,
+            list.join(", ")
+        );
+    }
+    let (prior, in_memory) = seal::prior_state_in_memory(&b, a.year, &activity)?;
+    let mut c = close(&b, a.year, &activity, &prior)?;
+    if !in_memory.is_empty() {
+        let list: Vec<String> = in_memory.iter().map(|y| y.to_string()).collect();
+        c.notes.push(format!(
+            "dry run: the unsealed earlier years {} were closed in memory first",
+            list.join(", ")
+        ));
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match a.format {
         CloseFormat::Json => out.write_all(&report::close::json(&c)?)?,
         CloseFormat::Text => out.write_all(report::close::text(&c).as_bytes())?,
+    }
+    if let Some(dir) = &a.out {
+        let mut files = seal::close_files(&c)?;
+        files.push(("summary.txt".into(), report::close::text(&c).into_bytes()));
+        for (name, bytes) in &files {
+            crate::fsutil::write_atomic(&dir.join(name), bytes)?;
+        }
+        if a.format == CloseFormat::Text {
+            writeln!(out, "\nwrote {} files to {}", files.len(), dir.display())?;
+        }
     }
     if !a.dry_run {
         let m = seal::seal(&b, &c, if a.reopen { a.reason.as_deref() } else { None })?;
