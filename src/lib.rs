@@ -11,6 +11,7 @@ pub mod diag;
 pub mod engine;
 pub mod fsutil;
 pub mod money;
+pub mod render;
 pub mod report;
 pub mod seal;
 

@@ -3,6 +3,7 @@
 mod check;
 mod close;
 mod init;
+mod report;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,8 @@ pub enum Command {
     Verify(close::VerifyArgs),
     /// Scaffold a valid empty book with commented templates
     Init(init::InitArgs),
+    /// Reports of a close: schedule, worksheet, notices, rollforward, 1099-patr, board
+    Report(report::ReportArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -37,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(a) => init::run(&a),
         Command::Close(a) => close::run(&a),
         Command::Verify(a) => close::verify(&a),
+        Command::Report(a) => report::run(&a),
     }
 }

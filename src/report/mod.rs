@@ -1,3 +1,7 @@
 //! Report data and renderers for the close. Every renderer writes bytes; nothing prints.
 
 pub mod close;
+pub mod doc;
+pub mod journal;
+pub mod kinds;
+pub mod view;

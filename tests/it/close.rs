@@ -335,3 +335,65 @@ fn shipped_books_close_cleanly() {
         assert_eq!(code, 0, "{out}");
     }
 }
+
+#[test]
+fn awkward_years_never_lose_a_cent() {
+    // a unit with a margin but no patronage, and a year with no patronage at all
+    let (_t, b) = copy_book(&fixture("e2"));
+    let mut r = std::fs::read_to_string(b.join("results.csv")).unwrap();
+    r.push_str("2026,grocery,patronage_margin,100.00\n2026,fuel,patronage_margin,-40.00\n");
+    std::fs::write(b.join("results.csv"), r).unwrap();
+    let mut p = std::fs::read_to_string(b.join("patronage.csv")).unwrap();
+    p.push_str("2026-02-01,,fuel,purchases,10.00\n");
+    std::fs::write(b.join("patronage.csv"), p).unwrap();
+    let c = dry(&b, 2026);
+    assert!(c.allocations.is_empty());
+    assert!(
+        c.notes.iter().any(|n| n.contains("no patronage")),
+        "{:?}",
+        c.notes
+    );
+    // every cent of the two margins (100.00 and -40.00) lands in the unallocated reserve: grocery
+    // had no patronage at all, fuel only non-member patronage
+    assert_eq!(s(c.reserves.nonmember_share), "60.00");
+    assert_eq!(s(c.reserves.addition), "60.00");
+    assert_eq!(s(c.deficit.added), "0.00");
+    assert_eq!(c.totals.allocated.to_minor(), 0);
+}
+
+#[test]
+fn minimum_check_rules() {
+    let (_t, b) = copy_book(&fixture("e2"));
+    let cfg = std::fs::read_to_string(b.join("coop.toml")).unwrap();
+    for (rule, m4_cash, m4_carried, m4_retained, notice) in [
+        ("pay_cash", "96.24", "0.00", "0.00", "qualified"),
+        ("carry_forward", "0.00", "19.25", "76.99", "qualified"),
+        ("retain", "0.00", "0.00", "96.24", "nonqualified"),
+    ] {
+        std::fs::write(
+            b.join("coop.toml"),
+            cfg.replace("notice = \"qualified\"", &format!("notice = \"qualified\"\nminimum_check = \"25.00\"\nminimum_check_rule = \"{rule}\"")),
+        )
+        .unwrap();
+        let c = dry(&b, 2025);
+        let m4 = c.members.iter().find(|m| m.member_id == "M4").unwrap();
+        assert_eq!(
+            (
+                s(m4.cash),
+                s(m4.carried_out),
+                s(m4.retained),
+                format!("{:?}", m4.notice).to_lowercase()
+            ),
+            (
+                m4_cash.to_string(),
+                m4_carried.to_string(),
+                m4_retained.to_string(),
+                notice.to_string()
+            ),
+            "{rule}"
+        );
+        // members above the minimum are untouched
+        let m1 = c.members.iter().find(|m| m.member_id == "M1").unwrap();
+        assert_eq!(s(m1.cash), "133.70");
+    }
+}

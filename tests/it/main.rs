@@ -2,3 +2,4 @@
 mod check;
 mod close;
 mod common;
+mod report;

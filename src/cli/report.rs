@@ -1,0 +1,83 @@
+//! `coopledger report BOOK KIND --year FY`: the close's reports in Markdown, HTML, CSV or JSON.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::engine::close::close;
+use crate::render::{self, Format};
+use crate::report::kinds::{self, Kind};
+use crate::report::view::View;
+use crate::seal;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The book directory
+    pub book: PathBuf,
+    /// Which report
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// Fiscal year (named by the calendar year in which it ends)
+    #[arg(long)]
+    pub year: i32,
+    /// Output format (default: from the -o extension, else md)
+    #[arg(short = 'O', long = "format", value_enum)]
+    pub format: Option<Format>,
+    /// Write to FILE (atomically) instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// The close of `fy` as reports see it: the sealed record when the year is sealed, otherwise a
+/// dry run computed now.
+pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> {
+    let (b, activity) = match super::close::load_with_activity(dir)? {
+        Ok(x) => x,
+        Err(code) => return Ok(Err(code)),
+    };
+    let kind = match serde_json::to_value(b.config.kind)? {
+        serde_json::Value::String(s) => s,
+        _ => String::new(),
+    };
+    let prior = seal::prior_state(&b, fy)?;
+    if seal::sealed_years(&b.dir).contains(&fy) {
+        let p = seal::closes_dir(&b)
+            .join(fy.to_string())
+            .join(seal::CLOSE_JSON);
+        return Ok(Ok(View::from_sealed(&p, prior, kind)?));
+    }
+    let c = close(&b, fy, &activity, &prior)?;
+    Ok(Ok(View::from_close(&c, prior, kind)?))
+}
+
+/// Writes `bytes` to `-o FILE` atomically, or to standard output.
+pub fn emit(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match output {
+        Some(p) => crate::fsutil::write_atomic(p, bytes),
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let format = a
+        .format
+        .or_else(|| a.output.as_deref().and_then(Format::from_path))
+        .unwrap_or(Format::Md);
+    let v = match load_view(&a.book, a.year)? {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
+    };
+    let doc = kinds::build(a.kind, &v)?;
+    let mut buf = Vec::new();
+    render::render(&doc, format, &mut buf)?;
+    emit(a.output.as_deref(), &buf)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,161 @@
+//! Report data: a document of sections holding paragraphs, key/value lists and tables of typed
+//! cells (Money, Date, Decimal, Text). Builders produce a [`Doc`]; the renderers in
+//! [`crate::render`] turn it into Markdown, HTML, CSV or JSON.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::money::Money;
+
+/// One typed value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Money(Money),
+    Date(NaiveDate),
+    /// an exact decimal that is not money (patronage, a fraction, a percentage)
+    Num(Decimal),
+    Int(i64),
+    Bool(bool),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    /// Right-aligned in tables.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Cell::Money(_) | Cell::Num(_) | Cell::Int(_))
+    }
+    /// The machine form: money and decimals exactly, dates ISO 8601.
+    pub fn plain(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Money(m) => m.to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Num(d) => d.to_string(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+    /// The form for people: money with thousands separators.
+    pub fn human(&self) -> String {
+        match self {
+            Cell::Money(m) => m.grouped(),
+            other => other.plain(),
+        }
+    }
+}
+
+/// How a row is meant: an ordinary line, a subtotal or a control total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Body,
+    Subtotal,
+    Total,
+}
+
+impl RowKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RowKind::Body => "body",
+            RowKind::Subtotal => "subtotal",
+            RowKind::Total => "total",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// machine name (CSV header, JSON key)
+    pub key: &'static str,
+    /// human label (Markdown/HTML header)
+    pub label: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub kind: RowKind,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    pub fn new(columns: &[(&'static str, &'static str)]) -> Table {
+        Table {
+            columns: columns
+                .iter()
+                .map(|(key, label)| Column { key, label })
+                .collect(),
+            rows: Vec::new(),
+        }
+    }
+    pub fn push(&mut self, kind: RowKind, cells: Vec<Cell>) {
+        self.rows.push(Row { kind, cells });
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Block {
+    Para(String),
+    /// label/value pairs, in order
+    Fields(Vec<(String, Cell)>),
+    Table(Table),
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// machine name (JSON key)
+    pub id: String,
+    pub title: String,
+    pub blocks: Vec<Block>,
+    /// HTML starts a new printed page after this section (notices: one per page)
+    pub page_break: bool,
+}
+
+impl Section {
+    pub fn new(id: impl Into<String>, title: impl Into<String>) -> Section {
+        Section {
+            id: id.into(),
+            title: title.into(),
+            blocks: Vec::new(),
+            page_break: false,
+        }
+    }
+}
+
+/// One report.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// report kind (`schedule`, `notices`, ...)
+    pub kind: &'static str,
+    pub title: String,
+    /// header lines: the co-op, the fiscal year, where the figures come from
+    pub header: Vec<(String, Cell)>,
+    pub sections: Vec<Section>,
+    /// the table CSV carries: (section index, block index)
+    pub primary: Option<(usize, usize)>,
+}
+
+impl Doc {
+    /// The table CSV renders.
+    pub fn primary_table(&self) -> Option<&Table> {
+        let (s, b) = self.primary?;
+        match self.sections.get(s)?.blocks.get(b)? {
+            Block::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// Adds a section and marks `block` of it as the primary table.
+    pub fn push_primary(&mut self, section: Section, block: usize) {
+        self.primary = Some((self.sections.len(), block));
+        self.sections.push(section);
+    }
+}

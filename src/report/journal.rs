@@ -1,0 +1,1 @@
+//! Journal entries of a close (filled in below).

