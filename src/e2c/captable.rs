@@ -29,7 +29,13 @@ pub struct CapTable {
 }
 
 pub const COLUMNS: [&str; 7] = [
-    "holder_id", "name", "segment", "class", "units", "invested", "date",
+    "holder_id",
+    "name",
+    "segment",
+    "class",
+    "units",
+    "invested",
+    "date",
 ];
 
 impl CapTable {
@@ -59,7 +65,9 @@ pub fn load(path: &Path, shown: &str, diags: &mut Diagnostics) -> Option<CapTabl
             diags.push(
                 Diagnostic::error(code::IO, shown, 0, 0)
                     .msg(format!("cannot read the cap table: {e}"))
-                    .hint("check the `captable` key of the scenario (relative to the scenario file)"),
+                    .hint(
+                        "check the `captable` key of the scenario (relative to the scenario file)",
+                    ),
             );
             return None;
         }
@@ -248,7 +256,9 @@ mod tests {
         let msgs: Vec<String> = d.into_sorted().iter().map(ToString::to_string).collect();
         assert_eq!(msgs.len(), 4, "{msgs:#?}");
         assert!(msgs[0].starts_with("c.csv:3:5: error[E2C011]: `units` is negative"));
-        assert!(msgs.iter().any(|m| m.contains("`invested` is not a number")));
+        assert!(msgs
+            .iter()
+            .any(|m| m.contains("`invested` is not a number")));
         assert!(msgs.iter().any(|m| m.contains("`date` is not a date")));
         assert!(msgs.iter().any(|m| m.contains("c.csv:4:4: error[E2C012]")));
     }

@@ -83,7 +83,12 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    pub fn input(code: &'static str, key: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub fn input(
+        code: &'static str,
+        key: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         EngineError::Input {
             code,
             key: key.into(),
@@ -133,7 +138,13 @@ impl State {
     }
 
     /// Adds units (and invested money) to a position.
-    pub fn add_units(&mut self, class: &str, holder: &str, units: Decimal, invested: Decimal) -> num::Ar<()> {
+    pub fn add_units(
+        &mut self,
+        class: &str,
+        holder: &str,
+        units: Decimal,
+        invested: Decimal,
+    ) -> num::Ar<()> {
         let p = self
             .pos
             .entry((class.to_string(), holder.to_string()))
@@ -217,6 +228,8 @@ pub struct Ledger {
     pub flows: BTreeMap<String, Vec<Decimal>>,
     /// holder → money at risk (the basis of MOIC).
     pub basis: BTreeMap<String, Decimal>,
+    /// (holder, instrument) pairs already counted in `basis`.
+    pub basis_keys: std::collections::BTreeSet<(String, String)>,
     pub years: u32,
 }
 
@@ -230,6 +243,7 @@ impl Ledger {
             notes: vec![Vec::new(); n],
             flows: BTreeMap::new(),
             basis: BTreeMap::new(),
+            basis_keys: std::collections::BTreeSet::new(),
             years,
         }
     }
@@ -247,7 +261,14 @@ impl Ledger {
     }
 
     /// The company pays `amount` to `holder` in year `t` (counts as cash required).
-    pub fn pay(&mut self, t: u32, route: &str, kind: &'static str, holder: &str, amount: Decimal) -> num::Ar<()> {
+    pub fn pay(
+        &mut self,
+        t: u32,
+        route: &str,
+        kind: &'static str,
+        holder: &str,
+        amount: Decimal,
+    ) -> num::Ar<()> {
         if amount.is_zero() {
             return Ok(());
         }
@@ -267,6 +288,47 @@ impl Ledger {
         let b = self.basis.entry(holder.to_string()).or_default();
         *b = num::add(*b, amount)?;
         self.flow(holder, t, -amount)
+    }
+
+    /// Like [`Ledger::invest`], once per (holder, instrument): a later route working on the same
+    /// instrument does not count the same money twice.
+    pub fn invest_key(
+        &mut self,
+        holder: &str,
+        instrument: &str,
+        t: u32,
+        amount: Decimal,
+    ) -> num::Ar<()> {
+        if self
+            .basis_keys
+            .insert((holder.to_string(), instrument.to_string()))
+        {
+            self.invest(holder, t, amount)?;
+        }
+        Ok(())
+    }
+
+    /// A payment that is cash required but not a return on capital (patronage cash, bonuses).
+    pub fn pay_other(
+        &mut self,
+        t: u32,
+        route: &str,
+        kind: &'static str,
+        holder: &str,
+        amount: Decimal,
+    ) -> num::Ar<()> {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        if let Some(v) = self.payments.get_mut(t as usize) {
+            v.push(Payment {
+                route: route.to_string(),
+                kind,
+                holder: holder.to_string(),
+                amount,
+            });
+        }
+        Ok(())
     }
 
     /// Cash raised by the company at `t` (member buy-ins, share offers): adds to capacity.
@@ -312,7 +374,10 @@ impl Paths {
     }
 
     pub fn valuation(&self, t: u32) -> Option<Decimal> {
-        self.valuation.as_ref().and_then(|v| v.get(t as usize)).copied()
+        self.valuation
+            .as_ref()
+            .and_then(|v| v.get(t as usize))
+            .copied()
     }
 
     /// Cash the company can spend on the routes in year `t`.

@@ -51,7 +51,7 @@ pub fn round_money(d: Decimal, dp: u32) -> Decimal {
     d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
 }
 
-/// Units are kept at 10 decimals, like OCF `Numeric`.
+/// Units are kept at 10 decimals at most, like OCF `Numeric`.
 pub const UNIT_DP: u32 = 10;
 pub fn round_units(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(UNIT_DP, RoundingStrategy::MidpointAwayFromZero)
@@ -109,7 +109,9 @@ impl Share {
             }
         };
         if share.num.is_sign_negative() && !share.num.is_zero() || share.den.is_sign_negative() {
-            return Err(format!("`{s}` is negative; a share must be between 0% and 100%"));
+            return Err(format!(
+                "`{s}` is negative; a share must be between 0% and 100%"
+            ));
         }
         Ok(share)
     }
@@ -161,13 +163,21 @@ impl fmt::Display for Share {
 /// Splits `total` (rounded to the currency's minor unit first) over `weights` with the
 /// largest-remainder method of [`crate::money::allocate`]; the result sums exactly to the
 /// rounded total. Zero weights get zero; all-zero weights give all zeros.
-pub fn split_cents(total: Decimal, weights: &[(String, Decimal)], cur: Currency) -> Ar<Vec<Decimal>> {
+pub fn split_cents(
+    total: Decimal,
+    weights: &[(String, Decimal)],
+    cur: Currency,
+) -> Ar<Vec<Decimal>> {
     let t = Money::from_decimal_rounded(total, cur, RoundingStrategy::MidpointAwayFromZero)
         .map_err(|_| ArithError("a pot to split"))?;
     let mut items: Vec<(String, Weight)> = Vec::with_capacity(weights.len());
     let mut any = false;
     for (k, w) in weights {
-        let w = if w.is_sign_negative() { Decimal::ZERO } else { *w };
+        let w = if w.is_sign_negative() {
+            Decimal::ZERO
+        } else {
+            *w
+        };
         any |= !w.is_zero();
         items.push((
             k.clone(),
@@ -181,14 +191,20 @@ pub fn split_cents(total: Decimal, weights: &[(String, Decimal)], cur: Currency)
     Ok(out.into_iter().map(|m| m.amount()).collect())
 }
 
-/// Splits `total` pro rata at full precision (units rounded to 10 dp), for unit redemptions
-/// (the domain's "keep full precision internally" rule).
+/// Splits `total` pro rata at full precision — [`FINE_DP`] decimals, largest remainder, so the
+/// parts still sum exactly — for the domain's "keep full precision internally, round money to
+/// 0.01 only when reporting" rule.
 pub fn split_exact(total: Decimal, weights: &[(String, Decimal)]) -> Ar<Vec<Decimal>> {
-    let s = sum(weights.iter().map(|(_, w)| *w))?;
-    weights
-        .iter()
-        .map(|(_, w)| Ok(round_units(div0(mul(total, *w)?, s)?)))
-        .collect()
+    let fine = Currency::new("XXX", FINE_DP).map_err(|_| ArithError("a fine split"))?;
+    split_cents(total, weights, fine)
+}
+
+/// Decimals kept for full-precision money and units (the most [`crate::money`] allows).
+pub const FINE_DP: u32 = 8;
+
+/// Rounds money to the route's precision: the currency's minor unit, or [`FINE_DP`].
+pub fn round_to(d: Decimal, cents: bool, minor: u32) -> Decimal {
+    round_money(d, if cents { minor } else { FINE_DP })
 }
 
 /// `part / whole × 100`, zero for an empty whole.
@@ -196,12 +212,11 @@ pub fn pct(part: Decimal, whole: Decimal) -> Ar<Decimal> {
     mul(div0(part, whole)?, Decimal::ONE_HUNDRED)
 }
 
-/// `1,234,567.89` grouping of a decimal already rounded for display.
-pub fn grouped(d: Decimal) -> String {
-    let s = d.to_string();
+/// `1,234,567.89` grouping of a decimal already formatted for display.
+pub fn grouped(s: &str) -> String {
     let (sign, s) = match s.strip_prefix('-') {
         Some(r) => ("-", r),
-        None => ("", s.as_str()),
+        None => ("", s),
     };
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),
@@ -236,12 +251,15 @@ pub fn fixed(d: Decimal, dp: u32) -> String {
 /// Internal rate of return of yearly cash flows `cf[t]` (t = 0, 1, …) by bisection on
 /// `[-0.99, 10]`; `None` when the net present value does not change sign on that interval.
 pub fn irr(cf: &[Decimal]) -> Option<Decimal> {
-    let lo0 = Decimal::new(-99, 2);
-    let hi0 = Decimal::TEN;
-    let f = |r: Decimal| npv(cf, r);
-    let (mut lo, mut hi) = (lo0, hi0);
+    // the sign of the future value Σ cf[t]·(1+r)^(T−t) is the sign of the NPV (1+r > 0), and
+    // Horner's rule keeps it within range at r = −99% where discount factors underflow
+    let f = |r: Decimal| future_value(cf, r);
+    let mut lo = Decimal::new(-99, 2);
     let flo = f(lo)?;
-    let fhi = f(hi)?;
+    // the upper end shrinks if 1000% overflows over a long horizon
+    let (mut hi, fhi) = [Decimal::TEN, Decimal::from(5), Decimal::TWO, Decimal::ONE]
+        .into_iter()
+        .find_map(|h| f(h).map(|v| (h, v)))?;
     if flo.is_zero() {
         return Some(lo);
     }
@@ -265,6 +283,16 @@ pub fn irr(cf: &[Decimal]) -> Option<Decimal> {
         }
     }
     Some((lo + hi) / Decimal::TWO)
+}
+
+/// `Σ cf[t]·(1+r)^(T−t)` by Horner's rule (same sign as the NPV).
+pub fn future_value(cf: &[Decimal], r: Decimal) -> Option<Decimal> {
+    let base = Decimal::ONE.checked_add(r)?;
+    let mut acc = Decimal::ZERO;
+    for c in cf {
+        acc = acc.checked_mul(base)?.checked_add(*c)?;
+    }
+    Some(acc)
 }
 
 /// `Σ cf[t] / (1+r)^t`.
@@ -292,8 +320,14 @@ mod tests {
 
     #[test]
     fn shares_parse_exactly() {
-        assert_eq!(Share::parse("40%").unwrap().apply(d("600000")).unwrap(), d("240000"));
-        assert_eq!(Share::parse("2/3").unwrap().apply(d("180000")).unwrap(), d("120000"));
+        assert_eq!(
+            Share::parse("40%").unwrap().apply(d("600000")).unwrap(),
+            d("240000")
+        );
+        assert_eq!(
+            Share::parse("2/3").unwrap().apply(d("180000")).unwrap(),
+            d("120000")
+        );
         assert_eq!(Share::parse("0.4").unwrap().to_decimal(), d("0.4"));
         assert!(Share::parse("140%").unwrap().over_one());
         assert!(Share::parse("-1%").is_err());
@@ -309,6 +343,11 @@ mod tests {
         // no sign change: n/a
         assert_eq!(irr(&[d("-100"), d("0"), d("0")]), None);
         assert_eq!(irr(&[d("100"), d("10")]), None);
+        // long horizons do not underflow at −99%
+        let mut long = vec![d("-1000000")];
+        long.extend(std::iter::repeat_n(d("120000"), 30));
+        let r = irr(&long).unwrap();
+        assert!((npv(&long, r).unwrap()).abs() < d("0.01"), "{r}");
     }
 
     #[test]
@@ -318,14 +357,15 @@ mod tests {
         let s = split_cents(d("100"), &w, usd).unwrap();
         assert_eq!(s, vec![d("33.33"), d("66.67")]);
         let e = split_exact(d("100"), &w).unwrap();
-        assert_eq!(e[0], d("33.3333333333"));
+        assert_eq!(e[0], d("33.33333333"));
+        assert_eq!(e[1], d("66.66666667"));
     }
 
     #[test]
     fn fixed_and_grouped() {
         assert_eq!(fixed(d("19.35483870"), 3), "19.355");
         assert_eq!(fixed(d("-0.0001"), 2), "0.00");
-        assert_eq!(grouped(d("1585556.97")), "1,585,556.97");
-        assert_eq!(grouped(d("-1000")), "-1,000");
+        assert_eq!(grouped("1585556.97"), "1,585,556.97");
+        assert_eq!(grouped("-1000"), "-1,000");
     }
 }

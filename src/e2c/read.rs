@@ -72,26 +72,44 @@ impl<'a> P<'a> {
         }
     }
 
-    pub fn err(&mut self, code: &'static str, key: &str, msg: impl Into<String>, hint: impl Into<String>) {
+    pub fn err(
+        &mut self,
+        code: &'static str,
+        key: &str,
+        msg: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         let m = msg.into();
         let message = if key.is_empty() {
             m
         } else {
             format!("`{key}`: {m}")
         };
-        self.diags
-            .push(Diagnostic::error(code, &self.file, 0, 0).msg(message).hint(hint));
+        self.diags.push(
+            Diagnostic::error(code, &self.file, 0, 0)
+                .msg(message)
+                .hint(hint),
+        );
     }
 
-    pub fn warn(&mut self, code: &'static str, key: &str, msg: impl Into<String>, hint: impl Into<String>) {
+    pub fn warn(
+        &mut self,
+        code: &'static str,
+        key: &str,
+        msg: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         let m = msg.into();
         let message = if key.is_empty() {
             m
         } else {
             format!("`{key}`: {m}")
         };
-        self.diags
-            .push(Diagnostic::warning(code, &self.file, 0, 0).msg(message).hint(hint));
+        self.diags.push(
+            Diagnostic::warning(code, &self.file, 0, 0)
+                .msg(message)
+                .hint(hint),
+        );
     }
 
     /// Reports every key of `t` that is not in `allowed`.
@@ -213,7 +231,12 @@ impl<'a> P<'a> {
             }
             Ok(s) => Some(s),
             Err(m) => {
-                self.err(code::BAD_VALUE, key, m, "write `\"40%\"`, `0.4` or `\"2/3\"`");
+                self.err(
+                    code::BAD_VALUE,
+                    key,
+                    m,
+                    "write `\"40%\"`, `0.4` or `\"2/3\"`",
+                );
                 None
             }
         }
@@ -322,7 +345,14 @@ impl<'a> P<'a> {
     }
 
     /// A one-of-these string.
-    pub fn choice(&mut self, t: &Table, path: &str, key: &str, options: &[&str], default: &str) -> String {
+    pub fn choice(
+        &mut self,
+        t: &Table,
+        path: &str,
+        key: &str,
+        options: &[&str],
+        default: &str,
+    ) -> String {
         match self.str_opt(t, path, key) {
             None => default.to_string(),
             Some(s) if options.contains(&s.as_str()) => s,

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use toml::Table;
 
 use super::{base_key, Mechanism, Ref};
-use crate::e2c::model::{Cx, Er, EngineError, Ledger, State};
+use crate::e2c::model::{Cx, EngineError, Er, Ledger, State};
 use crate::e2c::num::{self, Share};
 use crate::e2c::read::{code, join, P};
 
@@ -34,7 +34,10 @@ pub enum Rounding {
 }
 
 pub(crate) fn rounding_key(p: &mut P<'_>, t: &Table, path: &str) -> Rounding {
-    match p.choice(t, path, "rounding", &["units", "cents"], "units").as_str() {
+    match p
+        .choice(t, path, "rounding", &["units", "cents"], "units")
+        .as_str()
+    {
         "cents" => Rounding::Cents,
         _ => Rounding::Units,
     }
@@ -73,8 +76,19 @@ impl CappedRedemption {
             t,
             path,
             &[
-                "type", "class", "holders", "cap_multiple", "alpha", "base", "honeymoon", "price", "par", "order",
-                "seniority", "legal_limit", "rounding",
+                "type",
+                "class",
+                "holders",
+                "cap_multiple",
+                "alpha",
+                "base",
+                "honeymoon",
+                "price",
+                "par",
+                "order",
+                "seniority",
+                "legal_limit",
+                "rounding",
             ],
         );
         let class = p.str_req(t, path, "class");
@@ -82,7 +96,16 @@ impl CappedRedemption {
         let alpha = p.share_req(t, path, "alpha");
         let base = base_key(p, t, path, "profit");
         let honeymoon = p.int_opt(t, path, "honeymoon").unwrap_or(0);
-        let price = match p.choice(t, path, "price", &["par", "cap", "fmv", "min_fmv_cap"], "cap").as_str() {
+        let price = match p
+            .choice(
+                t,
+                path,
+                "price",
+                &["par", "cap", "fmv", "min_fmv_cap"],
+                "cap",
+            )
+            .as_str()
+        {
             "par" => PriceRule::Par,
             "fmv" => PriceRule::Fmv,
             "min_fmv_cap" => PriceRule::MinFmvCap,
@@ -90,12 +113,24 @@ impl CappedRedemption {
         };
         let par = p.amount_opt(t, path, "par");
         if price == PriceRule::Par && par.is_none() && t.get("par").is_none() {
-            p.missing(path, "par", "the redemption price per unit for `price = \"par\"`");
+            p.missing(
+                path,
+                "par",
+                "the redemption price per unit for `price = \"par\"`",
+            );
         }
         if par.is_some_and(|x| x.is_zero()) {
-            p.err(code::BAD_VALUE, &join(path, "par"), "a par price of zero cannot redeem units", "give a positive price per unit");
+            p.err(
+                code::BAD_VALUE,
+                &join(path, "par"),
+                "a par price of zero cannot redeem units",
+                "give a positive price per unit",
+            );
         }
-        let order = match p.choice(t, path, "order", &["pro_rata", "seniority"], "pro_rata").as_str() {
+        let order = match p
+            .choice(t, path, "order", &["pro_rata", "seniority"], "pro_rata")
+            .as_str()
+        {
             "seniority" => Order::Seniority,
             _ => Order::ProRata,
         };
@@ -108,8 +143,8 @@ impl CappedRedemption {
             key: path.to_string(),
             class: class?,
             holders,
-            cap: cap?,
-            alpha: alpha?,
+            cap: cap.unwrap_or(Decimal::ONE),
+            alpha: alpha.unwrap_or(Share::ZERO),
             base,
             honeymoon,
             price,
@@ -234,8 +269,10 @@ impl Mechanism for CappedRedemption {
                 // split by units; holders that reach their room drop out and the rest is re-split
                 let mut active: Vec<String> = room.keys().cloned().collect();
                 while pool > Decimal::ZERO && !active.is_empty() {
-                    let w: Vec<(String, Decimal)> =
-                        active.iter().map(|h| (h.clone(), st.units(&self.class, h))).collect();
+                    let w: Vec<(String, Decimal)> = active
+                        .iter()
+                        .map(|h| (h.clone(), st.units(&self.class, h)))
+                        .collect();
                     let parts = match self.rounding {
                         Rounding::Units => num::split_exact(pool, &w)?,
                         Rounding::Cents => num::split_cents(pool, &w, cx.currency)?,
@@ -264,7 +301,9 @@ impl Mechanism for CappedRedemption {
             if x <= Decimal::ZERO {
                 continue;
             }
-            let Some((_, price)) = room.get(&h) else { continue };
+            let Some((_, price)) = room.get(&h) else {
+                continue;
+            };
             let units = st.units(&self.class, &h);
             let redeemed = num::round_units(num::div(x, *price)?).min(units);
             st.remove_units(&self.class, &h, redeemed)?;
@@ -276,7 +315,12 @@ impl Mechanism for CappedRedemption {
                     st.remove_units(&self.class, &h, left_units)?;
                     led.note(
                         t,
-                        format!("{}: `{h}` reached its {}x cap; {} remaining units retired", self.label, self.cap, num::fixed(left_units, 2)),
+                        format!(
+                            "{}: `{h}` reached its {}x cap; {} remaining units retired",
+                            self.label,
+                            self.cap,
+                            num::fixed(left_units, 2)
+                        ),
                     );
                 }
                 let claim = if st.units(&self.class, &h) > Decimal::ZERO {
@@ -286,7 +330,14 @@ impl Mechanism for CappedRedemption {
                 };
                 st.pos_claim.insert((self.class.clone(), h.clone()), claim);
                 if inv.paid >= inv.cap {
-                    led.note(t, format!("{}: `{h}` is fully redeemed at {}x", self.label, num::fixed(num::div(inv.paid, inv.invested)?, 2)));
+                    led.note(
+                        t,
+                        format!(
+                            "{}: `{h}` is fully redeemed at {}x",
+                            self.label,
+                            num::fixed(num::div(inv.paid, inv.invested)?, 2)
+                        ),
+                    );
                 }
             }
         }

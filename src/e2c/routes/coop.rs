@@ -12,7 +12,7 @@ use toml::Table;
 
 use super::capped::{rounding_key, Rounding};
 use super::{base_key, Mechanism, Ref};
-use crate::e2c::model::{ClassRights, Cx, Econ, Er, EngineError, Ledger, State};
+use crate::e2c::model::{ClassRights, Cx, Econ, EngineError, Er, Ledger, State};
 use crate::e2c::num::{self, Share};
 use crate::e2c::read::{code, join, P};
 
@@ -90,7 +90,13 @@ pub fn waterfall(value: Decimal, pos: &[WPos]) -> num::Ar<Vec<Decimal>> {
         .collect::<num::Ar<_>>()?;
     let mut mode: Vec<Mode> = pos
         .iter()
-        .map(|p| if p.rights.participating { Mode::Participate } else { Mode::Convert })
+        .map(|p| {
+            if p.rights.participating {
+                Mode::Participate
+            } else {
+                Mode::Convert
+            }
+        })
         .collect();
     let compute = |mode: &[Mode]| -> num::Ar<(Vec<Decimal>, Decimal, Decimal)> {
         // preferences paid by seniority, pro rata within a rank
@@ -101,7 +107,11 @@ pub fn waterfall(value: Decimal, pos: &[WPos]) -> num::Ar<Vec<Decimal>> {
         ranks.dedup();
         for r in ranks {
             let idx: Vec<usize> = (0..pos.len())
-                .filter(|&i| pos[i].rights.seniority == r && mode[i] != Mode::Convert && pref[i] > Decimal::ZERO)
+                .filter(|&i| {
+                    pos[i].rights.seniority == r
+                        && mode[i] != Mode::Convert
+                        && pref[i] > Decimal::ZERO
+                })
                 .collect();
             let due = num::sum(idx.iter().map(|&i| pref[i]))?;
             if due.is_zero() {
@@ -113,7 +123,11 @@ pub fn waterfall(value: Decimal, pos: &[WPos]) -> num::Ar<Vec<Decimal>> {
             }
             left = num::sub(left, pay)?;
         }
-        let pool_units = num::sum((0..pos.len()).filter(|&i| mode[i] != Mode::Pref).map(|i| pos[i].units))?;
+        let pool_units = num::sum(
+            (0..pos.len())
+                .filter(|&i| mode[i] != Mode::Pref)
+                .map(|i| pos[i].units),
+        )?;
         Ok((paid, left.max(Decimal::ZERO), pool_units))
     };
     for _ in 0..(4 * pos.len() + 4) {
@@ -168,25 +182,50 @@ pub fn waterfall(value: Decimal, pos: &[WPos]) -> num::Ar<Vec<Decimal>> {
 }
 
 impl CoopConversion {
-    pub fn parse(p: &mut P<'_>, t: &Table, path: &str, label: String, base_dir: &Path) -> Option<Self> {
+    pub fn parse(
+        p: &mut P<'_>,
+        t: &Table,
+        path: &str,
+        label: String,
+        base_dir: &Path,
+    ) -> Option<Self> {
         p.keys(
             t,
             path,
             &[
-                "type", "value", "investor_class", "par", "convert", "redemption", "base", "cash_part", "collective", "rounding",
-                "returns_basis", "member_classes",
+                "type",
+                "value",
+                "investor_class",
+                "par",
+                "convert",
+                "redemption",
+                "base",
+                "cash_part",
+                "collective",
+                "rounding",
+                "returns_basis",
+                "member_classes",
             ],
         );
         let value = p.amount_req(t, path, "value");
-        let investor_class = p.str_opt(t, path, "investor_class").unwrap_or_else(|| "B".to_string());
+        let investor_class = p
+            .str_opt(t, path, "investor_class")
+            .unwrap_or_else(|| "B".to_string());
         let par = p.amount_opt(t, path, "par").unwrap_or(Decimal::ONE);
         if par.is_zero() {
-            p.err(code::BAD_VALUE, &join(path, "par"), "Class B par of zero", "use a positive par, e.g. 1");
+            p.err(
+                code::BAD_VALUE,
+                &join(path, "par"),
+                "Class B par of zero",
+                "use a positive par, e.g. 1",
+            );
         }
         let convert = p.str_list_opt(t, path, "convert").unwrap_or_default();
         let redemption = p.share_req(t, path, "redemption");
         let base = base_key(p, t, path, "profit");
-        let cash_part = p.share_opt(t, path, "cash_part").unwrap_or(Share::parse("20%").ok()?);
+        let cash_part = p
+            .share_opt(t, path, "cash_part")
+            .unwrap_or(Share::parse("20%").ok()?);
         if cash_part.to_decimal() < Decimal::new(2, 1) {
             p.warn(
                 code::LOW_CASH_PART,
@@ -197,7 +236,16 @@ impl CoopConversion {
         }
         let collective = p.str_req(t, path, "collective");
         let rounding = rounding_key(p, t, path);
-        let basis = match p.choice(t, path, "returns_basis", &["invested", "conversion"], "invested").as_str() {
+        let basis = match p
+            .choice(
+                t,
+                path,
+                "returns_basis",
+                &["invested", "conversion"],
+                "invested",
+            )
+            .as_str()
+        {
             "conversion" => Basis::Conversion,
             _ => Basis::Invested,
         };
@@ -206,7 +254,17 @@ impl CoopConversion {
             p.keys(
                 mt,
                 &mp,
-                &["class", "price", "board_seats", "members", "segment", "patronage", "weights", "book", "measure"],
+                &[
+                    "class",
+                    "price",
+                    "board_seats",
+                    "members",
+                    "segment",
+                    "patronage",
+                    "weights",
+                    "book",
+                    "measure",
+                ],
             );
             let class = p.str_req(mt, &mp, "class");
             let price = p.amount_req(mt, &mp, "price");
@@ -223,7 +281,12 @@ impl CoopConversion {
                 for (k, v) in w {
                     if let Some(d) = p.value_dec(v, &format!("{mp}.weights.{k}")) {
                         if d.is_sign_negative() && !d.is_zero() {
-                            p.err(code::NEGATIVE, &format!("{mp}.weights.{k}"), format!("weight {d} is negative"), "weights are hours, pay or spend: zero or more");
+                            p.err(
+                                code::NEGATIVE,
+                                &format!("{mp}.weights.{k}"),
+                                format!("weight {d} is negative"),
+                                "weights are hours, pay or spend: zero or more",
+                            );
                         } else {
                             weights.insert(k.clone(), d);
                         }
@@ -231,9 +294,16 @@ impl CoopConversion {
                 }
             }
             let book = p.str_opt(mt, &mp, "book").map(|b| base_dir.join(b));
-            let measure = p.str_opt(mt, &mp, "measure").unwrap_or_else(|| "hours".to_string());
+            let measure = p
+                .str_opt(mt, &mp, "measure")
+                .unwrap_or_else(|| "hours".to_string());
             if book.is_some() && mt.contains_key("weights") {
-                p.err(code::ROUTE_RULE, &mp, "both `weights` and `book` are given", "use inline `weights` or a `book` with a `measure`, not both");
+                p.err(
+                    code::ROUTE_RULE,
+                    &mp,
+                    "both `weights` and `book` are given",
+                    "use inline `weights` or a `book` with a `measure`, not both",
+                );
             }
             if let (Some(class), Some(price)) = (class, price) {
                 members.push(MemberClass {
@@ -271,11 +341,11 @@ impl CoopConversion {
         Some(CoopConversion {
             label,
             key: path.to_string(),
-            value: value?,
+            value: value.unwrap_or_default(),
             investor_class,
             par,
             convert,
-            redemption: redemption?,
+            redemption: redemption.unwrap_or(Share::ZERO),
             base,
             cash_part,
             collective: collective?,
@@ -375,7 +445,9 @@ impl Mechanism for CoopConversion {
                 },
             );
             for h in &m.members {
-                let Some(holder) = st.holders.get_mut(h) else { continue };
+                let Some(holder) = st.holders.get_mut(h) else {
+                    continue;
+                };
                 if let Some(s) = &m.segment {
                     holder.segment = s.clone();
                 }
@@ -412,9 +484,12 @@ impl Mechanism for CoopConversion {
         let budget = num::round_money(self.redemption.apply(surplus)?, dp);
         let used = budget.min(outstanding);
         if used > Decimal::ZERO {
-            let w: Vec<(String, Decimal)> = holders.iter().map(|(h, p)| (h.clone(), p.units)).collect();
+            let w: Vec<(String, Decimal)> =
+                holders.iter().map(|(h, p)| (h.clone(), p.units)).collect();
             let parts = if used == outstanding {
-                w.iter().map(|(_, u)| num::mul(*u, self.par)).collect::<num::Ar<Vec<_>>>()?
+                w.iter()
+                    .map(|(_, u)| num::mul(*u, self.par))
+                    .collect::<num::Ar<Vec<_>>>()?
             } else {
                 match self.rounding {
                     Rounding::Units => num::split_exact(used, &w)?,
@@ -427,7 +502,13 @@ impl Mechanism for CoopConversion {
                 led.pay(t, &self.label, "redemption", h, x)?;
             }
             if used == outstanding {
-                led.note(t, format!("{}: Class `{}` fully redeemed", self.label, self.investor_class));
+                led.note(
+                    t,
+                    format!(
+                        "{}: Class `{}` fully redeemed",
+                        self.label, self.investor_class
+                    ),
+                );
             }
         }
         let mut reserve_in = num::sub(surplus, used)?;
@@ -443,7 +524,9 @@ impl Mechanism for CoopConversion {
                 .map(|h| {
                     let d = match m.weights.get(h) {
                         Some(w) => *w,
-                        None if m.weights.is_empty() => Decimal::from(st.holders.get(h).map_or(1, |x| x.members)),
+                        None if m.weights.is_empty() => {
+                            Decimal::from(st.holders.get(h).map_or(1, |x| x.members))
+                        }
                         None => Decimal::ZERO,
                     };
                     (h.clone(), d)
@@ -475,7 +558,14 @@ impl Mechanism for CoopConversion {
 
 impl CoopConversion {
     /// A loss is charged to the collective reserve first, then to ICAs pro rata by balance.
-    fn absorb_loss(&self, cx: &Cx, t: u32, loss: Decimal, st: &mut State, led: &mut Ledger) -> Er<()> {
+    fn absorb_loss(
+        &self,
+        cx: &Cx,
+        t: u32,
+        loss: Decimal,
+        st: &mut State,
+        led: &mut Ledger,
+    ) -> Er<()> {
         let reserve = st.claim(&self.collective, RESERVE);
         let from_reserve = reserve.min(loss);
         st.set_claim(&self.collective, RESERVE, num::sub(reserve, from_reserve)?);
@@ -494,10 +584,25 @@ impl CoopConversion {
                 st.set_claim(h, ICA, num::sub(*v, x)?);
             }
             if rest > total {
-                led.note(t, format!("{}: loss of {} exceeds reserve and ICAs by {}", self.label, num::fixed(loss, 2), num::fixed(num::sub(rest, total)?, 2)));
+                led.note(
+                    t,
+                    format!(
+                        "{}: loss of {} exceeds reserve and ICAs by {}",
+                        self.label,
+                        num::fixed(loss, 2),
+                        num::fixed(num::sub(rest, total)?, 2)
+                    ),
+                );
             }
         }
-        led.note(t, format!("{}: loss of {} charged to the collective reserve first, then ICAs", self.label, num::fixed(loss, 2)));
+        led.note(
+            t,
+            format!(
+                "{}: loss of {} charged to the collective reserve first, then ICAs",
+                self.label,
+                num::fixed(loss, 2)
+            ),
+        );
         Ok(())
     }
 }

@@ -26,7 +26,19 @@ pub struct DemandDividend {
 
 impl DemandDividend {
     pub fn parse(p: &mut P<'_>, t: &Table, path: &str, label: String) -> Option<Self> {
-        p.keys(t, path, &["type", "holder", "invested", "cap_multiple", "share", "base", "honeymoon"]);
+        p.keys(
+            t,
+            path,
+            &[
+                "type",
+                "holder",
+                "invested",
+                "cap_multiple",
+                "share",
+                "base",
+                "honeymoon",
+            ],
+        );
         let holder = p.str_req(t, path, "holder");
         let invested = p.amount_req(t, path, "invested");
         let cap = p.cap_req(t, path, "cap_multiple");
@@ -37,9 +49,9 @@ impl DemandDividend {
             label,
             key: path.to_string(),
             holder: holder?,
-            invested: invested?,
-            cap: cap?,
-            share: share?,
+            invested: invested.unwrap_or_default(),
+            cap: cap.unwrap_or(Decimal::ONE),
+            share: share.unwrap_or(Share::ZERO),
             base,
             honeymoon,
             paid: Decimal::ZERO,
@@ -75,14 +87,23 @@ impl Mechanism for DemandDividend {
         let due = if t <= self.honeymoon {
             Decimal::ZERO
         } else {
-            num::round_money(self.share.apply(cx.paths.base(&self.base, t))?, cx.currency.minor_units())
+            num::round_money(
+                self.share.apply(cx.paths.base(&self.base, t))?,
+                cx.currency.minor_units(),
+            )
         };
         let x = due.min(left);
         self.paid = num::add(self.paid, x)?;
         led.pay(t, &self.label, "demand dividend", &self.holder, x)?;
         st.set_claim(&self.holder, CLAIM, num::sub(cap, self.paid)?);
         if self.paid >= cap {
-            led.note(t, format!("{}: `{}` reached the {}x cap", self.label, self.holder, self.cap));
+            led.note(
+                t,
+                format!(
+                    "{}: `{}` reached the {}x cap",
+                    self.label, self.holder, self.cap
+                ),
+            );
         }
         Ok(())
     }

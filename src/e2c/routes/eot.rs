@@ -6,6 +6,7 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use toml::Table;
 
+use super::capped::{rounding_key, Rounding};
 use super::note::{sell, Debt};
 use super::{base_key, Mechanism, Ref};
 use crate::e2c::model::{BonusLine, Cx, Er, Ledger, State};
@@ -34,26 +35,55 @@ pub struct Bonus {
 
 impl Bonus {
     fn parse(p: &mut P<'_>, t: &Table, path: &str) -> Option<Self> {
-        p.keys(t, path, &["share", "amount", "base", "by_pay", "by_service", "by_hours", "tax_free_cap", "employees"]);
+        p.keys(
+            t,
+            path,
+            &[
+                "share",
+                "amount",
+                "base",
+                "by_pay",
+                "by_service",
+                "by_hours",
+                "tax_free_cap",
+                "employees",
+            ],
+        );
         let share = p.share_opt(t, path, "share");
         let amount = p.amount_opt(t, path, "amount");
-        if share.is_none() && amount.is_none() && !t.contains_key("share") && !t.contains_key("amount") {
-            p.missing(path, "share", "the bonus pool as a share of the base, or `amount`");
+        if share.is_none()
+            && amount.is_none()
+            && !t.contains_key("share")
+            && !t.contains_key("amount")
+        {
+            p.missing(
+                path,
+                "share",
+                "the bonus pool as a share of the base, or `amount`",
+            );
         }
         let base = base_key(p, t, path, "profit");
         let by_pay = p.share_opt(t, path, "by_pay").unwrap_or(Share::ZERO);
         let by_service = p.share_opt(t, path, "by_service").unwrap_or(Share::ZERO);
         let by_hours = p.share_opt(t, path, "by_hours").unwrap_or(Share::ZERO);
-        let total = by_pay.add(&by_service).and_then(|s| s.add(&by_hours)).ok()?;
+        let total = by_pay
+            .add(&by_service)
+            .and_then(|s| s.add(&by_hours))
+            .ok()?;
         if total != Share::ONE && total.to_decimal() != Decimal::ONE {
             p.err(
                 code::ROUTE_RULE,
                 path,
-                format!("`by_pay` + `by_service` + `by_hours` is {}, not 100%", num::fixed(total.to_decimal() * Decimal::ONE_HUNDRED, 4)),
+                format!(
+                    "`by_pay` + `by_service` + `by_hours` is {}, not 100%",
+                    num::fixed(total.to_decimal() * Decimal::ONE_HUNDRED, 4)
+                ),
                 "the pool is split into separate entitlements that add up to the whole pool",
             );
         }
-        let tax_free_cap = p.amount_opt(t, path, "tax_free_cap").unwrap_or(Decimal::from(3600));
+        let tax_free_cap = p
+            .amount_opt(t, path, "tax_free_cap")
+            .unwrap_or(Decimal::from(3600));
         let mut employees = Vec::new();
         for (ep, et) in p.tables(t, path, "employees") {
             p.keys(et, &ep, &["id", "pay", "service", "hours"]);
@@ -73,11 +103,20 @@ impl Bonus {
                         "under the EOT equality requirement nobody eligible may get zero; give pay, service or hours",
                     );
                 }
-                employees.push(Employee { id, pay, service, hours });
+                employees.push(Employee {
+                    id,
+                    pay,
+                    service,
+                    hours,
+                });
             }
         }
         if employees.is_empty() {
-            p.missing(path, "employees", "the eligible employees ([[…employees]] with id, pay, service, hours)");
+            p.missing(
+                path,
+                "employees",
+                "the eligible employees ([[…employees]] with id, pay, service, hours)",
+            );
         }
         Some(Bonus {
             share,
@@ -94,7 +133,11 @@ impl Bonus {
     /// Splits one year's pool into the three entitlements and each person's total.
     pub fn allocate(&self, cx: &Cx, pool: Decimal) -> Er<Vec<BonusLine>> {
         let part = |s: Share, f: fn(&Employee) -> Decimal| -> Er<Vec<Decimal>> {
-            let w: Vec<(String, Decimal)> = self.employees.iter().map(|e| (e.id.clone(), f(e))).collect();
+            let w: Vec<(String, Decimal)> = self
+                .employees
+                .iter()
+                .map(|e| (e.id.clone(), f(e)))
+                .collect();
             Ok(num::split_cents(s.apply(pool)?, &w, cx.currency)?)
         };
         let a = part(self.by_pay, |e| e.pay)?;
@@ -133,6 +176,7 @@ pub struct Eot {
     pub contribution: Share,
     pub base: String,
     pub bonus: Option<Bonus>,
+    pub rounding: Rounding,
     debt: Debt,
 }
 
@@ -141,7 +185,20 @@ impl Eot {
         p.keys(
             t,
             path,
-            &["type", "trust", "sellers", "stake", "value", "price", "upfront", "rate", "contribution", "base", "bonus"],
+            &[
+                "type",
+                "trust",
+                "sellers",
+                "stake",
+                "value",
+                "price",
+                "upfront",
+                "rate",
+                "contribution",
+                "base",
+                "bonus",
+                "rounding",
+            ],
         );
         let trust = p.str_req(t, path, "trust");
         let sellers = p.str_list_opt(t, path, "sellers").unwrap_or_default();
@@ -162,7 +219,10 @@ impl Eot {
                     p.err(
                         code::ROUTE_RULE,
                         &join(path, "price"),
-                        format!("price {pr} is above the market value of the stake ({})", num::fixed(mv, 2)),
+                        format!(
+                            "price {pr} is above the market value of the stake ({})",
+                            num::fixed(mv, 2)
+                        ),
                         "an EOT purchase price must not exceed market value",
                     );
                 }
@@ -172,20 +232,24 @@ impl Eot {
         let rate = p.share_opt(t, path, "rate").unwrap_or(Share::ZERO);
         let contribution = p.share_req(t, path, "contribution");
         let base = base_key(p, t, path, "profit");
-        let bonus = p.table_opt(t, path, "bonus").and_then(|b| Bonus::parse(p, b, &join(path, "bonus")));
+        let bonus = p
+            .table_opt(t, path, "bonus")
+            .and_then(|b| Bonus::parse(p, b, &join(path, "bonus")));
+        let rounding = rounding_key(p, t, path);
         Some(Eot {
             label,
             key: path.to_string(),
             trust: trust?,
             sellers,
             stake,
-            value: value?,
+            value: value.unwrap_or_default(),
             price,
             upfront,
             rate,
-            contribution: contribution?,
+            contribution: contribution.unwrap_or(Share::ZERO),
             base,
             bonus,
+            rounding,
             debt: Debt::default(),
         })
     }
@@ -211,7 +275,20 @@ impl Mechanism for Eot {
             Some(p) => p,
             None => num::round_money(self.stake.apply(self.value)?, cx.currency.minor_units()),
         };
-        self.debt = sell(cx, st, led, &self.label, &self.key, &self.trust, &self.sellers, &[], self.stake, price, self.upfront)?;
+        self.debt = sell(
+            cx,
+            st,
+            led,
+            &self.label,
+            &self.key,
+            &self.trust,
+            &self.sellers,
+            &[],
+            self.stake,
+            price,
+            self.upfront,
+            self.rounding == Rounding::Cents,
+        )?;
         led.note(
             0,
             format!(
@@ -231,19 +308,41 @@ impl Mechanism for Eot {
         let dp = cx.currency.minor_units();
         let balance = self.debt.total()?;
         if balance > Decimal::ZERO {
-            let budget = num::round_money(self.contribution.apply(cx.paths.base(&self.base, t))?, dp);
-            let interest = num::round_money(self.rate.apply(balance)?, dp);
+            let budget = self
+                .debt
+                .round(cx, self.contribution.apply(cx.paths.base(&self.base, t))?);
+            let interest = self.debt.round(cx, self.rate.apply(balance)?);
             let paid_interest = budget.min(interest);
-            self.debt.pay(cx, t, &self.label, "interest", paid_interest, false, st, led)?;
+            self.debt.pay(
+                cx,
+                t,
+                &self.label,
+                "interest",
+                paid_interest,
+                false,
+                st,
+                led,
+            )?;
             let unpaid = num::sub(interest, paid_interest)?;
             if unpaid > Decimal::ZERO {
                 self.debt.capitalise(cx, unpaid, st)?;
-                led.note(t, format!("{}: {} of interest unpaid and added to the balance", self.label, num::fixed(unpaid, 2)));
+                led.note(
+                    t,
+                    format!(
+                        "{}: {} of interest unpaid and added to the balance",
+                        self.label,
+                        num::fixed(unpaid, 2)
+                    ),
+                );
             }
             let principal = num::sub(budget, paid_interest)?.min(self.debt.total()?);
-            self.debt.pay(cx, t, &self.label, "principal", principal, true, st, led)?;
+            self.debt
+                .pay(cx, t, &self.label, "principal", principal, true, st, led)?;
             if self.debt.total()?.is_zero() {
-                led.note(t, format!("{}: deferred consideration paid off", self.label));
+                led.note(
+                    t,
+                    format!("{}: deferred consideration paid off", self.label),
+                );
             }
         }
         if let Some(b) = &self.bonus {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use toml::Table;
 
-use super::model::{Cx, Er, EngineError, Ledger, State};
+use super::model::{Cx, EngineError, Er, Ledger, State};
 use super::num::{self, Share};
 use super::read::{code, P};
 
@@ -95,22 +95,32 @@ pub const ROUTE_TYPES: [&str; 8] = [
 
 impl Route {
     /// Parses `[[routes]]` entry `path` (`routes[i]`); every problem goes to `p`.
-    pub fn parse(p: &mut P<'_>, t: &Table, path: &str, base_dir: &std::path::Path) -> Option<Route> {
-        let Some(kind) = p.str_req(t, path, "type") else {
-            return None;
-        };
+    pub fn parse(
+        p: &mut P<'_>,
+        t: &Table,
+        path: &str,
+        base_dir: &std::path::Path,
+    ) -> Option<Route> {
+        let kind = p.str_req(t, path, "type")?;
         let label = format!("{path} {kind}");
         match kind.as_str() {
-            "capped_redemption" => capped::CappedRedemption::parse(p, t, path, label).map(Route::CappedRedemption),
-            "demand_dividend" => demand::DemandDividend::parse(p, t, path, label).map(Route::DemandDividend),
-            "redeemable_preferred" => {
-                preferred::RedeemablePreferred::parse(p, t, path, label).map(Route::RedeemablePreferred)
+            "capped_redemption" => {
+                capped::CappedRedemption::parse(p, t, path, label).map(Route::CappedRedemption)
             }
+            "demand_dividend" => {
+                demand::DemandDividend::parse(p, t, path, label).map(Route::DemandDividend)
+            }
+            "redeemable_preferred" => preferred::RedeemablePreferred::parse(p, t, path, label)
+                .map(Route::RedeemablePreferred),
             "seller_note" => note::SellerNote::parse(p, t, path, label).map(Route::SellerNote),
             "eot" => eot::Eot::parse(p, t, path, label).map(Route::Eot),
-            "coop_conversion" => coop::CoopConversion::parse(p, t, path, label, base_dir).map(Route::CoopConversion),
+            "coop_conversion" => {
+                coop::CoopConversion::parse(p, t, path, label, base_dir).map(Route::CoopConversion)
+            }
             "steward" => steward::Steward::parse(p, t, path, label).map(Route::Steward),
-            "community_shares" => community::CommunityShares::parse(p, t, path, label).map(Route::CommunityShares),
+            "community_shares" => {
+                community::CommunityShares::parse(p, t, path, label).map(Route::CommunityShares)
+            }
             other => {
                 p.err(
                     code::UNKNOWN_ROUTE,
@@ -232,5 +242,6 @@ pub fn transfer_stake(
 
 /// Reads the common `base` key (name of an assumption path).
 pub(crate) fn base_key(p: &mut P<'_>, t: &Table, path: &str, default: &str) -> String {
-    p.str_opt(t, path, "base").unwrap_or_else(|| default.to_string())
+    p.str_opt(t, path, "base")
+        .unwrap_or_else(|| default.to_string())
 }

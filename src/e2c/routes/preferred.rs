@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use toml::Table;
 
 use super::{base_key, Mechanism, Ref};
-use crate::e2c::model::{Cx, Er, EngineError, Ledger, State};
+use crate::e2c::model::{Cx, EngineError, Er, Ledger, State};
 use crate::e2c::num::{self, Share};
 use crate::e2c::read::{code, join, P};
 
@@ -40,7 +40,17 @@ impl RedeemablePreferred {
         p.keys(
             t,
             path,
-            &["type", "class", "rate", "cumulative", "compound_arrears", "sinking_fund", "sinking_from", "share", "base"],
+            &[
+                "type",
+                "class",
+                "rate",
+                "cumulative",
+                "compound_arrears",
+                "sinking_fund",
+                "sinking_from",
+                "share",
+                "base",
+            ],
         );
         let class = p.str_req(t, path, "class");
         let rate = p.share_req(t, path, "rate");
@@ -54,7 +64,7 @@ impl RedeemablePreferred {
             label,
             key: path.to_string(),
             class: class?,
-            rate: rate?,
+            rate: rate.unwrap_or(Share::ZERO),
             cumulative,
             compound_arrears,
             sinking_fund,
@@ -98,12 +108,16 @@ impl Mechanism for RedeemablePreferred {
                 return Err(EngineError::input(
                     code::ROUTE_RULE,
                     join(&self.key, "class"),
-                    format!("`{h}` holds class `{}` but invested nothing, so it has no principal", self.class),
+                    format!(
+                        "`{h}` holds class `{}` but invested nothing, so it has no principal",
+                        self.class
+                    ),
                     "give the holder an `invested` amount in the cap table",
                 ));
             }
             led.invest_key(&h, &self.class, 0, pos.invested)?;
-            st.pos_claim.insert((self.class.clone(), h.clone()), pos.invested);
+            st.pos_claim
+                .insert((self.class.clone(), h.clone()), pos.invested);
             self.st.insert(
                 h,
                 Pref {
@@ -128,7 +142,10 @@ impl Mechanism for RedeemablePreferred {
         }
         let ids: Vec<String> = self.st.keys().cloned().collect();
         // (i) arrears
-        let due: Vec<(String, Decimal)> = ids.iter().map(|h| (h.clone(), self.st[h].arrears)).collect();
+        let due: Vec<(String, Decimal)> = ids
+            .iter()
+            .map(|h| (h.clone(), self.st[h].arrears))
+            .collect();
         let paid = self.pay_bucket(cx, &mut pool, &due)?;
         for ((h, _), x) in due.iter().zip(&paid) {
             led.pay(t, &self.label, "dividend arrears", h, *x)?;
@@ -139,7 +156,10 @@ impl Mechanism for RedeemablePreferred {
         // (ii) current dividend on outstanding principal
         let mut due = Vec::new();
         for h in &ids {
-            due.push((h.clone(), num::round_money(self.rate.apply(self.st[h].outstanding)?, dp)));
+            due.push((
+                h.clone(),
+                num::round_money(self.rate.apply(self.st[h].outstanding)?, dp),
+            ));
         }
         let paid = self.pay_bucket(cx, &mut pool, &due)?;
         for ((h, d), x) in due.iter().zip(&paid) {
@@ -149,7 +169,14 @@ impl Mechanism for RedeemablePreferred {
                 if self.cumulative {
                     s.arrears = num::add(s.arrears, unpaid)?;
                 } else if unpaid > Decimal::ZERO {
-                    led.note(t, format!("{}: {} of `{h}`'s non-cumulative dividend lapsed", self.label, num::fixed(unpaid, 2)));
+                    led.note(
+                        t,
+                        format!(
+                            "{}: {} of `{h}`'s non-cumulative dividend lapsed",
+                            self.label,
+                            num::fixed(unpaid, 2)
+                        ),
+                    );
                 }
             }
         }
@@ -158,8 +185,11 @@ impl Mechanism for RedeemablePreferred {
             let mut due = Vec::new();
             for h in &ids {
                 let s = &self.st[h];
-                let sched = num::add(num::round_money(self.sinking_fund.apply(s.original)?, dp), s.backlog)?
-                    .min(s.outstanding);
+                let sched = num::add(
+                    num::round_money(self.sinking_fund.apply(s.original)?, dp),
+                    s.backlog,
+                )?
+                .min(s.outstanding);
                 due.push((h.clone(), sched));
             }
             let paid = self.pay_bucket(cx, &mut pool, &due)?;
@@ -179,8 +209,10 @@ impl Mechanism for RedeemablePreferred {
             }
         }
         for (h, s) in &self.st {
-            st.pos_claim
-                .insert((self.class.clone(), h.clone()), num::add(s.outstanding, s.arrears)?);
+            st.pos_claim.insert(
+                (self.class.clone(), h.clone()),
+                num::add(s.outstanding, s.arrears)?,
+            );
             if s.outstanding <= Decimal::ZERO && s.arrears > Decimal::ZERO {
                 // units are gone but arrears are still owed: keep them as a claim without units
                 st.set_claim(h, "preferred arrears", s.arrears);

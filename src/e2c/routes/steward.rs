@@ -32,19 +32,33 @@ impl Steward {
             t,
             path,
             &[
-                "type", "stewards", "steward_segments", "steward_class", "investor_class", "per_capita", "veto_holder", "veto_class",
-                "veto_matters", "veto_units",
+                "type",
+                "stewards",
+                "steward_segments",
+                "steward_class",
+                "investor_class",
+                "per_capita",
+                "veto_holder",
+                "veto_class",
+                "veto_matters",
+                "veto_units",
             ],
         );
         let stewards = p.str_list_opt(t, path, "stewards").unwrap_or_default();
         let steward_segments = p
             .str_list_opt(t, path, "steward_segments")
             .unwrap_or_else(|| vec!["founder".to_string(), "employee".to_string()]);
-        let steward_class = p.str_opt(t, path, "steward_class").unwrap_or_else(|| "steward".to_string());
-        let investor_class = p.str_opt(t, path, "investor_class").unwrap_or_else(|| "investor".to_string());
+        let steward_class = p
+            .str_opt(t, path, "steward_class")
+            .unwrap_or_else(|| "steward".to_string());
+        let investor_class = p
+            .str_opt(t, path, "investor_class")
+            .unwrap_or_else(|| "investor".to_string());
         let per_capita = p.bool_opt(t, path, "per_capita").unwrap_or(false);
         let veto_holder = p.str_opt(t, path, "veto_holder");
-        let veto_class = p.str_opt(t, path, "veto_class").unwrap_or_else(|| "veto".to_string());
+        let veto_class = p
+            .str_opt(t, path, "veto_class")
+            .unwrap_or_else(|| "veto".to_string());
         let veto_matters = p
             .str_list_opt(t, path, "veto_matters")
             .unwrap_or_else(|| vec!["sale".to_string(), "profit_extraction".to_string()]);

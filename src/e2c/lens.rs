@@ -1,0 +1,371 @@
+//! The three lenses on one year's state — votes (control), economic claims, legal title — per
+//! holder and per segment, plus cash required against capacity, vetoes, Banzhaf power and
+//! concentration. This is report data (typed values); renderers format it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+
+use super::metrics::{self, Concentration};
+use super::model::{BonusLine, Cx, Econ, EngineError, Er, Holder, Ledger, Payment, State};
+use super::num;
+use super::read::code;
+
+/// Holder id used for value no one else claims (steward-ownership: "retained for purpose").
+pub const RETAINED: &str = "retained";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolderRow {
+    pub holder_id: String,
+    pub name: String,
+    pub segment: String,
+    pub community: bool,
+    pub members: u32,
+    pub units: Decimal,
+    pub votes: Decimal,
+    pub claim: Decimal,
+    pub votes_pct: Decimal,
+    pub economic_pct: Decimal,
+    pub legal_pct: Decimal,
+    pub board_pct: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRow {
+    pub segment: String,
+    pub community: bool,
+    pub holders: usize,
+    pub units: Decimal,
+    pub votes: Decimal,
+    pub claim: Decimal,
+    pub votes_pct: Decimal,
+    pub economic_pct: Decimal,
+    pub legal_pct: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lenses {
+    pub votes: Decimal,
+    pub economic: Decimal,
+    pub legal: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearView {
+    pub t: u32,
+    pub valuation: Option<Decimal>,
+    pub holders: Vec<HolderRow>,
+    pub segments: Vec<SegmentRow>,
+    /// Community share under each lens, in percent.
+    pub community: Lenses,
+    pub cash_required: Decimal,
+    pub capacity: Decimal,
+    pub shortfall: bool,
+    pub payments: Vec<Payment>,
+    pub vetoes: Vec<(String, Vec<String>)>,
+    /// Normalised Banzhaf power per voter, when some votes are weighted by units.
+    pub banzhaf: Option<Vec<(String, Decimal)>>,
+    pub concentration: [(&'static str, Concentration); 3],
+    pub bonuses: Vec<BonusLine>,
+    pub notes: Vec<String>,
+}
+
+/// Computes the lenses for year `t`.
+pub fn view(
+    t: u32,
+    st: &State,
+    led: &Ledger,
+    cx: &Cx,
+    community: &BTreeSet<String>,
+) -> Er<YearView> {
+    let valuation = cx.paths.valuation(t);
+    let mut units: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut votes: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut claim: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut fixed = Decimal::ZERO;
+    let mut residual_units: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut residual_classes: BTreeSet<String> = BTreeSet::new();
+    for ((c, h), p) in &st.pos {
+        if p.units <= Decimal::ZERO {
+            continue;
+        }
+        let rights = st.classes.get(c).cloned().unwrap_or_default();
+        let holder_members = st.holders.get(h).map_or(1, |x| x.members);
+        *units.entry(h.clone()).or_default() =
+            num::add(units.get(h).copied().unwrap_or_default(), p.units)?;
+        let v = if rights.per_capita {
+            Decimal::from(holder_members)
+        } else {
+            num::mul(p.units, rights.votes_per_unit)?
+        };
+        *votes.entry(h.clone()).or_default() =
+            num::add(votes.get(h).copied().unwrap_or_default(), v)?;
+        let fixed_claim = match st.pos_claim.get(&(c.clone(), h.clone())) {
+            Some(x) => Some(*x),
+            None => match rights.econ {
+                Econ::Par(par) => Some(num::mul(p.units, par)?),
+                Econ::Nothing => Some(Decimal::ZERO),
+                Econ::Residual => None,
+            },
+        };
+        match fixed_claim {
+            Some(x) => {
+                fixed = num::add(fixed, x)?;
+                *claim.entry(h.clone()).or_default() =
+                    num::add(claim.get(h).copied().unwrap_or_default(), x)?;
+            }
+            None => {
+                residual_classes.insert(c.clone());
+                *residual_units.entry(h.clone()).or_default() =
+                    num::add(residual_units.get(h).copied().unwrap_or_default(), p.units)?;
+            }
+        }
+    }
+    for ((h, _), x) in &st.claims {
+        fixed = num::add(fixed, *x)?;
+        *claim.entry(h.clone()).or_default() =
+            num::add(claim.get(h).copied().unwrap_or_default(), *x)?;
+    }
+    let ru_total = num::sum(residual_units.values().copied())?;
+    let mut holders: BTreeMap<String, Holder> = st.holders.clone();
+    if ru_total > Decimal::ZERO {
+        let Some(v) = valuation else {
+            return Err(EngineError::input(
+                code::NEED_VALUATION,
+                "assumptions.valuation",
+                format!(
+                    "class{} `{}` share residual value, so the economic lens needs a valuation path",
+                    if residual_classes.len() > 1 { "es" } else { "" },
+                    residual_classes.iter().cloned().collect::<Vec<_>>().join("`, `")
+                ),
+                "add `valuation = [...]` (t = 0 … years) to [assumptions], or give those classes `economic = \"par\"`",
+            ));
+        };
+        let residual = num::sub(v, fixed)?.max(Decimal::ZERO);
+        for (h, u) in &residual_units {
+            let x = num::div(num::mul(residual, *u)?, ru_total)?;
+            *claim.entry(h.clone()).or_default() =
+                num::add(claim.get(h).copied().unwrap_or_default(), x)?;
+        }
+    } else if let Some(v) = valuation {
+        let retained = num::sub(v, fixed)?;
+        if retained > Decimal::ZERO {
+            claim.insert(RETAINED.to_string(), retained);
+            holders
+                .entry(RETAINED.to_string())
+                .or_insert_with(|| Holder {
+                    id: RETAINED.to_string(),
+                    name: "retained for purpose (the company)".to_string(),
+                    segment: "retained".to_string(),
+                    members: 1,
+                });
+        }
+    }
+    // board weight: seats of each class, shared by that class's votes
+    let total_seats: u32 = st
+        .classes
+        .iter()
+        .filter(|(c, _)| {
+            st.pos
+                .iter()
+                .any(|((cc, _), p)| cc == *c && p.units > Decimal::ZERO)
+        })
+        .map(|(_, r)| r.board_seats)
+        .sum();
+    let mut board: BTreeMap<String, Decimal> = BTreeMap::new();
+    if total_seats > 0 {
+        for (c, r) in &st.classes {
+            if r.board_seats == 0 {
+                continue;
+            }
+            let class_votes: Vec<(String, Decimal)> = st
+                .pos
+                .iter()
+                .filter(|((cc, _), p)| cc == c && p.units > Decimal::ZERO)
+                .map(|((_, h), p)| {
+                    let v = if r.per_capita {
+                        Decimal::from(st.holders.get(h).map_or(1, |x| x.members))
+                    } else {
+                        p.units
+                    };
+                    (h.clone(), v)
+                })
+                .collect();
+            let cv = num::sum(class_votes.iter().map(|x| x.1))?;
+            for (h, v) in class_votes {
+                let x = num::div0(
+                    num::mul(Decimal::from(r.board_seats), v)?,
+                    num::mul(Decimal::from(total_seats), cv)?,
+                )?;
+                let e = board.entry(h).or_default();
+                *e = num::add(*e, num::mul(x, Decimal::ONE_HUNDRED)?)?;
+            }
+        }
+    }
+    let tu = num::sum(units.values().copied())?;
+    let tv = num::sum(votes.values().copied())?;
+    let tc = num::sum(claim.values().copied())?;
+    let mut rows = Vec::new();
+    for (id, h) in &holders {
+        let u = units.get(id).copied().unwrap_or_default();
+        let v = votes.get(id).copied().unwrap_or_default();
+        let c = claim.get(id).copied().unwrap_or_default();
+        rows.push(HolderRow {
+            holder_id: id.clone(),
+            name: h.name.clone(),
+            segment: h.segment.clone(),
+            community: community.contains(&h.segment),
+            members: h.members,
+            units: u,
+            votes: v,
+            claim: c,
+            votes_pct: num::pct(v, tv)?,
+            economic_pct: num::pct(c, tc)?,
+            legal_pct: num::pct(u, tu)?,
+            board_pct: board.get(id).copied().unwrap_or_default(),
+        });
+    }
+    let mut segs: BTreeMap<String, SegmentRow> = BTreeMap::new();
+    for r in &rows {
+        let s = segs.entry(r.segment.clone()).or_insert_with(|| SegmentRow {
+            segment: r.segment.clone(),
+            community: r.community,
+            holders: 0,
+            units: Decimal::ZERO,
+            votes: Decimal::ZERO,
+            claim: Decimal::ZERO,
+            votes_pct: Decimal::ZERO,
+            economic_pct: Decimal::ZERO,
+            legal_pct: Decimal::ZERO,
+        });
+        if r.units > Decimal::ZERO || r.claim > Decimal::ZERO || r.votes > Decimal::ZERO {
+            s.holders += 1;
+        }
+        s.units = num::add(s.units, r.units)?;
+        s.votes = num::add(s.votes, r.votes)?;
+        s.claim = num::add(s.claim, r.claim)?;
+    }
+    let mut com = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for s in segs.values_mut() {
+        s.votes_pct = num::pct(s.votes, tv)?;
+        s.economic_pct = num::pct(s.claim, tc)?;
+        s.legal_pct = num::pct(s.units, tu)?;
+        if s.community {
+            com = (
+                num::add(com.0, s.votes)?,
+                num::add(com.1, s.claim)?,
+                num::add(com.2, s.units)?,
+            );
+        }
+    }
+    let community_lenses = Lenses {
+        votes: num::pct(com.0, tv)?,
+        economic: num::pct(com.1, tc)?,
+        legal: num::pct(com.2, tu)?,
+    };
+    // vetoes
+    let mut vetoes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for ((c, h), p) in &st.pos {
+        if p.units <= Decimal::ZERO {
+            continue;
+        }
+        if let Some(r) = st.classes.get(c) {
+            for m in &r.vetoes {
+                vetoes.entry(h.clone()).or_default().insert(m.clone());
+            }
+        }
+    }
+    // Banzhaf where some votes are weighted by units
+    let unit_weighted = st.pos.iter().any(|((c, _), p)| {
+        p.units > Decimal::ZERO
+            && st
+                .classes
+                .get(c)
+                .is_some_and(|r| !r.per_capita && r.votes_per_unit > Decimal::ZERO)
+    });
+    // per-capita blocks of different sizes (a pooled group of members) are weighted too
+    let distinct: BTreeSet<Decimal> = votes
+        .values()
+        .copied()
+        .filter(|v| *v > Decimal::ZERO)
+        .collect();
+    let weighted = unit_weighted || distinct.len() > 1;
+    let banzhaf = if weighted {
+        let voters: Vec<(String, Decimal)> = votes
+            .iter()
+            .filter(|(_, v)| **v > Decimal::ZERO)
+            .map(|(h, v)| (h.clone(), *v))
+            .collect();
+        let w: Vec<Decimal> = voters.iter().map(|x| x.1).collect();
+        metrics::banzhaf(&w)?.map(|p| voters.iter().map(|x| x.0.clone()).zip(p).collect())
+    } else {
+        None
+    };
+    let vals = |f: fn(&HolderRow) -> Decimal| -> Vec<Decimal> { rows.iter().map(f).collect() };
+    let concentration = [
+        ("votes", metrics::concentration(&vals(|r| r.votes))?),
+        ("economic", metrics::concentration(&vals(|r| r.claim))?),
+        ("legal", metrics::concentration(&vals(|r| r.units))?),
+    ];
+    let payments = led.payments.get(t as usize).cloned().unwrap_or_default();
+    let cash_required = num::sum(payments.iter().map(|p| p.amount))?;
+    let capacity = num::add(
+        cx.paths.capacity(t),
+        led.raised.get(t as usize).copied().unwrap_or_default(),
+    )?;
+    Ok(YearView {
+        t,
+        valuation,
+        holders: rows,
+        segments: segs.into_values().collect(),
+        community: community_lenses,
+        cash_required,
+        capacity,
+        shortfall: cash_required > capacity,
+        payments,
+        vetoes: vetoes
+            .into_iter()
+            .map(|(h, m)| (h, m.into_iter().collect()))
+            .collect(),
+        banzhaf,
+        concentration,
+        bonuses: led.bonuses.get(t as usize).cloned().unwrap_or_default(),
+        notes: led.notes.get(t as usize).cloned().unwrap_or_default(),
+    })
+}
+
+/// Keeps only holders who hold, vote or claim something in some year (stable rows across years).
+pub fn prune(years: &mut [YearView]) {
+    let live: BTreeSet<String> = years
+        .iter()
+        .flat_map(|y| y.holders.iter())
+        .filter(|r| r.units > Decimal::ZERO || r.votes > Decimal::ZERO || r.claim > Decimal::ZERO)
+        .map(|r| r.holder_id.clone())
+        .collect();
+    let all_rows: BTreeMap<String, HolderRow> = years
+        .iter()
+        .flat_map(|y| y.holders.iter())
+        .map(|r| (r.holder_id.clone(), r.clone()))
+        .collect();
+    for y in years.iter_mut() {
+        y.holders.retain(|r| live.contains(&r.holder_id));
+        // a holder that appears later (e.g. `retained`) gets an explicit zero row earlier
+        for id in &live {
+            if !y.holders.iter().any(|r| &r.holder_id == id) {
+                if let Some(r) = all_rows.get(id) {
+                    y.holders.push(HolderRow {
+                        units: Decimal::ZERO,
+                        votes: Decimal::ZERO,
+                        claim: Decimal::ZERO,
+                        votes_pct: Decimal::ZERO,
+                        economic_pct: Decimal::ZERO,
+                        legal_pct: Decimal::ZERO,
+                        board_pct: Decimal::ZERO,
+                        ..r.clone()
+                    });
+                }
+            }
+        }
+        y.holders.sort_by(|a, b| a.holder_id.cmp(&b.holder_id));
+    }
+}

@@ -1,0 +1,147 @@
+//! JSON: the contract first (`scenario, currency, years[{year, holders, segments,
+//! cash_required, capacity}], metrics{time_to_majority, investors, gini, hhi, effective_owners}`),
+//! then additive keys. Percentages and money are strings.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::{irr, moic, money, pct};
+use crate::e2c::engine::E2cReport;
+use crate::e2c::lens::YearView;
+use crate::e2c::num;
+
+fn year(r: &E2cReport, y: &YearView) -> Value {
+    let holders: Vec<Value> = y
+        .holders
+        .iter()
+        .map(|h| {
+            json!({
+                "holder_id": h.holder_id,
+                "segment": h.segment,
+                "votes_pct": pct(h.votes_pct),
+                "economic_pct": pct(h.economic_pct),
+                "legal_pct": pct(h.legal_pct),
+                "claim": money(h.claim, r),
+                "name": h.name,
+                "community": h.community,
+                "members": h.members,
+                "units": num::fixed(h.units, 2),
+                "votes": num::fixed(h.votes, 2),
+                "board_pct": pct(h.board_pct),
+            })
+        })
+        .collect();
+    let segments: Vec<Value> = y
+        .segments
+        .iter()
+        .map(|s| {
+            json!({
+                "segment": s.segment,
+                "community": s.community,
+                "votes_pct": pct(s.votes_pct),
+                "economic_pct": pct(s.economic_pct),
+                "legal_pct": pct(s.legal_pct),
+                "holders": s.holders,
+                "claim": money(s.claim, r),
+            })
+        })
+        .collect();
+    let payments: Vec<Value> = y
+        .payments
+        .iter()
+        .map(|p| json!({"route": p.route, "kind": p.kind, "holder_id": p.holder, "amount": money(p.amount, r)}))
+        .collect();
+    let conc: serde_json::Map<String, Value> = y
+        .concentration
+        .iter()
+        .map(|(l, c)| {
+            (
+                (*l).to_string(),
+                json!({
+                    "gini": num::fixed(c.gini, 4),
+                    "hhi": num::fixed(c.hhi, 2),
+                    "effective_owners": num::fixed(c.effective_owners, 2),
+                    "owners": c.owners,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "year": y.t,
+        "holders": holders,
+        "segments": segments,
+        "cash_required": money(y.cash_required, r),
+        "capacity": money(y.capacity, r),
+        "label": r.year_label(y.t),
+        "shortfall": y.shortfall,
+        "valuation": y.valuation.map(|v| money(v, r)),
+        "community": {
+            "votes_pct": pct(y.community.votes),
+            "economic_pct": pct(y.community.economic),
+            "legal_pct": pct(y.community.legal),
+        },
+        "payments": payments,
+        "vetoes": y.vetoes.iter().map(|(h, m)| json!({"holder_id": h, "matters": m})).collect::<Vec<_>>(),
+        "banzhaf": y.banzhaf.as_ref().map(|b| b.iter().map(|(h, p)| json!({"holder_id": h, "power": num::fixed(*p, 4)})).collect::<Vec<_>>()),
+        "concentration": conc,
+        "bonuses": y.bonuses.iter().map(|b| json!({
+            "employee": b.employee,
+            "by_pay": money(b.by_pay, r),
+            "by_service": money(b.by_service, r),
+            "by_hours": money(b.by_hours, r),
+            "total": money(b.total, r),
+            "tax_free": money(b.tax_free, r),
+            "taxable": money(b.taxable, r),
+        })).collect::<Vec<_>>(),
+        "notes": y.notes,
+    })
+}
+
+/// The report as a JSON value.
+pub fn value(r: &E2cReport) -> Value {
+    let m = &r.metrics;
+    json!({
+        "scenario": r.scenario,
+        "currency": r.currency,
+        "years": r.years.iter().map(|y| year(r, y)).collect::<Vec<_>>(),
+        "metrics": {
+            "time_to_majority": {
+                "votes": m.time_to_majority_votes,
+                "economic": m.time_to_majority_economic,
+                "legal": m.time_to_majority_legal,
+            },
+            "investors": m.investors.iter().map(|i| json!({
+                "holder_id": i.holder_id,
+                "paid": money(i.paid, r),
+                "moic": moic(i.moic),
+                "irr": irr(i.irr),
+                "segment": i.segment,
+                "invested": money(i.invested, r),
+            })).collect::<Vec<_>>(),
+            "gini": num::fixed(m.gini, 4),
+            "hhi": num::fixed(m.hhi, 2),
+            "effective_owners": num::fixed(m.effective_owners, 2),
+            "concentration_basis": "final year, economic lens, holders with a positive claim",
+            "full_buyout": m.full_buyout,
+            "total_cash_required": money(m.total_cash_required, r),
+            "shortfall_years": m.shortfall_years,
+        },
+        "file": r.file,
+        "description": r.description,
+        "start_year": r.start_year,
+        "routes": r.routes,
+        "community_segments": r.community_segments,
+    })
+}
+
+pub fn render(out: &mut dyn Write, r: &E2cReport) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &value(r))?;
+    writeln!(out)
+}
+
+pub fn compare(out: &mut dyn Write, rs: &[E2cReport]) -> io::Result<()> {
+    let v = json!({ "scenarios": rs.iter().map(value).collect::<Vec<_>>() });
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)
+}
