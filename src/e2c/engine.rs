@@ -22,6 +22,10 @@ pub struct InvestorRow {
     pub moic: Option<Decimal>,
     /// `None` ("n/a") when the cash flows do not change sign on [−99%, 1000%].
     pub irr: Option<Decimal>,
+    /// What the holder still claims at the end of the horizon (final-year economic claim).
+    pub outstanding: Decimal,
+    /// IRR counting `outstanding` as received in the final year (a terminal value).
+    pub irr_with_outstanding: Option<Decimal>,
     pub flows: Vec<Decimal>,
 }
 
@@ -142,7 +146,17 @@ fn compute_metrics(years: &[YearView], led: &Ledger, st: &State) -> Er<Metrics> 
         } else {
             None
         };
+        let outstanding = years
+            .last()
+            .and_then(|y| y.holders.iter().find(|r| r.holder_id == h))
+            .map_or(Decimal::ZERO, |r| r.claim);
+        let mut terminal = flows.clone();
+        if let Some(last) = terminal.last_mut() {
+            *last = num::add(*last, outstanding)?;
+        }
         investors.push(InvestorRow {
+            outstanding,
+            irr_with_outstanding: num::irr(&terminal),
             segment: st
                 .holders
                 .get(&h)

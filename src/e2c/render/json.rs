@@ -118,6 +118,8 @@ pub fn value(r: &E2cReport) -> Value {
                 "irr": irr(i.irr),
                 "segment": i.segment,
                 "invested": money(i.invested, r),
+                "outstanding": money(i.outstanding, r),
+                "irr_with_outstanding": irr(i.irr_with_outstanding),
             })).collect::<Vec<_>>(),
             "gini": num::fixed(m.gini, 4),
             "hhi": num::fixed(m.hhi, 2),

@@ -220,23 +220,28 @@ pub fn render(out: &mut dyn Write, r: &E2cReport) -> io::Result<()> {
     if m.investors.is_empty() {
         writeln!(out, "No holder put money at risk or received payments.\n")?;
     } else {
-        writeln!(out, "| holder | segment | invested | paid | MOIC | IRR |")?;
-        writeln!(out, "|---|---|---:|---:|---:|---:|")?;
+        writeln!(
+            out,
+            "| holder | segment | invested | paid | MOIC | IRR | still claimed at the end | IRR incl. that claim |"
+        )?;
+        writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|")?;
         for i in &m.investors {
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(&i.holder_id),
                 cell(&i.segment),
                 money_h(i.invested, r),
                 money_h(i.paid, r),
                 moic_h(i.moic),
-                irr_h(i.irr)
+                irr_h(i.irr),
+                money_h(i.outstanding, r),
+                irr_h(i.irr_with_outstanding)
             )?;
         }
         writeln!(
             out,
-            "\nIRR by bisection on [−99%, 1000%]; n/a when the cash flows do not change sign.\n"
+            "\nMOIC = cash received / money at risk. IRR by bisection on [−99%, 1000%] over the cash actually received; n/a when the flows do not change sign. The last column also counts what the holder still claims at the end of the horizon as received in the final year.\n"
         )?;
     }
 

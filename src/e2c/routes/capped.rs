@@ -266,12 +266,17 @@ impl Mechanism for CappedRedemption {
                 }
             }
             Order::ProRata => {
-                // split by units; holders that reach their room drop out and the rest is re-split
+                // split by each holder's remaining claim (what is left of the cap), so holders
+                // with different prices reach their caps together; holders that reach their
+                // room drop out and the rest is re-split
                 let mut active: Vec<String> = room.keys().cloned().collect();
                 while pool > Decimal::ZERO && !active.is_empty() {
                     let w: Vec<(String, Decimal)> = active
                         .iter()
-                        .map(|h| (h.clone(), st.units(&self.class, h)))
+                        .map(|h| {
+                            let claim = self.inv.get(h).map_or(Decimal::ZERO, |i| i.cap - i.paid);
+                            (h.clone(), claim)
+                        })
                         .collect();
                     let parts = match self.rounding {
                         Rounding::Units => num::split_exact(pool, &w)?,
