@@ -111,6 +111,8 @@ pub struct MemberAllocation {
     pub minimum_check: Option<MinimumCheckRule>,
     /// loss charged to this member (≤ 0)
     pub loss: Money,
+    /// the part of `loss` their equity could not cover (≥ 0), absorbed by the unallocated reserve
+    pub loss_shortfall: Money,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -135,6 +137,8 @@ pub struct Reserves {
     pub loss_to_collective: Money,
     pub loss_carried: Money,
     pub loss_recovered: Money,
+    /// members' loss shares their equity could not cover (≤ 0)
+    pub loss_shortfall_absorbed: Money,
     pub nonmember_refunds_payable: Money,
     pub addition: Money,
     pub closing: Money,
@@ -198,6 +202,8 @@ pub struct Close {
     pub capital_accounts: Vec<CapitalAccount>,
     pub identity: Identity,
     pub tranches_created: Vec<Tranche>,
+    /// equity cancelled by losses, per tranche (negative amounts), newest tranche first
+    pub tranches_cancelled: Vec<Tranche>,
     pub totals: Totals,
     pub notes: Vec<String>,
     #[serde(skip)]
@@ -694,14 +700,6 @@ pub fn close(
                 amount: retained.amount(),
             });
         }
-        if loss.is_negative() {
-            tranches_created.push(Tranche {
-                member_id: id.clone(),
-                allocation_year: fy,
-                kind: "loss".into(),
-                amount: loss.amount(),
-            });
-        }
         if carried_out.is_positive() {
             carried_after.insert(id.clone(), carried_out.to_string());
         }
@@ -721,6 +719,7 @@ pub fn close(
             carried_out,
             minimum_check: rule,
             loss,
+            loss_shortfall: zero,
         });
     }
 
@@ -769,6 +768,61 @@ pub fn close(
     }
     let tranches_created = merge(tranches_created);
 
+    // ---- losses cancel the member's equity, newest tranche first; what equity cannot cover is a
+    // shortfall absorbed by the unallocated reserve
+    let mut after = merge(
+        prior
+            .tranches
+            .iter()
+            .chain(tranches_created.iter())
+            .cloned()
+            .collect(),
+    );
+    let mut cancellations: Vec<Tranche> = Vec::new();
+    let mut shortfall: BTreeMap<String, Money> = BTreeMap::new();
+    for (id, loss) in &loss_by_member {
+        let mut left = -loss.amount();
+        let mut idx: Vec<usize> = after
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| {
+                &t.member_id == id && t.amount > Decimal::ZERO && cancel_rank(&t.kind).is_some()
+            })
+            .map(|(i, _)| i)
+            .collect();
+        idx.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(after[i].allocation_year),
+                cancel_rank(&after[i].kind),
+            )
+        });
+        for i in idx {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            let take = left.min(after[i].amount);
+            after[i].amount -= take;
+            left -= take;
+            cancellations.push(Tranche {
+                member_id: id.clone(),
+                allocation_year: after[i].allocation_year,
+                kind: after[i].kind.clone(),
+                amount: -take,
+            });
+        }
+        if left > Decimal::ZERO {
+            shortfall.insert(
+                id.clone(),
+                m("loss shortfall", Money::from_decimal(left, cur))?,
+            );
+        }
+    }
+    let after = merge(after);
+    cancellations.sort();
+    for x in members_out.iter_mut() {
+        x.loss_shortfall = shortfall.get(&x.member_id).copied().unwrap_or(zero);
+    }
+
     // ---- capital accounts roll-forward
     let mut all_ids: Vec<String> = opening.keys().cloned().collect();
     all_ids.extend(members_out.iter().map(|x| x.member_id.clone()));
@@ -780,7 +834,11 @@ pub fn close(
         let get = |map: &BTreeMap<String, Money>| map.get(&id).copied().unwrap_or(zero);
         let ma = members_out.iter().find(|x| x.member_id == id);
         let alloc = ma.map(|x| x.retained).unwrap_or(zero);
-        let loss = ma.map(|x| x.loss).unwrap_or(zero);
+        // the part of the loss that cancelled equity (the shortfall went to the reserve)
+        let loss = match ma {
+            Some(x) => m("loss", x.loss.checked_add(&x.loss_shortfall))?,
+            None => zero,
+        };
         let o = get(&opening);
         let c = get(&contrib);
         let i = get(&interest);
@@ -812,6 +870,10 @@ pub fn close(
     let board_reserve = sum_pools(&|p| p.reserve)?;
     let loss_to_collective = sum_pools(&|p| p.loss_to_collective)?;
     let opening_unalloc = Money::from_decimal(prior.unallocated, cur).unwrap_or(zero);
+    let shortfall_absorbed = {
+        let v: Vec<Money> = shortfall.values().map(|x| x.neg()).collect();
+        m("shortfall", Money::sum(cur, &v))?
+    };
     // unallocated += non-member share (net of its stock-dividend charge) + board reserve
     //                + recovered loss + non-patronage income − income tax
     //                + loss charged to the collective (≤ 0) − loss carried forward
@@ -827,6 +889,7 @@ pub fn close(
                 tax.neg(),
                 loss_to_collective,
                 deficit_added.neg(),
+                shortfall_absorbed,
             ],
         ),
     )?;
@@ -840,15 +903,13 @@ pub fn close(
         loss_to_collective,
         loss_carried: deficit_added,
         loss_recovered: deficit_recovered,
+        loss_shortfall_absorbed: shortfall_absorbed,
         nonmember_refunds_payable: nonmember_refunds,
         addition,
         closing: closing_unalloc,
     };
 
     // ---- state after and identity
-    let mut after = prior.tranches.clone();
-    after.extend(tranches_created.iter().cloned());
-    let after = merge(after);
     let member_equity = {
         let v: Vec<Money> = accounts.iter().map(|a| a.closing).collect();
         m("identity", Money::sum(cur, &v))?
@@ -938,6 +999,7 @@ pub fn close(
         capital_accounts: accounts,
         identity,
         tranches_created,
+        tranches_cancelled: cancellations,
         totals,
         notes,
         state_after,
@@ -954,4 +1016,19 @@ pub fn full_years(from: NaiveDate, to: NaiveDate) -> u32 {
         y -= 1;
     }
     y.max(0) as u32
+}
+
+/// The order in which a loss cancels a member's equity within one allocation year (allocated
+/// equity before paid-in capital); `None` for kinds a loss never cancels (membership shares).
+fn cancel_rank(kind: &str) -> Option<u8> {
+    match kind {
+        "nonqualified" => Some(0),
+        "qualified" => Some(1),
+        "interest" => Some(2),
+        "ica" => Some(3),
+        "capital" => Some(4),
+        "in_kind" => Some(5),
+        "ica_fee" => Some(6),
+        _ => None,
+    }
 }

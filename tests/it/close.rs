@@ -226,6 +226,27 @@ fn e9_worker_capital_accounts_over_three_years() {
         ["-9333.33", "-4666.67", "-7000.00"]
     );
     assert_eq!(s(y2.pools[0].loss_to_collective), "-9000.00");
+    // the loss cancels each member's newest allocated equity first
+    let cancelled: Vec<(String, i32, String, String)> = y2
+        .tranches_cancelled
+        .iter()
+        .map(|t| {
+            (
+                t.member_id.clone(),
+                t.allocation_year,
+                t.kind.clone(),
+                t.amount.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cancelled,
+        vec![
+            ("A".into(), 2021, "qualified".into(), "-9333.33".into()),
+            ("B".into(), 2021, "qualified".into(), "-4666.67".into()),
+            ("C".into(), 2021, "qualified".into(), "-7000.00".into()),
+        ]
+    );
     assert_eq!(
         [acct(&y2, "A"), acct(&y2, "B"), acct(&y2, "C")],
         ["14566.67", "13633.33", "5700.00"]
@@ -253,14 +274,14 @@ fn e9_worker_capital_accounts_over_three_years() {
         out.contains("sealed years verified: 2021, 2022, 2023"),
         "{out}"
     );
-    let f = b.join("closes/2022/tranches.csv");
+    let f = b.join("closes/2022/close.json");
     let mut text = std::fs::read_to_string(&f).unwrap();
-    text = text.replacen("9333.33", "9333.34", 1);
+    text = text.replacen("-9333.33", "-9333.34", 1);
     std::fs::write(&f, text).unwrap();
     let (code, out, _) = run(bin().arg("verify").arg(&b));
     assert_eq!(code, 1);
     assert!(
-        out.contains("2022: closes/2022/tranches.csv (output changed)"),
+        out.contains("2022: closes/2022/close.json (output changed)"),
         "{out}"
     );
 }
@@ -396,4 +417,37 @@ fn minimum_check_rules() {
         let m1 = c.members.iter().find(|m| m.member_id == "M1").unwrap();
         assert_eq!(s(m1.cash), "133.70");
     }
+}
+
+#[test]
+fn a_loss_beyond_a_members_equity_is_a_shortfall_absorbed_by_the_reserve() {
+    let (_t, b) = copy_book(&fixture("e9"));
+    let p = std::fs::read_to_string(b.join("patronage.csv")).unwrap();
+    std::fs::write(
+        b.join("patronage.csv"),
+        p.replace(
+            "2022-12-31,C,work,hours,1500",
+            "2022-12-31,C,work,hours,30000",
+        ),
+    )
+    .unwrap();
+    seal_year(&b, 2021);
+    let y2 = dry(&b, 2022);
+    let c = y2.members.iter().find(|m| m.member_id == "C").unwrap();
+    // 21,000.00 × 30,000 / 33,000 = 19,090.909… → 19,090.91; C's equity is 12,700.00
+    assert_eq!(
+        (s(c.loss), s(c.loss_shortfall)),
+        ("-19090.91".into(), "6390.91".into())
+    );
+    let acct = y2
+        .capital_accounts
+        .iter()
+        .find(|a| a.member_id == "C")
+        .unwrap();
+    assert_eq!(
+        (s(acct.losses), s(acct.closing)),
+        ("-12700.00".into(), "0.00".into())
+    );
+    assert_eq!(s(y2.reserves.loss_shortfall_absorbed), "-6390.91");
+    assert_eq!(s(y2.reserves.closing), "11609.09");
 }
