@@ -117,8 +117,11 @@ pub struct ProofStep {
 
 /// Builds the tree over leaves sorted by member id. Returns (root hash, total, levels).
 /// An odd node at the end of a level is promoted unchanged.
-pub fn build_tree(leaves: &[Leaf]) -> (Vec<Vec<([u8; 32], i128)>>, [u8; 32], i128) {
-    let mut levels: Vec<Vec<([u8; 32], i128)>> = vec![leaves
+/// One level of the tree: (hash, subtotal) per node.
+pub type Level = Vec<([u8; 32], i128)>;
+
+pub fn build_tree(leaves: &[Leaf]) -> (Vec<Level>, [u8; 32], i128) {
+    let mut levels: Vec<Level> = vec![leaves
         .iter()
         .map(|l| (leaf_hash(l), l.amount_minor))
         .collect()];
@@ -147,7 +150,7 @@ pub fn build_tree(leaves: &[Leaf]) -> (Vec<Vec<([u8; 32], i128)>>, [u8; 32], i12
 }
 
 /// The inclusion proof of leaf `index`.
-pub fn proof(levels: &[Vec<([u8; 32], i128)>], mut index: usize) -> Vec<ProofStep> {
+pub fn proof(levels: &[Level], mut index: usize) -> Vec<ProofStep> {
     let mut steps = Vec::new();
     for level in &levels[..levels.len().saturating_sub(1)] {
         let sib = index ^ 1;

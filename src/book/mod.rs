@@ -259,7 +259,7 @@ pub fn check(dir: &Path) -> (Option<Book>, Diagnostics) {
     (book, diags)
 }
 
-fn open_table<'a>(
+fn open_table(
     dir: &Path,
     name: &str,
     schema: &[Col],

@@ -11,7 +11,7 @@ fn csv_bytes(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<Vec<u8>>
     for r in rows {
         w.write_record(&r)?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The allocation schedule: one row per member × unit, then per-member totals with cash and
