@@ -292,9 +292,8 @@ pub fn render(out: &mut dyn Write, r: &E2cReport) -> io::Result<()> {
     for y in &r.years {
         writeln!(
             out,
-            "<tr><td>Y{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
-            y.t,
-            esc(&if r.start_year.is_some() { format!("({})", r.year_label(y.t)) } else { String::new() }),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
+            esc(&year_h(r, Some(y.t))),
             pct_h(y.community.votes),
             pct_h(y.community.economic),
             pct_h(y.community.legal),
