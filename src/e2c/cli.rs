@@ -104,9 +104,20 @@ fn emit(out: &OutputArgs, f: impl Fn(&mut dyn Write) -> std::io::Result<()>) -> 
     }
 }
 
-/// Writes through a temporary file in the same directory, then renames.
+/// Writes through a temporary file in the same directory, then renames. A report is an
+/// ordinary file: it keeps the old file's permissions, or gets 0644 (the temporary file is 0600).
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::fsutil::write_atomic(path, bytes)
+    let old = std::fs::metadata(path).ok().map(|m| m.permissions());
+    crate::fsutil::write_atomic(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let perms = old.unwrap_or_else(|| std::fs::Permissions::from_mode(0o644));
+        std::fs::set_permissions(path, perms)?;
+    }
+    #[cfg(not(unix))]
+    let _ = old;
+    Ok(())
 }
 
 /// Runs `coopledger e2c …`. Exit 0 ok, 1 input problems (printed), 2 other errors.
