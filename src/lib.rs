@@ -14,6 +14,7 @@ pub mod money;
 pub mod render;
 pub mod report;
 pub mod seal;
+pub mod statement;
 
 /// The year's patronage activity of a valid book, with any problems in its rows.
 /// Uses the polars aggregation when the ledger is clean and the located row-by-row fold otherwise.

@@ -84,6 +84,56 @@ pub struct Leaf {
     pub amount_minor: i128,
     /// a per-member salt so that sibling hashes do not reveal other members by guessing
     pub salt: String,
+    /// hex SHA-256 of the member's [`LeafDetail`]: binds the tranche breakdown and the year's
+    /// capital-account roll-forward and allocation to the leaf (see `docs/STATEMENTS.md`)
+    pub detail: String,
+}
+
+/// What a leaf commits to besides the closing amount, all in minor units: the year's
+/// capital-account roll-forward, the year's allocation and every outstanding tranche.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeafDetail {
+    pub opening: i128,
+    pub contributions: i128,
+    pub allocations: i128,
+    pub losses: i128,
+    pub interest: i128,
+    pub redemptions: i128,
+    pub closing: i128,
+    /// the year's patronage allocation: total, cash, retained
+    pub allocated: i128,
+    pub cash: i128,
+    pub retained: i128,
+    /// (allocation year, kind, amount), sorted
+    pub tranches: Vec<(i32, String, i128)>,
+}
+
+/// The canonical digest of a [`LeafDetail`]: a tagged, length-prefixed encoding hashed once.
+pub fn detail_digest(d: &LeafDetail) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"coopledger-leaf-detail/1");
+    for v in [
+        d.opening,
+        d.contributions,
+        d.allocations,
+        d.losses,
+        d.interest,
+        d.redemptions,
+        d.closing,
+        d.allocated,
+        d.cash,
+        d.retained,
+    ] {
+        h.update(v.to_be_bytes());
+    }
+    h.update((d.tranches.len() as u64).to_be_bytes());
+    for (year, kind, amount) in &d.tranches {
+        h.update(year.to_be_bytes());
+        h.update((kind.len() as u64).to_be_bytes());
+        h.update(kind.as_bytes());
+        h.update(amount.to_be_bytes());
+    }
+    h.finalize().into()
 }
 
 pub fn leaf_hash(l: &Leaf) -> [u8; 32] {
@@ -92,7 +142,10 @@ pub fn leaf_hash(l: &Leaf) -> [u8; 32] {
     h.update((l.member_id.len() as u64).to_be_bytes());
     h.update(l.member_id.as_bytes());
     h.update(l.amount_minor.to_be_bytes());
+    h.update((l.salt.len() as u64).to_be_bytes());
     h.update(l.salt.as_bytes());
+    h.update((l.detail.len() as u64).to_be_bytes());
+    h.update(l.detail.as_bytes());
     h.finalize().into()
 }
 
@@ -115,7 +168,7 @@ pub struct ProofStep {
     pub side: String,
 }
 
-/// Builds the tree over leaves sorted by member id. Returns (root hash, total, levels).
+/// Builds the tree over `leaves` in the order given ([`leaves`] sorts them by salt). Returns (root hash, total, levels).
 /// An odd node at the end of a level is promoted unchanged.
 /// One level of the tree: (hash, subtotal) per node.
 pub type Level = Vec<([u8; 32], i128)>;
@@ -184,20 +237,79 @@ pub fn root_from_proof(leaf: &Leaf, steps: &[ProofStep]) -> Option<(String, i128
     Some((hex::encode(h), s))
 }
 
-/// The leaves of a close: every member with a capital account, sorted by id. The salt is derived
-/// from the sealed close file's hash, so it is fixed by the books but unknown to outsiders.
-pub fn leaves(close: &Close, secret: &str) -> Vec<Leaf> {
-    let mut v: Vec<Leaf> = close
-        .capital_accounts
-        .iter()
-        .map(|a| Leaf {
-            member_id: a.member_id.clone(),
-            amount_minor: a.closing.to_minor(),
-            salt: sha256_hex(format!("{secret}\u{0}{}", a.member_id).as_bytes()),
+/// The salt of `member_id`'s leaf: derived from the sealed close file's hash, so it is fixed by
+/// the books but unknown to anyone who has not seen `close.json`.
+pub fn salt(secret: &str, member_id: &str) -> String {
+    sha256_hex(format!("{secret}\u{0}{member_id}").as_bytes())
+}
+
+/// Leaves from (member id, detail) pairs, ordered by salt (then id): a keyed pseudo-random order,
+/// so a proof's neighbouring subtotals cannot be attributed to the next member id.
+pub fn leaves_from(parts: Vec<(String, LeafDetail)>, secret: &str) -> Vec<Leaf> {
+    let mut v: Vec<Leaf> = parts
+        .into_iter()
+        .map(|(member_id, d)| Leaf {
+            salt: salt(secret, &member_id),
+            amount_minor: d.closing,
+            detail: hex::encode(detail_digest(&d)),
+            member_id,
         })
         .collect();
-    v.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    v.sort_by(|a, b| {
+        a.salt
+            .cmp(&b.salt)
+            .then_with(|| a.member_id.cmp(&b.member_id))
+    });
     v
+}
+
+/// The leaves of a close: every member with a capital account (see [`leaves_from`]).
+pub fn leaves(close: &Close, secret: &str) -> Vec<Leaf> {
+    let cur = crate::money::Currency::from_code(&close.currency).ok();
+    let minor = |d: rust_decimal::Decimal| -> i128 {
+        cur.and_then(|c| crate::money::Money::from_decimal(d, c).ok())
+            .map(|m| m.to_minor())
+            .unwrap_or(0)
+    };
+    let mut tranches: BTreeMap<&str, Vec<(i32, String, i128)>> = BTreeMap::new();
+    for t in &close.state_after.tranches {
+        tranches.entry(t.member_id.as_str()).or_default().push((
+            t.allocation_year,
+            t.kind.clone(),
+            minor(t.amount),
+        ));
+    }
+    let allocs: BTreeMap<&str, _> = close
+        .members
+        .iter()
+        .map(|m| (m.member_id.as_str(), m))
+        .collect();
+    let parts = close
+        .capital_accounts
+        .iter()
+        .map(|a| {
+            let al = allocs.get(a.member_id.as_str());
+            let mut tr = tranches.remove(a.member_id.as_str()).unwrap_or_default();
+            tr.sort();
+            (
+                a.member_id.clone(),
+                LeafDetail {
+                    opening: a.opening.to_minor(),
+                    contributions: a.contributions.to_minor(),
+                    allocations: a.allocations.to_minor(),
+                    losses: a.losses.to_minor(),
+                    interest: a.interest.to_minor(),
+                    redemptions: a.redemptions.to_minor(),
+                    closing: a.closing.to_minor(),
+                    allocated: al.map(|m| m.total.to_minor()).unwrap_or(0),
+                    cash: al.map(|m| m.cash.to_minor()).unwrap_or(0),
+                    retained: al.map(|m| m.retained.to_minor()).unwrap_or(0),
+                    tranches: tr,
+                },
+            )
+        })
+        .collect();
+    leaves_from(parts, secret)
 }
 
 // ---------------------------------------------------------------- reading and writing closes
@@ -468,6 +580,7 @@ mod tests {
             member_id: id.into(),
             amount_minor: a,
             salt: format!("s{id}"),
+            detail: String::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 mod check;
 mod close;
 mod init;
+mod statement;
 mod report;
 
 use std::process::ExitCode;
@@ -32,6 +33,10 @@ pub enum Command {
     Init(init::InitArgs),
     /// Reports of a close: schedule, worksheet, notices, rollforward, 1099-patr, board
     Report(report::ReportArgs),
+    /// A member's statement: equity by tranche, allocation history, payout, and an inclusion proof
+    Statement(statement::StatementArgs),
+    /// Check a JSON member statement against a published member_root; exit 1 naming what was altered
+    VerifyStatement(statement::VerifyStatementArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -41,5 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Close(a) => close::run(&a),
         Command::Verify(a) => close::verify(&a),
         Command::Report(a) => report::run(&a),
+        Command::Statement(a) => statement::run(&a),
+        Command::VerifyStatement(a) => statement::verify(&a),
     }
 }

@@ -3,3 +3,4 @@ mod check;
 mod close;
 mod common;
 mod report;
+mod statement;

@@ -1,0 +1,477 @@
+//! Statement renderers: JSON (the contract), Markdown and self-contained HTML with an inline SVG
+//! chart. Everything taken from the books is escaped; output is byte-stable.
+
+use std::io::Write;
+
+use crate::money::{Currency, Money};
+
+use super::Statement;
+
+pub fn json(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, s)?;
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+/// `"1234.50"` → `"1,234.50"` in the statement's currency (unchanged when it is not an amount).
+fn g(s: &Statement, amount: &str) -> String {
+    Currency::from_code(&s.currency)
+        .ok()
+        .and_then(|c| Money::parse(amount, c).ok())
+        .map(|m| m.grouped())
+        .unwrap_or_else(|| amount.to_string())
+}
+
+fn kind_label(kind: &str) -> String {
+    match kind {
+        "qualified" => "retained patronage (qualified)".into(),
+        "nonqualified" => "retained patronage (nonqualified)".into(),
+        "membership_share" => "membership share".into(),
+        "capital" => "capital contribution".into(),
+        "ica_fee" => "membership fee".into(),
+        "in_kind" => "in-kind contribution".into(),
+        "loss" => "loss charge".into(),
+        "interest" => "interest credited".into(),
+        k => k.replace('_', " "),
+    }
+}
+
+fn payout_year(y: Option<i32>) -> String {
+    y.map(|y| y.to_string()).unwrap_or_else(|| "–".into())
+}
+
+// ---------------------------------------------------------------- markdown
+
+/// Escapes text for Markdown (table cells included) and neutralises inline HTML.
+pub fn md_esc(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn markdown(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
+    let e = md_esc;
+    writeln!(
+        w,
+        "# Member statement: {} ({})\n",
+        e(&s.name),
+        e(&s.member_id)
+    )?;
+    writeln!(
+        w,
+        "{} · fiscal year {} · as of {} · amounts in {}\n",
+        e(&s.coop),
+        s.fiscal_year,
+        s.as_of,
+        e(&s.currency)
+    )?;
+    writeln!(w, "## Membership\n")?;
+    writeln!(w, "- Class: {} ({})", e(&s.class_name), e(&s.class))?;
+    writeln!(w, "- Voting rights: {}", e(&s.voting))?;
+    writeln!(w, "- Status: {}", e(&s.status.state))?;
+    writeln!(w, "- Joined: {}", s.status.joined)?;
+    if let Some(l) = &s.status.left {
+        writeln!(w, "- Left: {l}")?;
+    }
+    writeln!(w, "\n{}\n", e(&s.status.explanation))?;
+    if !s.status.payout.is_empty() {
+        writeln!(w, "| Fiscal year | Payout |\n|---|---:|")?;
+        for p in &s.status.payout {
+            writeln!(w, "| {} | {} |", p.fiscal_year, g(s, &p.amount))?;
+        }
+        writeln!(w)?;
+    }
+    writeln!(w, "## Your equity\n")?;
+    writeln!(
+        w,
+        "Your equity at the end of fiscal year {} is **{}**: {} of all member equity ({}) and {} of the co-op's community wealth ({} = member equity plus the collective reserve of {}).\n",
+        s.fiscal_year,
+        g(s, &s.equity.total),
+        s.equity.share_of_member_equity,
+        g(s, &s.equity.member_equity),
+        s.equity.share_of_community_wealth,
+        g(s, &s.equity.community_wealth),
+        g(s, &s.equity.collective_reserve)
+    )?;
+    writeln!(
+        w,
+        "| Allocation year | Kind | Amount | Expected payout year | How it is paid out |\n|---|---|---:|---|---|"
+    )?;
+    for t in &s.equity.tranches {
+        writeln!(
+            w,
+            "| {} | {} | {} | {} | {} |",
+            t.allocation_year,
+            e(&kind_label(&t.kind)),
+            g(s, &t.amount),
+            payout_year(t.expected_payout_year),
+            e(&t.payout)
+        )?;
+    }
+    writeln!(w, "| **Total** | | **{}** | | |\n", g(s, &s.equity.total))?;
+    writeln!(w, "## Capital account by year\n")?;
+    writeln!(w, "| Fiscal year | Opening | Contributions | Allocations | Losses | Interest | Redemptions | Closing |\n|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    for a in &s.history {
+        writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            a.fiscal_year,
+            g(s, &a.opening),
+            g(s, &a.contributions),
+            g(s, &a.allocations),
+            g(s, &a.losses),
+            g(s, &a.interest),
+            g(s, &a.redemptions),
+            g(s, &a.closing)
+        )?;
+    }
+    writeln!(w, "\n## Allocation history\n")?;
+    if s.allocations.is_empty() {
+        writeln!(w, "No allocations in the sealed years.\n")?;
+    } else {
+        writeln!(
+            w,
+            "| Fiscal year | Allocated | Cash | Retained | Notice | Loss charged |\n|---|---:|---:|---:|---|---:|"
+        )?;
+        for y in &s.allocations {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} |",
+                y.fiscal_year,
+                g(s, &y.total),
+                g(s, &y.cash),
+                g(s, &y.retained),
+                e(&y.notice),
+                g(s, &y.loss)
+            )?;
+        }
+        writeln!(w)?;
+        for y in &s.allocations {
+            writeln!(w, "- **{}**: {}", y.fiscal_year, e(&y.explanation))?;
+        }
+        writeln!(w)?;
+    }
+    writeln!(w, "## Redemptions and loss charges\n")?;
+    if s.redemptions.is_empty() {
+        writeln!(w, "- Redemptions: none recorded in the sealed years.")?;
+    }
+    for r in &s.redemptions {
+        writeln!(w, "- Redemption in {}: {}", r.fiscal_year, g(s, &r.amount))?;
+    }
+    if s.loss_charges.is_empty() {
+        writeln!(w, "- Loss charges: none.")?;
+    }
+    for r in &s.loss_charges {
+        writeln!(
+            w,
+            "- Loss charged in {}: {}",
+            r.fiscal_year,
+            g(s, &r.amount)
+        )?;
+    }
+    writeln!(w, "\n## Verification\n")?;
+    writeln!(
+        w,
+        "This statement is a leaf of the Merkle sum tree whose root is published as `member_root` in `closes/{}/manifest.json`:\n",
+        s.fiscal_year
+    )?;
+    writeln!(w, "- Root: `{}`", s.root)?;
+    writeln!(
+        w,
+        "- Total of all members' equity: {}",
+        g(s, &s.member_total)
+    )?;
+    writeln!(w, "- Proof steps: {}", s.proof.len())?;
+    writeln!(
+        w,
+        "\nCheck the JSON form with `coopledger verify-statement FILE --root {}`.",
+        s.root
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- html
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}\
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #999}\
+table{border-collapse:collapse;margin:.8rem 0;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.3rem 0}\
+.meta{color:#333}.key{font-size:1.15rem}code{word-break:break-all;font-size:.85rem}\
+svg text{font-size:11px;fill:#111}@media print{body{margin:0;max-width:none}h2{break-after:avoid}table,figure{break-inside:avoid}}";
+
+/// An SVG bar chart of closing equity by fiscal year (geometry in f64; labels are exact amounts).
+fn chart(s: &Statement) -> String {
+    let cur = Currency::from_code(&s.currency).ok();
+    let pts: Vec<(i32, String, f64)> = s
+        .history
+        .iter()
+        .map(|a| {
+            let v = cur
+                .and_then(|c| Money::parse(&a.closing, c).ok())
+                .map(|m| m.to_minor() as f64)
+                .unwrap_or(0.0);
+            (a.fiscal_year, g(s, &a.closing), v)
+        })
+        .collect();
+    let (w, h, pad_top, pad_bottom) = (520.0_f64, 200.0_f64, 24.0_f64, 28.0_f64);
+    let max = pts.iter().map(|p| p.2).fold(0.0_f64, f64::max);
+    let min = pts.iter().map(|p| p.2).fold(0.0_f64, f64::min);
+    let span = if max - min > 0.0 { max - min } else { 1.0 };
+    let plot = h - pad_top - pad_bottom;
+    let y_of = |v: f64| pad_top + (max - v) / span * plot;
+    let zero = y_of(0.0);
+    let n = pts.len().max(1) as f64;
+    let slot = w / n;
+    let bw = (slot * 0.5).min(80.0);
+    let desc = pts
+        .iter()
+        .map(|p| format!("{}: {}", p.0, p.1))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut o = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"chart-title chart-desc\">\
+<title id=\"chart-title\">Your equity at the end of each fiscal year</title><desc id=\"chart-desc\">{}</desc>",
+        esc(&desc)
+    );
+    o.push_str(&format!(
+        "<line x1=\"0\" y1=\"{zero:.1}\" x2=\"{w}\" y2=\"{zero:.1}\" stroke=\"#555\" stroke-width=\"1\"/>"
+    ));
+    for (i, (fy, label, v)) in pts.iter().enumerate() {
+        let x = slot * i as f64 + (slot - bw) / 2.0;
+        let yv = y_of(*v);
+        let (top, height) = if yv < zero {
+            (yv, zero - yv)
+        } else {
+            (zero, yv - zero)
+        };
+        let cx = x + bw / 2.0;
+        o.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"#2f6f4f\"><title>{fy}: {}</title></rect>",
+            height.max(0.5),
+            esc(label)
+        ));
+        o.push_str(&format!(
+            "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            (top - 6.0).max(11.0),
+            esc(label)
+        ));
+        o.push_str(&format!(
+            "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{fy}</text>",
+            h - 8.0
+        ));
+    }
+    o.push_str("</svg>");
+    o
+}
+
+pub fn html(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
+    let e = esc;
+    let title = format!("Member statement: {} ({})", s.name, s.member_id);
+    writeln!(w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")?;
+    writeln!(
+        w,
+        "<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>",
+        e(&title)
+    )?;
+    writeln!(w, "<h1>{}</h1>", e(&title))?;
+    writeln!(
+        w,
+        "<p class=\"meta\">{} · fiscal year {} · as of {} · amounts in {}</p>\n</header>\n<main>",
+        e(&s.coop),
+        s.fiscal_year,
+        e(&s.as_of),
+        e(&s.currency)
+    )?;
+    writeln!(
+        w,
+        "<section aria-labelledby=\"membership\">\n<h2 id=\"membership\">Membership</h2>\n<dl>"
+    )?;
+    writeln!(
+        w,
+        "<dt>Class</dt><dd>{} ({})</dd>",
+        e(&s.class_name),
+        e(&s.class)
+    )?;
+    writeln!(w, "<dt>Voting rights</dt><dd>{}</dd>", e(&s.voting))?;
+    writeln!(w, "<dt>Status</dt><dd>{}</dd>", e(&s.status.state))?;
+    writeln!(w, "<dt>Joined</dt><dd>{}</dd>", e(&s.status.joined))?;
+    if let Some(l) = &s.status.left {
+        writeln!(w, "<dt>Left</dt><dd>{}</dd>", e(l))?;
+    }
+    writeln!(w, "</dl>\n<p>{}</p>", e(&s.status.explanation))?;
+    if !s.status.payout.is_empty() {
+        writeln!(w, "<table>\n<caption>What the co-op owes and when</caption>\n<thead><tr><th scope=\"col\">Fiscal year</th><th scope=\"col\" class=\"n\">Payout</th></tr></thead>\n<tbody>")?;
+        for p in &s.status.payout {
+            writeln!(
+                w,
+                "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td></tr>",
+                p.fiscal_year,
+                e(&g(s, &p.amount))
+            )?;
+        }
+        writeln!(w, "</tbody>\n</table>")?;
+    }
+    writeln!(w, "</section>")?;
+
+    writeln!(
+        w,
+        "<section aria-labelledby=\"equity\">\n<h2 id=\"equity\">Your equity</h2>"
+    )?;
+    writeln!(
+        w,
+        "<p class=\"key\">Your equity at the end of fiscal year {} is <strong>{}</strong>: {} of all member equity ({}) and {} of the co-op's community wealth ({} = member equity plus the collective reserve of {}).</p>",
+        s.fiscal_year,
+        e(&g(s, &s.equity.total)),
+        e(&s.equity.share_of_member_equity),
+        e(&g(s, &s.equity.member_equity)),
+        e(&s.equity.share_of_community_wealth),
+        e(&g(s, &s.equity.community_wealth)),
+        e(&g(s, &s.equity.collective_reserve))
+    )?;
+    writeln!(w, "<figure>\n{}\n<figcaption>Your equity at the end of each sealed fiscal year.</figcaption>\n</figure>", chart(s))?;
+    writeln!(w, "<table>\n<caption>Equity by tranche</caption>\n<thead><tr><th scope=\"col\">Allocation year</th><th scope=\"col\">Kind</th><th scope=\"col\" class=\"n\">Amount</th><th scope=\"col\">Expected payout year</th><th scope=\"col\">How it is paid out</th></tr></thead>\n<tbody>")?;
+    for t in &s.equity.tranches {
+        writeln!(
+            w,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            t.allocation_year,
+            e(&kind_label(&t.kind)),
+            e(&g(s, &t.amount)),
+            payout_year(t.expected_payout_year),
+            e(&t.payout)
+        )?;
+    }
+    writeln!(
+        w,
+        "</tbody>\n<tfoot><tr><th scope=\"row\">Total</th><td></td><td class=\"n\"><strong>{}</strong></td><td></td><td></td></tr></tfoot>\n</table>\n</section>",
+        e(&g(s, &s.equity.total))
+    )?;
+
+    writeln!(
+        w,
+        "<section aria-labelledby=\"account\">\n<h2 id=\"account\">Capital account by year</h2>"
+    )?;
+    writeln!(w, "<table>\n<caption>Roll-forward of your capital account</caption>\n<thead><tr><th scope=\"col\">Fiscal year</th><th scope=\"col\" class=\"n\">Opening</th><th scope=\"col\" class=\"n\">Contributions</th><th scope=\"col\" class=\"n\">Allocations</th><th scope=\"col\" class=\"n\">Losses</th><th scope=\"col\" class=\"n\">Interest</th><th scope=\"col\" class=\"n\">Redemptions</th><th scope=\"col\" class=\"n\">Closing</th></tr></thead>\n<tbody>")?;
+    for a in &s.history {
+        writeln!(
+            w,
+            "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            a.fiscal_year,
+            e(&g(s, &a.opening)),
+            e(&g(s, &a.contributions)),
+            e(&g(s, &a.allocations)),
+            e(&g(s, &a.losses)),
+            e(&g(s, &a.interest)),
+            e(&g(s, &a.redemptions)),
+            e(&g(s, &a.closing))
+        )?;
+    }
+    writeln!(w, "</tbody>\n</table>\n</section>")?;
+
+    writeln!(
+        w,
+        "<section aria-labelledby=\"allocations\">\n<h2 id=\"allocations\">Allocation history</h2>"
+    )?;
+    if s.allocations.is_empty() {
+        writeln!(w, "<p>No allocations in the sealed years.</p>")?;
+    } else {
+        writeln!(w, "<table>\n<caption>Patronage allocations</caption>\n<thead><tr><th scope=\"col\">Fiscal year</th><th scope=\"col\" class=\"n\">Allocated</th><th scope=\"col\" class=\"n\">Cash</th><th scope=\"col\" class=\"n\">Retained</th><th scope=\"col\">Notice</th><th scope=\"col\" class=\"n\">Loss charged</th></tr></thead>\n<tbody>")?;
+        for y in &s.allocations {
+            writeln!(
+                w,
+                "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                y.fiscal_year,
+                e(&g(s, &y.total)),
+                e(&g(s, &y.cash)),
+                e(&g(s, &y.retained)),
+                e(&y.notice),
+                e(&g(s, &y.loss))
+            )?;
+        }
+        writeln!(w, "</tbody>\n</table>")?;
+        for y in &s.allocations {
+            writeln!(
+                w,
+                "<h3>{}</h3>\n<p>{}</p>",
+                y.fiscal_year,
+                e(&y.explanation)
+            )?;
+        }
+    }
+    writeln!(w, "</section>")?;
+
+    writeln!(w, "<section aria-labelledby=\"redemptions\">\n<h2 id=\"redemptions\">Redemptions and loss charges</h2>\n<ul>")?;
+    if s.redemptions.is_empty() {
+        writeln!(
+            w,
+            "<li>Redemptions: none recorded in the sealed years.</li>"
+        )?;
+    }
+    for r in &s.redemptions {
+        writeln!(
+            w,
+            "<li>Redemption in {}: {}</li>",
+            r.fiscal_year,
+            e(&g(s, &r.amount))
+        )?;
+    }
+    if s.loss_charges.is_empty() {
+        writeln!(w, "<li>Loss charges: none.</li>")?;
+    }
+    for r in &s.loss_charges {
+        writeln!(
+            w,
+            "<li>Loss charged in {}: {}</li>",
+            r.fiscal_year,
+            e(&g(s, &r.amount))
+        )?;
+    }
+    writeln!(w, "</ul>\n</section>")?;
+
+    writeln!(
+        w,
+        "<section aria-labelledby=\"verification\">\n<h2 id=\"verification\">Verification</h2>"
+    )?;
+    writeln!(
+        w,
+        "<p>This statement is a leaf of the Merkle sum tree whose root is published as <code>member_root</code> in <code>closes/{}/manifest.json</code>. Check the JSON form with <code>coopledger verify-statement FILE --root {}</code>.</p>",
+        s.fiscal_year,
+        e(&s.root)
+    )?;
+    writeln!(
+        w,
+        "<dl>\n<dt>Root</dt><dd><code>{}</code></dd>\n<dt>Total of all members' equity</dt><dd>{}</dd>\n<dt>Proof steps</dt><dd>{}</dd>\n</dl>\n</section>\n</main>\n</body>\n</html>",
+        e(&s.root),
+        e(&g(s, &s.member_total)),
+        s.proof.len()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! Checks a JSON statement against a published `member_root`, using nothing but the statement:
+//! the leaf is rebuilt from the statement's own amounts (closing equity, tranches, the year's
+//! roll-forward and allocation) and hashed up the proof to the root.
+
+use crate::money::{Currency, Money};
+use crate::seal::{self, Leaf, LeafDetail};
+
+use super::Statement;
+
+/// Why a statement does not verify; each names what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// the file is not a statement (not JSON, or fields missing)
+    Malformed(String),
+    /// the root in the statement is not the root given
+    RootMismatch {
+        statement: String,
+        published: String,
+    },
+    /// the amounts in the statement contradict each other
+    AlteredAmount(String),
+    /// a proof step is not a 32-byte hex hash, an integer subtotal and a side
+    MalformedProof(String),
+    /// the proof from the statement's leaf does not lead to the published root
+    NotIncluded {
+        recomputed: String,
+        published: String,
+    },
+    /// the proof leads to the root but the tree total differs from the statement's `member_total`
+    AlteredTotal {
+        recomputed: String,
+        statement: String,
+    },
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Malformed(m) => write!(f, "malformed statement: {m}"),
+            Failure::RootMismatch { statement, published } => write!(
+                f,
+                "root mismatch: the statement was made against root {statement}, not the published root {published}"
+            ),
+            Failure::AlteredAmount(m) => write!(f, "altered amount: {m}"),
+            Failure::MalformedProof(m) => write!(f, "malformed proof: {m}"),
+            Failure::NotIncluded { recomputed, published } => write!(
+                f,
+                "altered statement: the member's amounts, tranches, salt or proof hashes were changed; they lead to root {recomputed}, not the published root {published}"
+            ),
+            Failure::AlteredTotal { recomputed, statement } => write!(
+                f,
+                "altered total: the proof sums to a member total of {recomputed}, but the statement says {statement}"
+            ),
+        }
+    }
+}
+
+/// Verifies the JSON text of a statement against `root` (hex). Returns every failure found
+/// (empty when the statement is valid).
+pub fn verify_json(text: &str, root: &str) -> Vec<Failure> {
+    match serde_json::from_str::<Statement>(text) {
+        Ok(s) => verify(&s, root),
+        Err(e) => vec![Failure::Malformed(e.to_string())],
+    }
+}
+
+fn minor(s: &str, cur: Currency, what: &str) -> Result<i128, Failure> {
+    Money::parse(s, cur)
+        .map(|m| m.to_minor())
+        .map_err(|_| Failure::Malformed(format!("{what} `{s}` is not an amount in {}", cur.code())))
+}
+
+/// The leaf a statement claims, rebuilt from its own content.
+pub fn leaf_of(s: &Statement) -> Result<Leaf, Vec<Failure>> {
+    let cur = Currency::from_code(&s.currency).map_err(|_| {
+        vec![Failure::Malformed(format!(
+            "unknown currency `{}`",
+            s.currency
+        ))]
+    })?;
+    let mut fails = Vec::new();
+    let mut get = |v: &str, what: &str| match minor(v, cur, what) {
+        Ok(x) => x,
+        Err(f) => {
+            fails.push(f);
+            0
+        }
+    };
+    let total = get(&s.equity.total, "equity.total");
+    let a = &s.capital_account;
+    let (opening, contributions, allocations, losses, interest, redemptions, closing) = (
+        get(&a.opening, "capital_account.opening"),
+        get(&a.contributions, "capital_account.contributions"),
+        get(&a.allocations, "capital_account.allocations"),
+        get(&a.losses, "capital_account.losses"),
+        get(&a.interest, "capital_account.interest"),
+        get(&a.redemptions, "capital_account.redemptions"),
+        get(&a.closing, "capital_account.closing"),
+    );
+    let year = s
+        .allocations
+        .iter()
+        .find(|y| y.fiscal_year == s.fiscal_year);
+    let (allocated, cash, retained) = match year {
+        Some(y) => (
+            get(&y.total, "allocations.total"),
+            get(&y.cash, "allocations.cash"),
+            get(&y.retained, "allocations.retained"),
+        ),
+        None => (0, 0, 0),
+    };
+    let mut tranches = Vec::new();
+    for t in &s.equity.tranches {
+        let amount = get(&t.amount, "equity.tranches.amount");
+        tranches.push((t.allocation_year, t.kind.clone(), amount));
+    }
+    if !fails.is_empty() {
+        return Err(fails);
+    }
+    let sum: i128 = tranches.iter().map(|t| t.2).sum();
+    let show = |m: i128| {
+        Money::from_minor(m, cur)
+            .map(|x| x.to_string())
+            .unwrap_or_else(|_| m.to_string())
+    };
+    if sum != total {
+        fails.push(Failure::AlteredAmount(format!(
+            "the tranches add up to {}, but the equity total is {}",
+            show(sum),
+            show(total)
+        )));
+    }
+    if closing != total {
+        fails.push(Failure::AlteredAmount(format!(
+            "the capital account closes at {}, but the equity total is {}",
+            show(closing),
+            show(total)
+        )));
+    }
+    let roll = [
+        opening,
+        contributions,
+        allocations,
+        losses,
+        interest,
+        -redemptions.abs(),
+    ]
+    .iter()
+    .sum::<i128>();
+    if roll != closing {
+        fails.push(Failure::AlteredAmount(format!(
+            "the capital account rolls forward to {}, but closes at {}",
+            show(roll),
+            show(closing)
+        )));
+    }
+    if !fails.is_empty() {
+        return Err(fails);
+    }
+    tranches.sort();
+    let detail = LeafDetail {
+        opening,
+        contributions,
+        allocations,
+        losses,
+        interest,
+        redemptions,
+        closing,
+        allocated,
+        cash,
+        retained,
+        tranches,
+    };
+    Ok(Leaf {
+        member_id: s.member_id.clone(),
+        amount_minor: total,
+        salt: s.salt.clone(),
+        detail: hex::encode(seal::detail_digest(&detail)),
+    })
+}
+
+pub fn verify(s: &Statement, root: &str) -> Vec<Failure> {
+    let root = root.trim().to_ascii_lowercase();
+    let mut fails = Vec::new();
+    if s.root.to_ascii_lowercase() != root {
+        fails.push(Failure::RootMismatch {
+            statement: s.root.clone(),
+            published: root.clone(),
+        });
+    }
+    for (i, st) in s.proof.iter().enumerate() {
+        let ok_hash = hex::decode(&st.hash).is_ok_and(|h| h.len() == 32);
+        let ok_sum = st.sum_minor.parse::<i128>().is_ok();
+        let ok_side = st.side == "left" || st.side == "right";
+        if !(ok_hash && ok_sum && ok_side) {
+            fails.push(Failure::MalformedProof(format!(
+                "step {} needs a 64-digit hex hash, an integer sum_minor and side left|right",
+                i + 1
+            )));
+        }
+    }
+    if fails
+        .iter()
+        .any(|f| matches!(f, Failure::MalformedProof(_)))
+    {
+        return fails;
+    }
+    let leaf = match leaf_of(s) {
+        Ok(l) => l,
+        Err(mut f) => {
+            fails.append(&mut f);
+            return fails;
+        }
+    };
+    match seal::root_from_proof(&leaf, &s.proof) {
+        None => fails.push(Failure::MalformedProof(
+            "the subtotals overflow".to_string(),
+        )),
+        Some((r, total)) => {
+            if r != root {
+                fails.push(Failure::NotIncluded {
+                    recomputed: r,
+                    published: root,
+                });
+            } else {
+                let cur = Currency::from_code(&s.currency).ok();
+                let stated = cur.and_then(|c| Money::parse(&s.member_total, c).ok());
+                if stated.map(|m| m.to_minor()) != Some(total) {
+                    let shown = cur
+                        .and_then(|c| Money::from_minor(total, c).ok())
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| total.to_string());
+                    fails.push(Failure::AlteredTotal {
+                        recomputed: shown,
+                        statement: s.member_total.clone(),
+                    });
+                }
+            }
+        }
+    }
+    fails
+}
