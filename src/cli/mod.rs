@@ -2,6 +2,7 @@
 
 mod check;
 mod close;
+mod export;
 mod init;
 mod statement;
 mod report;
@@ -33,6 +34,8 @@ pub enum Command {
     Init(init::InitArgs),
     /// Reports of a close: schedule, worksheet, notices, rollforward, 1099-patr, board
     Report(report::ReportArgs),
+    /// Journal entries of a close for hledger, beancount or a spreadsheet
+    Export(export::ExportArgs),
     /// A member's statement: equity by tranche, allocation history, payout, and an inclusion proof
     Statement(statement::StatementArgs),
     /// Check a JSON member statement against a published member_root; exit 1 naming what was altered
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Close(a) => close::run(&a),
         Command::Verify(a) => close::verify(&a),
         Command::Report(a) => report::run(&a),
+        Command::Export(a) => export::run(&a),
         Command::Statement(a) => statement::run(&a),
         Command::VerifyStatement(a) => statement::verify(&a),
     }

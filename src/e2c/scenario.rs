@@ -10,7 +10,7 @@ use toml::{Table, Value};
 use super::captable::{self, CapTable};
 use super::model::{ClassRights, Econ, Holder, Paths};
 use super::num;
-use super::read::{code, join, unique, P};
+use super::read::{code, join, P};
 use super::routes::{RefKind, Route};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::money::Currency;
@@ -607,5 +607,4 @@ fn fill_book_weights(sc: &mut Scenario, p: &mut P<'_>) {
             }
         }
     }
-    let _ = unique;
 }

@@ -1,1 +1,341 @@
-//! Journal entries of a close (filled in below).
+//! Journal entries of a close (domain notes §8 step 8), for the accountant: the patronage
+//! allocation (Dr patronage distribution / Cr refunds payable per member / Cr allocated equity of
+//! the year per member), the transfer to the unallocated reserve, income tax, and losses. Every
+//! entry is dated at the fiscal year end and balances to the cent. Account names are valid for
+//! both hledger and beancount (capitalised components of letters, digits and dashes).
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use rust_decimal::Decimal;
+
+use super::view::View;
+use crate::money::Money;
+
+pub const DISTRIBUTION: &str = "Equity:Patronage-Distribution";
+pub const PAYABLE: &str = "Liabilities:Patronage-Refunds-Payable";
+pub const UNALLOCATED: &str = "Equity:Unallocated-Reserve";
+pub const TAX_PAYABLE: &str = "Liabilities:Income-Tax-Payable";
+pub const NET_MARGIN: &str = "Equity:Net-Margin";
+pub const DEFICIT: &str = "Equity:Loss-Carried-Forward";
+pub const STOCK_DIV_PAYABLE: &str = "Liabilities:Stock-Dividends-Payable";
+
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub account: String,
+    pub member_id: Option<String>,
+    /// positive = debit, negative = credit
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub date: chrono::NaiveDate,
+    pub description: String,
+    pub postings: Vec<Posting>,
+}
+
+/// An account-name component from a member id: upper-case letters, digits and dashes, starting
+/// with a letter or digit.
+pub fn component(id: &str) -> String {
+    let mut s: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        s.insert(0, 'M');
+    }
+    s
+}
+
+/// The journal entries of the close, each balanced.
+pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
+    let c = &v.close;
+    let date = c.dates.end;
+    let fy = c.fiscal_year;
+    let z = Decimal::ZERO;
+    let mut out = Vec::new();
+    let p = |account: String, member: Option<&str>, d: Decimal| -> anyhow::Result<Posting> {
+        Ok(Posting {
+            account,
+            member_id: member.map(str::to_string),
+            amount: v.m(d)?,
+        })
+    };
+
+    // (a) the patronage allocation, per member
+    let mut members: Vec<&super::view::Member> = c.members.iter().filter(|m| m.total > z).collect();
+    members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    if !members.is_empty() {
+        let total: Decimal = members.iter().map(|m| m.total).sum();
+        let mut ps = vec![p(DISTRIBUTION.into(), None, total)?];
+        for m in &members {
+            let payable = m.total - m.retained;
+            let comp = component(&m.member_id);
+            if payable > z {
+                ps.push(p(
+                    format!("{PAYABLE}:{comp}"),
+                    Some(&m.member_id),
+                    -payable,
+                )?);
+            }
+            if m.retained > z {
+                let kind = if m.notice == "qualified" {
+                    "Qualified"
+                } else {
+                    "Nonqualified"
+                };
+                ps.push(p(
+                    format!("Equity:Allocated:FY{fy}:{kind}:{comp}"),
+                    Some(&m.member_id),
+                    -m.retained,
+                )?);
+            }
+        }
+        out.push(Entry {
+            date,
+            description: format!(
+                "Patronage allocation of fiscal year {fy}: cash payable and retained equity"
+            ),
+            postings: ps,
+        });
+    }
+
+    // (b) transfers to the unallocated reserve
+    let r = &c.reserves;
+    let mut ps = Vec::new();
+    for (name, d) in [
+        ("Nonmember-Share", r.nonmember_share),
+        ("Board-Reserve", r.board_reserve),
+        ("Loss-Recovered", r.loss_recovered),
+        ("Non-Patronage-Income", r.nonpatronage_income),
+    ] {
+        if !d.is_zero() {
+            ps.push(p(format!("{NET_MARGIN}:{name}"), None, d)?);
+        }
+    }
+    let to_reserve = r.nonmember_share + r.board_reserve + r.loss_recovered + r.nonpatronage_income;
+    if !to_reserve.is_zero() {
+        ps.push(p(UNALLOCATED.into(), None, -to_reserve)?);
+        out.push(Entry {
+            date,
+            description: format!("Non-member share, board reserve and non-patronage income of fiscal year {fy} to the unallocated reserve"),
+            postings: ps,
+        });
+    }
+    // income tax on the unallocated part
+    if !r.income_tax.is_zero() {
+        out.push(Entry {
+            date,
+            description: format!(
+                "Income tax of fiscal year {fy} (non-patronage and unallocated earnings)"
+            ),
+            postings: vec![
+                p(UNALLOCATED.into(), None, r.income_tax)?,
+                p(TAX_PAYABLE.into(), None, -r.income_tax)?,
+            ],
+        });
+    }
+    // stock dividends charged to the pools
+    let sd = c.totals.stock_dividends;
+    if !sd.is_zero() {
+        out.push(Entry {
+            date,
+            description: format!("Stock dividends of fiscal year {fy}"),
+            postings: vec![
+                p(format!("{NET_MARGIN}:Stock-Dividends"), None, sd)?,
+                p(STOCK_DIV_PAYABLE.into(), None, -sd)?,
+            ],
+        });
+    }
+
+    // (c) losses: charged to members' accounts and to the collective, or carried forward
+    let mut ps = Vec::new();
+    let mut loss_total = z;
+    let mut losers: Vec<&super::view::Member> = c.members.iter().filter(|m| m.loss < z).collect();
+    losers.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    for m in losers {
+        let a = -m.loss;
+        loss_total += a;
+        ps.push(p(
+            format!("Equity:Allocated:FY{fy}:Loss:{}", component(&m.member_id)),
+            Some(&m.member_id),
+            a,
+        )?);
+    }
+    let coll = r.loss_to_collective.abs();
+    if !coll.is_zero() {
+        loss_total += coll;
+        ps.push(p(UNALLOCATED.into(), None, coll)?);
+    }
+    let carried = c.deficit.added.abs();
+    if !carried.is_zero() {
+        loss_total += carried;
+        ps.push(p(DEFICIT.into(), None, carried)?);
+    }
+    if !loss_total.is_zero() {
+        ps.push(p(
+            format!("{NET_MARGIN}:Patronage-Loss"),
+            None,
+            -loss_total,
+        )?);
+        out.push(Entry {
+            date,
+            description: format!("Patronage loss of fiscal year {fy}"),
+            postings: ps,
+        });
+    }
+    let recovered = c.deficit.recovered.abs();
+    if !recovered.is_zero() {
+        out.push(Entry {
+            date,
+            description: format!("Loss carried forward recovered from fiscal year {fy} earnings"),
+            postings: vec![
+                p(format!("{NET_MARGIN}:Deficit-Recovery"), None, recovered)?,
+                p(DEFICIT.into(), None, -recovered)?,
+            ],
+        });
+    }
+
+    for e in &out {
+        let s: Decimal = e.postings.iter().map(|p| p.amount.amount()).sum();
+        if !s.is_zero() {
+            anyhow::bail!(
+                "journal entry `{}` does not balance (off by {s})",
+                e.description
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn accounts(es: &[Entry]) -> BTreeSet<&str> {
+    es.iter()
+        .flat_map(|e| e.postings.iter().map(|p| p.account.as_str()))
+        .collect()
+}
+
+fn quote(s: &str) -> String {
+    s.replace(['"', '\\', '\n', '\r'], " ")
+}
+
+fn comment(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+fn width(es: &[Entry]) -> usize {
+    accounts(es).iter().map(|a| a.len()).max().unwrap_or(0) + 4
+}
+
+/// An hledger journal (passes `hledger check`, also with `--strict`).
+pub fn hledger(v: &View, es: &[Entry], out: &mut dyn Write) -> anyhow::Result<()> {
+    let c = &v.close;
+    let cur = &c.currency;
+    writeln!(
+        out,
+        "; {} — journal entries of the close of fiscal year {}",
+        comment(&c.coop),
+        c.fiscal_year
+    )?;
+    writeln!(out, "; {}", comment(&v.source_line()))?;
+    writeln!(
+        out,
+        "; generated by coopledger export; amounts exact to the cent"
+    )?;
+    writeln!(out)?;
+    writeln!(out, "commodity 1000.00 {cur}")?;
+    writeln!(out)?;
+    for a in accounts(es) {
+        writeln!(out, "account {a}")?;
+    }
+    let w = width(es);
+    for e in es {
+        writeln!(out)?;
+        writeln!(out, "{} * {}", e.date, comment(&e.description))?;
+        for p in &e.postings {
+            let amt = format!("{} {cur}", p.amount);
+            match &p.member_id {
+                Some(id) => writeln!(
+                    out,
+                    "    {:<w$}{:>16}  ; member: {}",
+                    p.account,
+                    amt,
+                    comment(id)
+                )?,
+                None => writeln!(out, "    {:<w$}{:>16}", p.account, amt)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A beancount ledger (passes `bean-check`).
+pub fn beancount(v: &View, es: &[Entry], out: &mut dyn Write) -> anyhow::Result<()> {
+    let c = &v.close;
+    let cur = &c.currency;
+    writeln!(
+        out,
+        "; {} — journal entries of the close of fiscal year {}",
+        comment(&c.coop),
+        c.fiscal_year
+    )?;
+    writeln!(out, "; {}", comment(&v.source_line()))?;
+    writeln!(
+        out,
+        "; generated by coopledger export; amounts exact to the cent"
+    )?;
+    writeln!(out)?;
+    writeln!(out, "option \"title\" \"{}\"", quote(&c.coop))?;
+    writeln!(out, "option \"operating_currency\" \"{cur}\"")?;
+    writeln!(out)?;
+    for a in accounts(es) {
+        writeln!(out, "{} open {a} {cur}", c.dates.start)?;
+    }
+    let w = width(es);
+    for e in es {
+        writeln!(out)?;
+        writeln!(out, "{} * \"{}\"", e.date, quote(&e.description))?;
+        for p in &e.postings {
+            writeln!(out, "  {:<w$}{:>16} {cur}", p.account, p.amount.to_string())?;
+            if let Some(id) = &p.member_id {
+                writeln!(out, "    member: \"{}\"", quote(id))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line per posting.
+pub fn csv(v: &View, es: &[Entry], out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "entry",
+        "date",
+        "description",
+        "account",
+        "member_id",
+        "amount",
+        "currency",
+    ])?;
+    for (i, e) in es.iter().enumerate() {
+        for p in &e.postings {
+            w.write_record([
+                (i + 1).to_string(),
+                e.date.to_string(),
+                e.description.clone(),
+                p.account.clone(),
+                p.member_id.clone().unwrap_or_default(),
+                p.amount.to_string(),
+                v.close.currency.clone(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

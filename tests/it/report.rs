@@ -140,3 +140,82 @@ fn report_writes_file_atomically_with_format_from_extension() {
         serde_json::from_str(&std::fs::read_to_string(&out).expect("read")).expect("json");
     assert_eq!(v["report"], "board");
 }
+
+fn have(tool: &str) -> bool {
+    Command::new("which")
+        .arg(tool)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn export_journals_balance_and_pass_hledger_and_bean_check() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (book, year) in [
+        ("data/valley-commons", "2025"),
+        ("data/rising-loaf", "2023"),
+    ] {
+        let name = Path::new(book)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name");
+        for to in ["hledger", "beancount", "csv"] {
+            let out = run(&["export", book, "--year", year, "--to", to]);
+            insta::assert_snapshot!(format!("export_{name}_{year}_{to}"), out);
+        }
+        let j = tmp.path().join(format!("{name}.journal"));
+        let bc = tmp.path().join(format!("{name}.beancount"));
+        run(&[
+            "export",
+            book,
+            "--year",
+            year,
+            "--to",
+            "hledger",
+            "-o",
+            j.to_str().expect("p"),
+        ]);
+        run(&[
+            "export",
+            book,
+            "--year",
+            year,
+            "--to",
+            "beancount",
+            "-o",
+            bc.to_str().expect("p"),
+        ]);
+        if have("hledger") {
+            for extra in [&[][..], &["--strict"][..]] {
+                let o = Command::new("hledger")
+                    .arg("-f")
+                    .arg(&j)
+                    .arg("check")
+                    .args(extra)
+                    .output()
+                    .expect("run hledger");
+                assert!(
+                    o.status.success(),
+                    "hledger check {name}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+        } else {
+            eprintln!("hledger not installed: skipping hledger check");
+        }
+        if have("bean-check") {
+            let o = Command::new("bean-check")
+                .arg(&bc)
+                .output()
+                .expect("run bean-check");
+            assert!(
+                o.status.success() && o.stdout.is_empty(),
+                "bean-check {name}: {}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        } else {
+            eprintln!("bean-check not installed: skipping beancount check");
+        }
+    }
+}
