@@ -5,7 +5,6 @@ mod close;
 mod export;
 mod init;
 mod report;
-mod revolve;
 mod statement;
 
 use std::process::ExitCode;
@@ -25,8 +24,6 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Exit to Community modeller: ownership by year under votes, economic claims and legal title
-    E2c(crate::e2c::cli::E2cArgs),
     /// Validate a book: print nothing and exit 0 when clean, list every problem and exit 1 otherwise
     Check(check::CheckArgs),
     /// Close a fiscal year: net margin, reserves, patronage allocation, capital accounts; seals closes/FY/
@@ -35,11 +32,6 @@ pub enum Command {
     Verify(close::VerifyArgs),
     /// Scaffold a valid empty book with commented templates
     Init(init::InitArgs),
-    /// Compute a year's equity redemptions (revolving fund, percentage, base capital, estates,
-    /// leavers); without --dry-run seals them into closes/FY/ next to the close
-    Revolve(revolve::RevolveArgs),
-    /// Project the cash needed for equity redemptions over the coming years
-    Forecast(revolve::ForecastArgs),
     /// Reports of a close: schedule, worksheet, notices, rollforward, 1099-patr, board
     Report(report::ReportArgs),
     /// Journal entries of a close for hledger, beancount or a spreadsheet
@@ -52,11 +44,8 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::E2c(a) => crate::e2c::cli::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Init(a) => init::run(&a),
-        Command::Revolve(a) => revolve::run(&a),
-        Command::Forecast(a) => revolve::forecast(&a),
         Command::Close(a) => close::run(&a),
         Command::Verify(a) => close::verify(&a),
         Command::Report(a) => report::run(&a),
