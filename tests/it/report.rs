@@ -219,3 +219,38 @@ fn export_journals_balance_and_pass_hledger_and_bean_check() {
         }
     }
 }
+
+#[test]
+fn report_reads_a_sealed_close_and_matches_the_dry_run() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let book = tmp.path().join("book");
+    copy_book(&root().join("data/rising-loaf"), &book);
+    let b = book.to_str().expect("path");
+    let dry: Vec<String> = KINDS
+        .iter()
+        .map(|k| run(&["report", b, k, "--year", "2023", "-O", "json"]))
+        .collect();
+    run(&["close", b, "--year", "2023"]);
+    assert!(book.join("closes/2023/close.json").exists());
+    for (k, before) in KINDS.iter().zip(&dry) {
+        let after = run(&["report", b, k, "--year", "2023", "-O", "json"]);
+        assert!(
+            after.contains("sealed close (closes/2023/close.json)"),
+            "{k}"
+        );
+        assert!(before.contains("DRY RUN"), "{k}");
+        let strip = |s: &str| -> String {
+            s.lines()
+                .filter(|l| !l.contains("\"Source\""))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(
+            strip(before),
+            strip(&after),
+            "{k}: sealed and dry-run reports differ"
+        );
+    }
+    let j = run(&["export", b, "--year", "2023", "--to", "csv"]);
+    assert!(j.starts_with("entry,date,description,account,member_id,amount,currency"));
+}
