@@ -207,6 +207,23 @@ struct RawConfig {
     policy: Option<PolicyConfig>,
     #[serde(default)]
     redemption: Option<RedemptionConfig>,
+    #[serde(default)]
+    assets: Option<AssetsConfig>,
+}
+
+/// `[assets]`: how the shared-asset register meets the close and a dissolution (docs/ASSETS.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetsConfig {
+    /// results.csv margins are before depreciation and disposal gains; the close applies them
+    #[serde(default)]
+    pub in_close: bool,
+    /// the whole residual on dissolution is asset-locked (a prescribed community benefit society)
+    #[serde(default)]
+    pub society_locked: bool,
+    /// the asset-locked body that receives the locked residual on dissolution
+    #[serde(default)]
+    pub asset_locked_body: Option<String>,
 }
 
 /// The resolved policy with defaults applied; percentages as fractions (20% = 0.20).
@@ -270,6 +287,8 @@ pub struct Config {
     pub units: Vec<Unit>,
     pub policy: Policy,
     pub redemption: Option<Redemption>,
+    /// `[assets]` (all off by default)
+    pub assets: AssetsConfig,
 }
 
 impl Config {
@@ -764,6 +783,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             units,
             policy,
             redemption,
+            assets: raw.assets.unwrap_or_default(),
         }),
         _ => Err(diags),
     }

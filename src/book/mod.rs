@@ -131,6 +131,9 @@ pub struct Asset {
     pub locked: bool,
     pub disposed: Option<NaiveDate>,
     pub proceeds: Option<Money>,
+    /// column `use`: `patronage` (default: used in the unit's business with members) or
+    /// `nonpatronage` (held for investment or rented to the public); classifies a disposal gain
+    pub patronage: bool,
     pub line: u64,
 }
 
@@ -638,6 +641,7 @@ const ASSET_COLS: &[Col] = &[
     opt("locked"),
     opt("disposed"),
     opt("proceeds"),
+    opt("use"),
 ];
 
 fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asset> {
@@ -673,6 +677,10 @@ fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asse
             }
         };
         let disposed = row.opt_date(11, d);
+        let patronage = match row.text(13, d) {
+            None | Some("") => Some(true),
+            Some(_) => row.choice(13, &["patronage", "nonpatronage"], d).map(|u| u == "patronage"),
+        };
         let proceeds = match row.text(12, d) {
             None | Some("") => Some(None),
             Some(_) => row.money(12, cur, false, d).map(Some),
@@ -702,8 +710,8 @@ fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asse
                 d.push(row.problem(4, "E0503", format!("in service {s} before it was acquired {a}"), "check both dates".into()));
             }
         }
-        if let (Some(id), Some(name), Some(unit), Some(acquired), Some(in_service), Some(cost), Some(salvage), Some(life_years), Some(method), Some(funding), Some(locked), Some(disposed), Some(proceeds)) =
-            (id, name, unit, acquired, in_service, cost, salvage, life, method, funding, locked, disposed, proceeds)
+        if let (Some(id), Some(name), Some(unit), Some(acquired), Some(in_service), Some(cost), Some(salvage), Some(life_years), Some(method), Some(funding), Some(locked), Some(disposed), Some(proceeds), Some(patronage)) =
+            (id, name, unit, acquired, in_service, cost, salvage, life, method, funding, locked, disposed, proceeds, patronage)
         {
             out.push(Asset {
                 id,
@@ -719,6 +727,7 @@ fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asse
                 locked,
                 disposed,
                 proceeds,
+                patronage,
                 line: row.line,
             });
         }

@@ -343,6 +343,22 @@ pub fn close(
             .map(|r| r.amount)
     };
     let mut notes: Vec<String> = Vec::new();
+    // ---- shared-asset register ([assets] in_close): depreciation and disposal gains per unit
+    let adj = m("assets", crate::engine::assets::close_adjustments(book, fy))?;
+    let unit_pm = cfg
+        .units
+        .iter()
+        .map(|u| {
+            let a = m("assets", adj.unit_margin(&u.id, cur))?;
+            m(
+                "assets",
+                line(Some(&u.id), "patronage_margin").checked_add(&a),
+            )
+        })
+        .collect::<Result<Vec<Money>, CloseError>>()?;
+    if !adj.is_empty() {
+        notes.push(crate::engine::assets::close_note(&adj, cur));
+    }
     let dec = |x: i128| Decimal::try_from_i128_with_scale(x, SCALE).unwrap_or(Decimal::MAX);
 
     // ---- activity of the year: per unit, per measure, members and non-members
@@ -363,10 +379,7 @@ pub fn close(
         .units
         .iter()
         .enumerate()
-        .map(|(i, u)| {
-            let pm = line(Some(&u.id), "patronage_margin");
-            (i, dec_weight(pm.amount()))
-        })
+        .map(|(i, _)| (i, dec_weight(unit_pm[i].amount())))
         .collect();
     let sd_by_unit = if sd_total.is_zero() || margins.iter().all(|(_, w)| w.is_zero()) {
         if !sd_total.is_zero() {
@@ -389,7 +402,7 @@ pub fn close(
     let mut work: Vec<Work> = Vec::new();
     let mut nonmember_refunds = zero;
     for (ui, u) in cfg.units.iter().enumerate() {
-        let pm = line(Some(&u.id), "patronage_margin");
+        let pm = unit_pm[ui];
         let measures = act.get(u.id.as_str());
         // member fraction of volume and member weights
         let mut frac_num = Weight::zero();
@@ -865,7 +878,10 @@ pub fn close(
         m("totals", Money::sum(cur, &v))
     };
     let nonmember_net = sum_work(&|w| w.nonmember_net)?;
-    let nonpatronage = line(None, "nonpatronage_income");
+    let nonpatronage = m(
+        "assets",
+        line(None, "nonpatronage_income").checked_add(&adj.nonpatronage(cur)),
+    )?;
     let tax = line(None, "income_tax");
     let board_reserve = sum_pools(&|p| p.reserve)?;
     let loss_to_collective = sum_pools(&|p| p.loss_to_collective)?;

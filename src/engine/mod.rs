@@ -1,3 +1,4 @@
 //! Pure, deterministic computations on a valid book.
 
+pub mod assets;
 pub mod close;

@@ -1,4 +1,5 @@
 //! One integration-test binary (see DESIGN.md §5).
+mod assets;
 mod check;
 mod close;
 mod common;
