@@ -8,6 +8,7 @@
 pub mod book;
 pub mod cli;
 pub mod diag;
+pub mod e2c;
 pub mod engine;
 pub mod fsutil;
 pub mod money;

@@ -24,6 +24,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Exit to Community modeller: ownership by year under votes, economic claims and legal title
+    E2c(crate::e2c::cli::E2cArgs),
     /// Validate a book: print nothing and exit 0 when clean, list every problem and exit 1 otherwise
     Check(check::CheckArgs),
     /// Close a fiscal year: net margin, reserves, patronage allocation, capital accounts; seals closes/FY/
@@ -44,6 +46,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::E2c(a) => crate::e2c::cli::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Init(a) => init::run(&a),
         Command::Close(a) => close::run(&a),

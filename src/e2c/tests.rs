@@ -945,3 +945,34 @@ fn irr_without_a_solution_is_none() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["metrics"]["investors"][0]["irr"], "n/a");
 }
+
+// ---------------------------------------------------------------- member weights from a book
+
+#[test]
+fn member_weights_come_from_the_workers_book() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/tidepool/workers-book");
+    let w = super::book::member_weights(&dir, "hours").unwrap();
+    assert_eq!(w.len(), 8);
+    // 12 months of (170 + 1) hours with the monthly adjustments summing to −40
+    assert_eq!(w["maya"], d("2012"));
+    assert_eq!(w["ana"], d("1880"));
+    let e = super::book::member_weights(&dir, "purchases").unwrap_err();
+    assert!(e.contains("no member has any `purchases`"), "{e}");
+    let e = super::book::member_weights(&dir.join("nope"), "hours").unwrap_err();
+    assert!(e.contains("E0"), "{e}");
+}
+
+#[test]
+fn a_bad_book_path_is_reported_on_the_scenario_key() {
+    let sc = COOP_SC.replace(
+        "weights = { F1 = 2000, F2 = 2000, E1 = 1800, E2 = 1800, E3 = 1600, E4 = 1600, E5 = 1200, E6 = 1000, E7 = 1000, E8 = 800 }",
+        "book = \"no-such-book\"\nmeasure = \"hours\"",
+    );
+    let e = errors(COOP_CT, &sc);
+    assert!(
+        e.iter().any(|m| m.contains(
+            "error[E2C026]: `routes[0].member_classes[0].book`: cannot read member weights"
+        )),
+        "{e:#?}"
+    );
+}

@@ -3,5 +3,6 @@ mod assets;
 mod check;
 mod close;
 mod common;
+mod e2c;
 mod report;
 mod statement;
