@@ -976,3 +976,58 @@ fn a_bad_book_path_is_reported_on_the_scenario_key() {
         "{e:#?}"
     );
 }
+
+// ---------------------------------------------------------------- invariants
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+        /// Whatever the cap table and profits: every lens sums to 100%, a capped investor never
+        /// receives more than the cap or more than α of a positive profit, and units stay ≥ 0.
+        #[test]
+        fn capped_redemption_invariants(
+            founder in 1u64..10_000_000,
+            investor in 1u64..1_000_000,
+            invested_cents in 100u64..1_000_000_000,
+            cap_tenths in 10u32..100,
+            alpha_pct in 1u32..=100,
+            profits in proptest::collection::vec(-1_000_000i64..5_000_000, 6),
+        ) {
+            let ct = format!(
+                "holder_id,name,segment,class,units,invested,date\nF,F,founder,common,{founder},0,\nI,I,investor,pref,{investor},{},\n",
+                Decimal::new(invested_cents as i64, 2)
+            );
+            let sc = format!(
+                "name = \"p\"\ncaptable = \"captable.csv\"\nyears = 6\n[assumptions]\nprofit = {profits:?}\nvaluation = {{ start = 50000000 }}\n[[routes]]\ntype = \"capped_redemption\"\nclass = \"pref\"\ncap_multiple = \"{}\"\nalpha = \"{alpha_pct}%\"\n",
+                Decimal::new(i64::from(cap_tenths), 1)
+            );
+            let r = run(&ct, &sc);
+            let cap = Decimal::new(i64::from(cap_tenths), 1) * Decimal::new(invested_cents as i64, 2);
+            let mut total = Decimal::ZERO;
+            for (t, y) in r.years.iter().enumerate() {
+                let lenses: [fn(&super::super::lens::HolderRow) -> Decimal; 3] =
+                    [|h| h.votes_pct, |h| h.economic_pct, |h| h.legal_pct];
+                for f in lenses {
+                    let s: Decimal = y.holders.iter().map(f).sum();
+                    prop_assert!((s - d("100")).abs() < d("0.000000001"), "year {t}: {s}");
+                }
+                for h in &y.holders {
+                    prop_assert!(h.units >= Decimal::ZERO);
+                }
+                let p = paid(y, "I", "redemption");
+                if t > 0 {
+                    let budget = Decimal::from(alpha_pct) * Decimal::from(profits[t - 1].max(0)) / d("100");
+                    prop_assert!(p <= budget + d("0.005"), "year {t}: {p} > {budget}");
+                }
+                total += p;
+            }
+            prop_assert!(total <= cap, "{total} > {cap}");
+            let m = r.metrics.investors[0].moic.unwrap();
+            prop_assert!(m <= Decimal::new(i64::from(cap_tenths), 1));
+        }
+    }
+}
