@@ -680,6 +680,13 @@ fn eot_control_on_day_one_net_equity_rises() {
     assert!(r.metrics.time_to_majority_economic.unwrap() > 3);
     // upfront paid at completion, and sellers earn 5%
     assert_eq!(paid(y0, "F1", "upfront"), d("350000"));
+    assert!(
+        y0.notes.iter().any(|n| n.contains(
+            "controlling-interest test at completion: trust holds 100.000% of shares and 100.000% of votes (pass)"
+        )),
+        "{:#?}",
+        y0.notes
+    );
     let f1 = r
         .metrics
         .investors

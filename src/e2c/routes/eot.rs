@@ -301,6 +301,44 @@ impl Mechanism for Eot {
                 self.rate
             ),
         );
+        // controlling-interest test (HMRC CG67850) on shares and votes at completion
+        let units: Decimal = num::sum(
+            st.pos
+                .iter()
+                .filter(|((_, h), _)| h == &self.trust)
+                .map(|(_, p)| p.units),
+        )?;
+        let mut votes = Decimal::ZERO;
+        let mut all_votes = Decimal::ZERO;
+        for ((c, h), p) in &st.pos {
+            let r = st.classes.get(c).cloned().unwrap_or_default();
+            let v = if r.per_capita {
+                if p.units > Decimal::ZERO {
+                    Decimal::ONE
+                } else {
+                    Decimal::ZERO
+                }
+            } else {
+                num::mul(p.units, r.votes_per_unit)?
+            };
+            all_votes = num::add(all_votes, v)?;
+            if h == &self.trust {
+                votes = num::add(votes, v)?;
+            }
+        }
+        let shares_pct = num::pct(units, st.total_units()?)?;
+        let votes_pct = num::pct(votes, all_votes)?;
+        let half = Decimal::from(50);
+        led.note(
+            0,
+            format!(
+                "{}: controlling-interest test at completion: trust holds {}% of shares and {}% of votes ({})",
+                self.label,
+                num::fixed(shares_pct, 3),
+                num::fixed(votes_pct, 3),
+                if shares_pct > half && votes_pct > half { "pass" } else { "FAIL" }
+            ),
+        );
         Ok(())
     }
 

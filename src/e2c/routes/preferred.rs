@@ -140,12 +140,13 @@ impl Mechanism for RedeemablePreferred {
                 s.arrears = num::round_money(num::add(s.arrears, self.rate.apply(s.arrears)?)?, dp);
             }
         }
-        let ids: Vec<String> = self.st.keys().cloned().collect();
-        // (i) arrears
-        let due: Vec<(String, Decimal)> = ids
+        let ids: Vec<(String, Pref)> = self
+            .st
             .iter()
-            .map(|h| (h.clone(), self.st[h].arrears))
+            .map(|(h, s)| (h.clone(), s.clone()))
             .collect();
+        // (i) arrears
+        let due: Vec<(String, Decimal)> = ids.iter().map(|(h, s)| (h.clone(), s.arrears)).collect();
         let paid = self.pay_bucket(cx, &mut pool, &due)?;
         for ((h, _), x) in due.iter().zip(&paid) {
             led.pay(t, &self.label, "dividend arrears", h, *x)?;
@@ -155,10 +156,10 @@ impl Mechanism for RedeemablePreferred {
         }
         // (ii) current dividend on outstanding principal
         let mut due = Vec::new();
-        for h in &ids {
+        for (h, s) in &ids {
             due.push((
                 h.clone(),
-                num::round_money(self.rate.apply(self.st[h].outstanding)?, dp),
+                num::round_money(self.rate.apply(s.outstanding)?, dp),
             ));
         }
         let paid = self.pay_bucket(cx, &mut pool, &due)?;
@@ -183,8 +184,7 @@ impl Mechanism for RedeemablePreferred {
         // (iii) sinking fund plus backlog
         if t >= self.sinking_from && !self.sinking_fund.is_zero() {
             let mut due = Vec::new();
-            for h in &ids {
-                let s = &self.st[h];
+            for (h, s) in &ids {
                 let sched = num::add(
                     num::round_money(self.sinking_fund.apply(s.original)?, dp),
                     s.backlog,
