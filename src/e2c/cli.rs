@@ -15,7 +15,7 @@ use crate::diag::{self, Diagnostics};
 pub struct E2cArgs {
     #[command(subcommand)]
     pub command: Option<E2cCommand>,
-    /// Scenario file (TOML), e.g. data/tidepool/scenarios/coop.toml
+    /// Scenario file (TOML), e.g. data/tidepool/scenarios/coop-conversion.toml
     #[arg(required = true)]
     pub scenario: Option<PathBuf>,
     #[command(flatten)]

@@ -56,6 +56,8 @@ pub struct E2cReport {
     pub start_year: Option<u32>,
     pub routes: Vec<String>,
     pub community_segments: Vec<String>,
+    /// The operating assumptions used (paths by name, `valuation` from t = 0).
+    pub assumptions: std::collections::BTreeMap<String, Vec<Decimal>>,
     pub years: Vec<YearView>,
     pub metrics: Metrics,
 }
@@ -119,6 +121,13 @@ pub fn run(sc: &Scenario) -> Er<E2cReport> {
         start_year: sc.start_year,
         routes: routes.iter().map(|r| r.kind().to_string()).collect(),
         community_segments: sc.community.iter().cloned().collect(),
+        assumptions: {
+            let mut a = sc.paths.flows.clone();
+            if let Some(v) = &sc.paths.valuation {
+                a.insert("valuation".to_string(), v.clone());
+            }
+            a
+        },
         years,
         metrics,
     })

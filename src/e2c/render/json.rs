@@ -134,6 +134,7 @@ pub fn value(r: &E2cReport) -> Value {
         "start_year": r.start_year,
         "routes": r.routes,
         "community_segments": r.community_segments,
+        "assumptions": r.assumptions.iter().map(|(k, v)| (k.clone(), json!(v.iter().map(|x| money(*x, r)).collect::<Vec<_>>()))).collect::<serde_json::Map<String, Value>>(),
     })
 }
 

@@ -369,6 +369,27 @@ pub fn compare_rows(rs: &[E2cReport]) -> Vec<(String, Vec<String>)> {
         rows.push((k.to_string(), rs.iter().map(f).collect()))
     };
     add("routes", &|r| r.routes.join(" + "));
+    if let Some(first) = rs.first() {
+        add("assumptions vs scenario 1", &|r| {
+            let mut keys: Vec<&String> = r
+                .assumptions
+                .keys()
+                .chain(first.assumptions.keys())
+                .collect();
+            keys.sort();
+            keys.dedup();
+            let differ: Vec<&str> = keys
+                .into_iter()
+                .filter(|k| r.assumptions.get(*k) != first.assumptions.get(*k))
+                .map(String::as_str)
+                .collect();
+            if differ.is_empty() {
+                "same".to_string()
+            } else {
+                format!("differ: {}", differ.join(", "))
+            }
+        });
+    }
     add("community votes, closing", &|r| {
         pct_h(
             r.years
