@@ -54,6 +54,33 @@ pub fn component(id: &str) -> String {
     s
 }
 
+/// `Qualified`, `Ica-Fee`: a tranche kind as an account-name component.
+fn kind_component(kind: &str) -> String {
+    kind.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            match cs.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + &cs.as_str().to_ascii_lowercase(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The member equity account of a tranche: `Equity:Allocated:FY2025:Qualified:VC0001` for
+/// patronage allocations, `Equity:Member-Capital:FY2016:Membership-Share:RL01` for the rest.
+pub fn equity_account(year: i32, kind: &str, member_id: &str) -> String {
+    let group = match kind {
+        "qualified" | "nonqualified" | "loss" => "Allocated",
+        _ => "Member-Capital",
+    };
+    let k = kind_component(kind);
+    let k = if k.is_empty() { "Other".to_string() } else { k };
+    format!("Equity:{group}:FY{year}:{k}:{}", component(member_id))
+}
+
 /// The journal entries of the close, each balanced.
 pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
     let c = &v.close;
@@ -87,12 +114,12 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
             }
             if m.retained > z {
                 let kind = if m.notice == "qualified" {
-                    "Qualified"
+                    "qualified"
                 } else {
-                    "Nonqualified"
+                    "nonqualified"
                 };
                 ps.push(p(
-                    format!("Equity:Allocated:FY{fy}:{kind}:{comp}"),
+                    equity_account(fy, kind, &m.member_id),
                     Some(&m.member_id),
                     -m.retained,
                 )?);
@@ -155,21 +182,41 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
         });
     }
 
-    // (c) losses: charged to members' accounts and to the collective, or carried forward
+    // (c) losses: cancelled from members' equity (newest first), the shortfall beyond a member's
+    // equity and the collective's share charged to the reserve, or carried forward
     let mut ps = Vec::new();
     let mut loss_total = z;
-    let mut losers: Vec<&super::view::Member> = c.members.iter().filter(|m| m.loss < z).collect();
-    losers.sort_by(|a, b| a.member_id.cmp(&b.member_id));
-    for m in losers {
-        let a = -m.loss;
+    let mut cancelled = c.tranches_cancelled.clone();
+    cancelled.sort();
+    for x in &cancelled {
+        let a = -x.amount;
+        if a.is_zero() {
+            continue;
+        }
         loss_total += a;
         ps.push(p(
-            format!("Equity:Allocated:FY{fy}:Loss:{}", component(&m.member_id)),
-            Some(&m.member_id),
+            equity_account(x.allocation_year, &x.kind, &x.member_id),
+            Some(&x.member_id),
             a,
         )?);
     }
-    let coll = r.loss_to_collective.abs();
+    // books sealed before losses cancelled tranches carry a `loss` tranche instead
+    let mut loss_tranches: Vec<&crate::engine::close::Tranche> = c
+        .tranches_created
+        .iter()
+        .filter(|x| x.kind == "loss" && x.amount < z)
+        .collect();
+    loss_tranches.sort();
+    for x in loss_tranches {
+        let a = -x.amount;
+        loss_total += a;
+        ps.push(p(
+            equity_account(x.allocation_year, &x.kind, &x.member_id),
+            Some(&x.member_id),
+            a,
+        )?);
+    }
+    let coll = r.loss_to_collective.abs() + r.loss_shortfall_absorbed.abs();
     if !coll.is_zero() {
         loss_total += coll;
         ps.push(p(UNALLOCATED.into(), None, coll)?);

@@ -558,6 +558,12 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
             .entry((x.member_id.clone(), x.allocation_year, x.kind.clone()))
             .or_default() += x.amount;
     }
+    let mut cancelled: BTreeMap<Key, Decimal> = BTreeMap::new();
+    for x in &c.tranches_cancelled {
+        *cancelled
+            .entry((x.member_id.clone(), x.allocation_year, x.kind.clone()))
+            .or_default() += x.amount;
+    }
     let mut close: BTreeMap<Key, Decimal> = BTreeMap::new();
     for x in &c.state.tranches {
         *close
@@ -567,6 +573,7 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
     let mut keys: Vec<&Key> = open
         .keys()
         .chain(created.keys())
+        .chain(cancelled.keys())
         .chain(close.keys())
         .collect();
     keys.sort();
@@ -602,16 +609,17 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
         for k in keys.iter().filter(|k| k.0 == id) {
             let o = open.get(*k).copied().unwrap_or(z);
             let a = created.get(*k).copied().unwrap_or(z);
+            let x = cancelled.get(*k).copied().unwrap_or(z);
             let cl = close.get(*k).copied().unwrap_or(z);
-            let (mut contrib, mut alloc, mut loss, mut int) = (z, z, z, z);
+            let (mut contrib, mut alloc, mut loss, mut int) = (z, z, x, z);
             match k.2.as_str() {
                 "qualified" | "nonqualified" => alloc = a,
-                "loss" => loss = a,
+                "loss" => loss += a,
                 "interest" => int = a,
                 _ => contrib = a,
             }
-            // whatever the created tranches do not explain is a redemption or cancellation
-            let red = cl - o - a;
+            // whatever the close's new and cancelled tranches do not explain is a redemption
+            let red = cl - o - a - x;
             let row = [o, contrib, alloc, loss, int, red, cl];
             for i in 0..7 {
                 sub[i] += row[i];
@@ -656,7 +664,7 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
     }
     tb.push(RowKind::Total, cells);
     let mut s = Section::new("tranches", "Member equity by tranche");
-    s.blocks.push(Block::Para("Opening is the equity before the close, closing the equity after it. Redemptions are changes that the close's new tranches do not explain (the close itself redeems nothing).".into()));
+    s.blocks.push(Block::Para("Opening is the equity before the close, closing the equity after it. Losses are the equity the close cancelled (a member's newest tranches first); redemptions are changes that the close's new and cancelled tranches do not explain (the close itself redeems nothing).".into()));
     s.blocks.push(Block::Table(tb));
     d.push_primary(s, 1);
 

@@ -58,7 +58,11 @@ pub struct Member {
     pub carried_in: Decimal,
     pub carried_out: Decimal,
     pub minimum_check: Option<String>,
+    /// the member's share of a patronage loss (≤ 0)
     pub loss: Decimal,
+    /// the part of the loss beyond the member's equity, absorbed by the reserve (≥ 0)
+    #[serde(default)]
+    pub loss_shortfall: Decimal,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +76,9 @@ pub struct Reserves {
     pub loss_carried: Decimal,
     pub loss_recovered: Decimal,
     pub nonmember_refunds_payable: Decimal,
+    /// members' loss shortfalls absorbed by the reserve (≤ 0)
+    #[serde(default)]
+    pub loss_shortfall_absorbed: Decimal,
     pub addition: Decimal,
     pub closing: Decimal,
 }
@@ -136,6 +143,9 @@ pub struct CloseData {
     pub capital_accounts: Vec<CapitalAccount>,
     pub identity: Identity,
     pub tranches_created: Vec<Tranche>,
+    /// equity cancelled by losses (negative amounts), newest first per member
+    #[serde(default)]
+    pub tranches_cancelled: Vec<Tranche>,
     pub totals: Totals,
     pub notes: Vec<String>,
     /// the state after the close (the equity tranches at the fiscal year end)

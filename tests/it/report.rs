@@ -254,3 +254,84 @@ fn report_reads_a_sealed_close_and_matches_the_dry_run() {
     let j = run(&["export", b, "--year", "2023", "--to", "csv"]);
     assert!(j.starts_with("entry,date,description,account,member_id,amount,currency"));
 }
+
+/// Rising Loaf closes three years in a row, with a loss in 2024 that cancels equity and leaves a
+/// shortfall absorbed by the reserve: every year's journal passes the real tools, the reserve
+/// postings equal the close's reserve addition, and the roll-forward reconciles.
+#[test]
+fn export_and_rollforward_reconcile_over_sealed_years_with_a_loss() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let book = tmp.path().join("book");
+    copy_book(&root().join("data/rising-loaf"), &book);
+    let b = book.to_str().expect("path");
+    for year in ["2023", "2024", "2025"] {
+        run(&["close", b, "--year", year]);
+        let close: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(book.join("closes").join(year).join("close.json"))
+                .expect("close.json"),
+        )
+        .expect("json");
+        let addition = Decimal::from_str(close["reserves"]["addition"].as_str().expect("addition"))
+            .expect("decimal");
+        let csv = run(&["export", b, "--year", year, "--to", "csv"]);
+        let mut rd = csv::Reader::from_reader(csv.as_bytes());
+        let mut reserve = Decimal::ZERO;
+        let mut all = Decimal::ZERO;
+        for r in rd.records() {
+            let r = r.expect("record");
+            let amt = Decimal::from_str(&r[5]).expect("amount");
+            all += amt;
+            if &r[3] == "Equity:Unallocated-Reserve" || &r[3] == "Equity:Loss-Carried-Forward" {
+                reserve += amt;
+            }
+        }
+        assert_eq!(all, Decimal::ZERO, "{year}: journal does not balance");
+        assert_eq!(
+            -reserve, addition,
+            "{year}: reserve postings differ from the addition"
+        );
+        let rf = run(&["report", b, "rollforward", "--year", year, "-O", "md"]);
+        assert!(
+            rf.contains("- Every member's tranches equal the capital account: yes"),
+            "{year}: {rf}"
+        );
+        assert!(rf.contains("- Difference: 0.00"), "{year}");
+        for to in ["hledger", "beancount"] {
+            let f = tmp.path().join(format!("{year}.{to}"));
+            run(&[
+                "export",
+                b,
+                "--year",
+                year,
+                "--to",
+                to,
+                "-o",
+                f.to_str().expect("p"),
+            ]);
+            let (tool, args): (&str, Vec<&std::ffi::OsStr>) = if to == "hledger" {
+                (
+                    "hledger",
+                    vec![
+                        "-f".as_ref(),
+                        f.as_os_str(),
+                        "check".as_ref(),
+                        "--strict".as_ref(),
+                    ],
+                )
+            } else {
+                ("bean-check", vec![f.as_os_str()])
+            };
+            if have(tool) {
+                let o = Command::new(tool).args(args).output().expect("run tool");
+                assert!(
+                    o.status.success() && o.stdout.is_empty(),
+                    "{tool} {year}: {}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+        }
+    }
+}
