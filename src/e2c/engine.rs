@@ -34,6 +34,8 @@ pub struct Metrics {
     pub time_to_majority_votes: Option<u32>,
     pub time_to_majority_economic: Option<u32>,
     pub time_to_majority_legal: Option<u32>,
+    /// Economic majority under the instrument lens.
+    pub time_to_majority_economic_instrument: Option<u32>,
     /// First year in which the community holds every economic claim.
     pub full_buyout: Option<u32>,
     pub investors: Vec<InvestorRow>,
@@ -186,6 +188,9 @@ fn compute_metrics(years: &[YearView], led: &Ledger, st: &State) -> Er<Metrics> 
         time_to_majority_votes: metrics::time_to_majority(&series(|y| y.community.votes)),
         time_to_majority_economic: metrics::time_to_majority(&series(|y| y.community.economic)),
         time_to_majority_legal: metrics::time_to_majority(&series(|y| y.community.legal)),
+        time_to_majority_economic_instrument: metrics::time_to_majority(&series(|y| {
+            y.community_instrument_economic
+        })),
         full_buyout: years
             .iter()
             .find(|y| y.community.economic == Decimal::ONE_HUNDRED)

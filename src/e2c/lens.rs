@@ -10,6 +10,7 @@ use super::metrics::{self, Concentration};
 use super::model::{BonusLine, Cx, Econ, EngineError, Er, Holder, Ledger, Payment, State};
 use super::num;
 use super::read::code;
+use super::routes::coop::{ICA, RESERVE};
 
 /// Holder id used for value no one else claims (steward-ownership: "retained for purpose").
 pub const RETAINED: &str = "retained";
@@ -58,6 +59,10 @@ pub struct YearView {
     pub segments: Vec<SegmentRow>,
     /// Community share under each lens, in percent.
     pub community: Lenses,
+    /// Community economic share under the instrument lens (§4.2): only community instruments
+    /// held by community holders count — never Class B / investor shares, capped or preferred
+    /// claims, notes or demand dividends.
+    pub community_instrument_economic: Decimal,
     pub cash_required: Decimal,
     pub capacity: Decimal,
     pub shortfall: bool,
@@ -85,6 +90,9 @@ pub fn view(
     let mut fixed = Decimal::ZERO;
     let mut residual_units: BTreeMap<String, Decimal> = BTreeMap::new();
     let mut residual_classes: BTreeSet<String> = BTreeSet::new();
+    // the part of each holder's claim held in investor instruments (instrument lens)
+    let mut inv_claim: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut residual_inv_units: BTreeMap<String, Decimal> = BTreeMap::new();
     for ((c, h), p) in &st.pos {
         if p.units <= Decimal::ZERO {
             continue;
@@ -100,7 +108,9 @@ pub fn view(
         };
         *votes.entry(h.clone()).or_default() =
             num::add(votes.get(h).copied().unwrap_or_default(), v)?;
-        let fixed_claim = match st.pos_claim.get(&(c.clone(), h.clone())) {
+        let route_claim = st.pos_claim.get(&(c.clone(), h.clone()));
+        let investor = rights.investor_instrument || route_claim.is_some();
+        let fixed_claim = match route_claim {
             Some(x) => Some(*x),
             None => match rights.econ {
                 Econ::Par(par) => Some(num::mul(p.units, par)?),
@@ -113,18 +123,34 @@ pub fn view(
                 fixed = num::add(fixed, x)?;
                 *claim.entry(h.clone()).or_default() =
                     num::add(claim.get(h).copied().unwrap_or_default(), x)?;
+                if investor {
+                    *inv_claim.entry(h.clone()).or_default() =
+                        num::add(inv_claim.get(h).copied().unwrap_or_default(), x)?;
+                }
             }
             None => {
+                if investor {
+                    *residual_inv_units.entry(h.clone()).or_default() = num::add(
+                        residual_inv_units.get(h).copied().unwrap_or_default(),
+                        p.units,
+                    )?;
+                }
                 residual_classes.insert(c.clone());
                 *residual_units.entry(h.clone()).or_default() =
                     num::add(residual_units.get(h).copied().unwrap_or_default(), p.units)?;
             }
         }
     }
-    for ((h, _), x) in &st.claims {
+    for ((h, label), x) in &st.claims {
         fixed = num::add(fixed, *x)?;
         *claim.entry(h.clone()).or_default() =
             num::add(claim.get(h).copied().unwrap_or_default(), *x)?;
+        // ICAs and the collective reserve are community instruments; notes, demand dividends
+        // and arrears are investor claims
+        if label != ICA && label != RESERVE {
+            *inv_claim.entry(h.clone()).or_default() =
+                num::add(inv_claim.get(h).copied().unwrap_or_default(), *x)?;
+        }
     }
     let ru_total = num::sum(residual_units.values().copied())?;
     let mut holders: BTreeMap<String, Holder> = st.holders.clone();
@@ -146,6 +172,11 @@ pub fn view(
             let x = num::div(num::mul(residual, *u)?, ru_total)?;
             *claim.entry(h.clone()).or_default() =
                 num::add(claim.get(h).copied().unwrap_or_default(), x)?;
+            if let Some(iu) = residual_inv_units.get(h) {
+                let xi = num::div(num::mul(residual, *iu)?, ru_total)?;
+                *inv_claim.entry(h.clone()).or_default() =
+                    num::add(inv_claim.get(h).copied().unwrap_or_default(), xi)?;
+            }
         }
     } else if let Some(v) = valuation {
         let retained = num::sub(v, fixed)?;
@@ -263,6 +294,14 @@ pub fn view(
         economic: num::pct(com.1, tc)?,
         legal: num::pct(com.2, tu)?,
     };
+    let mut com_instr = Decimal::ZERO;
+    for r in &rows {
+        if r.community {
+            let inv = inv_claim.get(&r.holder_id).copied().unwrap_or_default();
+            com_instr = num::add(com_instr, num::sub(r.claim, inv)?.max(Decimal::ZERO))?;
+        }
+    }
+    let community_instrument_economic = num::pct(com_instr, tc)?;
     // vetoes
     let mut vetoes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for ((c, h), p) in &st.pos {
@@ -319,6 +358,7 @@ pub fn view(
         holders: rows,
         segments: segs.into_values().collect(),
         community: community_lenses,
+        community_instrument_economic,
         cash_required,
         capacity,
         shortfall: cash_required > capacity,

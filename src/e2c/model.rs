@@ -34,6 +34,9 @@ pub struct ClassRights {
     pub participation_cap: Option<Decimal>,
     /// Higher is paid first.
     pub seniority: i64,
+    /// An investor instrument (Class B, non-voting investor shares): its claims never count as
+    /// community under the instrument lens, whoever holds them.
+    pub investor_instrument: bool,
 }
 
 impl Default for ClassRights {
@@ -48,6 +51,7 @@ impl Default for ClassRights {
             participating: false,
             participation_cap: None,
             seniority: 0,
+            investor_instrument: false,
         }
     }
 }

@@ -365,6 +365,7 @@ fn parse_class(p: &mut P<'_>, t: &Table, cp: &str) -> Option<ClassRights> {
             "participation_cap",
             "seniority",
             "outstanding",
+            "investor_instrument",
         ],
     );
     let mut r = ClassRights::default();
@@ -411,6 +412,7 @@ fn parse_class(p: &mut P<'_>, t: &Table, cp: &str) -> Option<ClassRights> {
     r.participating = p.bool_opt(t, cp, "participating").unwrap_or(false);
     r.participation_cap = p.dec_opt(t, cp, "participation_cap");
     r.seniority = i64::from(p.int_opt(t, cp, "seniority").unwrap_or(0));
+    r.investor_instrument = p.bool_opt(t, cp, "investor_instrument").unwrap_or(false);
     Some(r)
 }
 

@@ -389,6 +389,19 @@ fn worked_example_coop_conversion_first_year() {
     assert_eq!(y0.community.votes, d("100"));
     assert_eq!(num::fixed(row(y0, "users").board_pct, 3), "42.857");
     assert_eq!(num::fixed(row(y0, "F1").board_pct, 3), "5.714");
+    // instrument lens: only member shares count at closing (Class B never does); in Y1 the
+    // ICAs (80% of 180,000 of patronage, less the cents rounded up into cash), the reserve
+    // (180,000) and member shares (15,000) against Class B outstanding (5,760,000)
+    assert_eq!(
+        num::fixed(y0.community_instrument_economic, 6),
+        num::fixed(d("15000") / d("6015000") * d("100"), 6)
+    );
+    let cash: Decimal = paid_kind(y1, "patronage (cash)");
+    let community_y1 = d("180000") - cash + d("180000") + d("15000");
+    assert_eq!(
+        num::fixed(y1.community_instrument_economic, 6),
+        num::fixed(community_y1 / (community_y1 + d("5760000")) * d("100"), 6)
+    );
     // holder lens: only S and A are outsiders; 4,000,000 + 15,000 of 6,015,000 at closing
     assert_eq!(
         num::fixed(y0.community.economic, 4),

@@ -233,6 +233,12 @@ pub fn render(out: &mut dyn Write, r: &E2cReport) -> io::Result<()> {
             m.time_to_majority_economic,
         ),
         (
+            "economic claims, instrument lens",
+            a.map(|y| y.community_instrument_economic),
+            b.map(|y| y.community_instrument_economic),
+            m.time_to_majority_economic_instrument,
+        ),
+        (
             "legal title",
             a.map(|y| y.community.legal),
             b.map(|y| y.community.legal),

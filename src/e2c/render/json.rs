@@ -80,6 +80,7 @@ fn year(r: &E2cReport, y: &YearView) -> Value {
             "votes_pct": pct(y.community.votes),
             "economic_pct": pct(y.community.economic),
             "legal_pct": pct(y.community.legal),
+            "economic_instrument_pct": pct(y.community_instrument_economic),
         },
         "payments": payments,
         "vetoes": y.vetoes.iter().map(|(h, m)| json!({"holder_id": h, "matters": m})).collect::<Vec<_>>(),
@@ -110,6 +111,7 @@ pub fn value(r: &E2cReport) -> Value {
                 "votes": m.time_to_majority_votes,
                 "economic": m.time_to_majority_economic,
                 "legal": m.time_to_majority_legal,
+                "economic_instrument": m.time_to_majority_economic_instrument,
             },
             "investors": m.investors.iter().map(|i| json!({
                 "holder_id": i.holder_id,

@@ -83,6 +83,12 @@ pub fn render(out: &mut dyn Write, r: &E2cReport) -> io::Result<()> {
             m.time_to_majority_economic,
         ),
         (
+            "economic claims, instrument lens",
+            first.map(|y| y.community_instrument_economic),
+            last.map(|y| y.community_instrument_economic),
+            m.time_to_majority_economic_instrument,
+        ),
+        (
             "legal title",
             first.map(|y| y.community.legal),
             last.map(|y| y.community.legal),
@@ -435,6 +441,9 @@ pub fn compare_rows(rs: &[E2cReport]) -> Vec<(String, Vec<String>)> {
     });
     add("time to majority: economic", &|r| {
         year_h(r, r.metrics.time_to_majority_economic)
+    });
+    add("time to majority: economic, instrument lens", &|r| {
+        year_h(r, r.metrics.time_to_majority_economic_instrument)
     });
     add("time to majority: legal", &|r| {
         year_h(r, r.metrics.time_to_majority_legal)

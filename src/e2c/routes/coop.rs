@@ -410,6 +410,7 @@ impl Mechanism for CoopConversion {
             ClassRights {
                 votes_per_unit: Decimal::ZERO,
                 econ: Econ::Par(self.par),
+                investor_instrument: true,
                 ..ClassRights::default()
             },
         );

@@ -131,6 +131,7 @@ impl Mechanism for Steward {
             ClassRights {
                 votes_per_unit: Decimal::ZERO,
                 econ: Econ::Residual,
+                investor_instrument: true,
                 ..ClassRights::default()
             },
         );
