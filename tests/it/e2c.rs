@@ -431,3 +431,28 @@ term = 7
         insta::assert_snapshot!(format!("e2c_seller_note_{f}"), out);
     }
 }
+
+#[test]
+fn compare_reports_problems_of_any_scenario_and_unwritable_output_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "captable.csv", CT);
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "name = \"bad\"\ncaptable = \"captable.csv\"\nyears = 2\n[assumptions]\nprofit = [1, 2]\n[[routes]]\ntype = \"steward\"\nveto_holder = \"nobody\"\n",
+    );
+    let (code, out, err) = run(&["e2c", "compare", SCENARIOS[0], &bad]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("bad.toml: error[E2C021]: `routes[0].veto_holder`: unknown holder `nobody`"),
+        "{err}"
+    );
+    // a file where a directory should be: cannot write, exit 2, nothing on stdout
+    let blocker = write(dir.path(), "blocker", "x");
+    let target = format!("{blocker}/report.md");
+    let (code, out, err) = run(&["e2c", SCENARIOS[2], "-o", &target]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.starts_with("error: "), "{err}");
+}
