@@ -60,6 +60,8 @@ pub struct E2cReport {
     pub community_segments: Vec<String>,
     /// The operating assumptions used (paths by name, `valuation` from t = 0).
     pub assumptions: std::collections::BTreeMap<String, Vec<Decimal>>,
+    /// Votes and title on the cap table before the routes run.
+    pub before: Vec<lens::BeforeRow>,
     pub years: Vec<YearView>,
     pub metrics: Metrics,
 }
@@ -100,6 +102,7 @@ pub fn run(sc: &Scenario) -> Er<E2cReport> {
         paths: sc.paths.clone(),
     };
     let mut st = opening_state(sc)?;
+    let before = lens::before(&st)?;
     let mut led = Ledger::new(sc.years);
     let mut routes = sc.routes.clone();
     for r in &mut routes {
@@ -130,6 +133,7 @@ pub fn run(sc: &Scenario) -> Er<E2cReport> {
             }
             a
         },
+        before,
         years,
         metrics,
     })

@@ -409,3 +409,49 @@ pub fn prune(years: &mut [YearView]) {
         y.holders.sort_by(|a, b| a.holder_id.cmp(&b.holder_id));
     }
 }
+
+/// Votes and title on the cap table before any route runs ("do I lose my vote?").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeforeRow {
+    pub holder_id: String,
+    pub segment: String,
+    pub votes_pct: Decimal,
+    pub legal_pct: Decimal,
+}
+
+pub fn before(st: &State) -> Er<Vec<BeforeRow>> {
+    let mut units: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut votes: BTreeMap<String, Decimal> = BTreeMap::new();
+    for ((c, h), p) in &st.pos {
+        if p.units <= Decimal::ZERO {
+            continue;
+        }
+        let r = st.classes.get(c).cloned().unwrap_or_default();
+        let v = if r.per_capita {
+            Decimal::from(st.holders.get(h).map_or(1, |x| x.members))
+        } else {
+            num::mul(p.units, r.votes_per_unit)?
+        };
+        let u = units.entry(h.clone()).or_default();
+        *u = num::add(*u, p.units)?;
+        let e = votes.entry(h.clone()).or_default();
+        *e = num::add(*e, v)?;
+    }
+    let tu = num::sum(units.values().copied())?;
+    let tv = num::sum(votes.values().copied())?;
+    units
+        .iter()
+        .map(|(h, u)| {
+            Ok(BeforeRow {
+                holder_id: h.clone(),
+                segment: st
+                    .holders
+                    .get(h)
+                    .map(|x| x.segment.clone())
+                    .unwrap_or_default(),
+                votes_pct: num::pct(votes.get(h).copied().unwrap_or_default(), tv)?,
+                legal_pct: num::pct(*u, tu)?,
+            })
+        })
+        .collect()
+}

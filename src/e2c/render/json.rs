@@ -131,6 +131,12 @@ pub fn value(r: &E2cReport) -> Value {
             "total_cash_required": money(m.total_cash_required, r),
             "shortfall_years": m.shortfall_years,
         },
+        "before": r.before.iter().map(|b| json!({
+            "holder_id": b.holder_id,
+            "segment": b.segment,
+            "votes_pct": pct(b.votes_pct),
+            "legal_pct": pct(b.legal_pct),
+        })).collect::<Vec<_>>(),
         "file": r.file,
         "description": r.description,
         "start_year": r.start_year,

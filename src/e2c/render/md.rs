@@ -118,6 +118,30 @@ pub fn render(out: &mut dyn Write, r: &E2cReport) -> io::Result<()> {
         }
     )?;
 
+    writeln!(out, "## Before and after closing\n")?;
+    writeln!(
+        out,
+        "| holder | votes before | votes at closing | votes, final year | title before | title at closing |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|")?;
+    for b in &r.before {
+        let at = |y: Option<&crate::e2c::lens::YearView>, f: fn(&HolderRow) -> Decimal| {
+            y.and_then(|y| y.holders.iter().find(|h| h.holder_id == b.holder_id))
+                .map_or(Decimal::ZERO, f)
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&b.holder_id),
+            pct_h(b.votes_pct),
+            pct_h(at(first, |h| h.votes_pct)),
+            pct_h(at(last, |h| h.votes_pct)),
+            pct_h(b.legal_pct),
+            pct_h(at(first, |h| h.legal_pct)),
+        )?;
+    }
+    writeln!(out)?;
+
     writeln!(out, "## Community share and cash by year\n")?;
     writeln!(
         out,
