@@ -16,6 +16,7 @@ pub mod render;
 pub mod report;
 pub mod seal;
 pub mod statement;
+pub mod wealth;
 
 /// The year's patronage activity of a valid book, with any problems in its rows.
 /// Uses the polars aggregation when the ledger is clean and the located row-by-row fold otherwise.

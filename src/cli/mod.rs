@@ -6,6 +6,7 @@ mod export;
 mod init;
 mod report;
 mod statement;
+mod wealth;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Statement(statement::StatementArgs),
     /// Check a JSON member statement against a published member_root; exit 1 naming what was altered
     VerifyStatement(statement::VerifyStatementArgs),
+    /// Community wealth: members' accounts, collective reserve and shared assets; Gini, trend
+    Wealth(wealth::WealthArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -55,5 +58,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => export::run(&a),
         Command::Statement(a) => statement::run(&a),
         Command::VerifyStatement(a) => statement::verify(&a),
+        Command::Wealth(a) => wealth::run(&a),
     }
 }

@@ -282,3 +282,72 @@ fn bad_assets_and_contributions_are_located() {
         );
     }
 }
+
+#[test]
+fn gini_of_known_distributions() {
+    use coopledger::wealth::{gini, top10_share_pct};
+    assert_eq!(gini(&[0, 0, 0, 10000]).to_string(), "0.7500");
+    assert_eq!(gini(&[2500, 2500, 2500, 2500]).to_string(), "0.0000");
+    assert_eq!(top10_share_pct(&[0, 0, 0, 10000]).to_string(), "100.00");
+}
+
+#[test]
+fn wealth_report_figures() {
+    let b = e18();
+    let r = coopledger::wealth::report(&b, 2022).unwrap();
+    assert_eq!(r.member_equity.to_string(), "81223.98");
+    assert_eq!(r.collective_reserve.to_string(), "35120.00");
+    // building 285,000 + land 100,000 locked; equipment 17,000 + cooler 1,300 unlocked
+    assert_eq!(r.locked_assets_nbv.to_string(), "385000.00");
+    assert_eq!(r.shared_assets_nbv.to_string(), "403300.00");
+    assert_eq!(r.total.to_string(), "519643.98");
+    assert_eq!(r.common_share_pct.to_string(), "84.37");
+    assert_eq!(r.gini.to_string(), "0.1408");
+    assert_eq!(r.trend.len(), 2);
+    assert_eq!(r.trend[0].contributions.to_string(), "5400.00");
+}
+
+#[test]
+fn wealth_report_formats() {
+    for (fmt, ext) in [
+        ("json", "json"),
+        ("md", "md"),
+        ("csv", "csv"),
+        ("html", "html"),
+    ] {
+        let (code, out, err) = run(bin()
+            .args(["wealth", "--year", "2022", "-O", fmt])
+            .arg(fixture("e18")));
+        assert_eq!(code, 0, "{err}");
+        insta::assert_snapshot!(format!("wealth_e18_2022_{ext}"), out);
+    }
+    // the file extension chooses the format; the output is byte-stable
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("w.json");
+    let (code, _, err) = run(bin()
+        .args(["wealth", "--year", "2022", "-o"])
+        .arg(&p)
+        .arg(fixture("e18")));
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(bin()
+        .args(["wealth", "--year", "2022", "-O", "json"])
+        .arg(fixture("e18")));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), out);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for k in [
+        "fiscal_year",
+        "currency",
+        "member_equity",
+        "collective_reserve",
+        "shared_assets_nbv",
+        "locked_assets_nbv",
+        "total",
+        "common_share_pct",
+        "gini",
+        "top10_share_pct",
+        "members",
+    ] {
+        assert!(v.get(k).is_some(), "{k}");
+    }
+    assert!(v["members"][0]["paid_in"].is_string());
+}
