@@ -10,7 +10,9 @@ pub mod cli;
 pub mod diag;
 pub mod e2c;
 pub mod engine;
+pub mod frame;
 pub mod fsutil;
+pub mod gen;
 pub mod money;
 pub mod render;
 pub mod report;
@@ -21,5 +23,8 @@ pub mod wealth;
 /// The year's patronage activity of a valid book, with any problems in its rows.
 /// Uses the polars aggregation when the ledger is clean and the located row-by-row fold otherwise.
 pub fn activity(b: &book::Book) -> (book::patronage::Activity, diag::Diagnostics) {
-    book::patronage::fold(b)
+    match frame::activity(b) {
+        Ok(r) if r.problem_rows == 0 => (r.activity, diag::Diagnostics::new()),
+        _ => book::patronage::fold(b),
+    }
 }

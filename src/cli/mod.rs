@@ -3,6 +3,7 @@
 mod check;
 mod close;
 mod export;
+mod gen;
 mod init;
 mod report;
 mod statement;
@@ -35,6 +36,8 @@ pub enum Command {
     Verify(close::VerifyArgs),
     /// Scaffold a valid empty book with commented templates
     Init(init::InitArgs),
+    /// Write a deterministic synthetic book of any size (for benchmarks and tests)
+    Gen(gen::GenArgs),
     /// Reports of a close: schedule, worksheet, notices, rollforward, 1099-patr, board
     Report(report::ReportArgs),
     /// Journal entries of a close for hledger, beancount or a spreadsheet
@@ -52,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::E2c(a) => crate::e2c::cli::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Init(a) => init::run(&a),
+        Command::Gen(a) => gen::run(&a),
         Command::Close(a) => close::run(&a),
         Command::Verify(a) => close::verify(&a),
         Command::Report(a) => report::run(&a),

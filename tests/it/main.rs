@@ -4,5 +4,6 @@ mod check;
 mod close;
 mod common;
 mod e2c;
+mod frame;
 mod report;
 mod statement;

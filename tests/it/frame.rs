@@ -1,0 +1,135 @@
+//! Differential tests: the polars aggregation (`frame::activity`) against the plain-Rust fold
+//! (`patronage::fold`, the oracle) on generated, shipped and fixture books, and planted bad rows.
+use std::io::Write;
+use std::path::Path;
+
+use coopledger::book::{self, patronage};
+use coopledger::diag::Severity;
+use coopledger::frame;
+use coopledger::gen::{write_book, GenKind, Spec};
+
+use crate::common::*;
+
+/// Asserts the two paths agree on the book at `dir`; returns the frame's problem count.
+fn agree(dir: &Path) -> u64 {
+    let (b, d) = book::load(dir);
+    let b = b.unwrap_or_else(|| panic!("{}: {:?}", dir.display(), d.into_sorted()));
+    let (fold, diags) = patronage::fold(&b);
+    let reported = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error || d.code == "E0305")
+        .count();
+    match frame::activity(&b) {
+        Ok(r) => {
+            assert_eq!(r.problem_rows == 0, reported == 0, "{}", dir.display());
+            if r.problem_rows == 0 {
+                assert_eq!(r.activity, fold, "{}", dir.display());
+            }
+            r.problem_rows
+        }
+        Err(e) => {
+            assert!(
+                reported > 0,
+                "{}: frame failed on a clean book: {e}",
+                dir.display()
+            );
+            u64::MAX
+        }
+    }
+}
+
+fn generated(spec: &Spec) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    write_book(t.path(), spec, &mut |_| {}).unwrap();
+    t
+}
+
+#[test]
+fn generated_books_agree() {
+    for seed in 1..=4u64 {
+        for (fye, years) in [((12, 31), 1), ((6, 30), 2), ((2, 29), 2)] {
+            for kind in [GenKind::Consumer, GenKind::Worker] {
+                let mut spec = Spec::new(40 + seed * 13, 3_000 + seed * 997, seed);
+                spec.fiscal_year_end = fye;
+                spec.years = years;
+                spec.kind = kind;
+                let t = generated(&spec);
+                assert_eq!(agree(t.path()), 0, "{spec:?}");
+                let (b, _) = book::load(t.path());
+                let totals = frame::activity(&b.unwrap()).unwrap().activity;
+                // members joining or leaving mid-period and non-member rows are all there
+                assert!(totals.totals.iter().any(|t| t.key.member_id.is_empty()));
+                assert_eq!(totals.totals.iter().map(|t| t.rows).sum::<u64>(), spec.rows);
+            }
+        }
+    }
+}
+
+#[test]
+fn shipped_and_fixture_books_agree() {
+    for dir in ["data/rising-loaf", "data/valley-commons"] {
+        assert_eq!(agree(&root().join(dir)), 0, "{dir}");
+    }
+    for name in ["e2", "e9"] {
+        agree(&fixture(name));
+    }
+}
+
+#[test]
+fn planted_bad_rows_are_counted() {
+    let spec = Spec::new(60, 2_000, 9);
+    let bad = [
+        "2025-02-30,M000001,grocery,purchases,1.00",
+        "2025-03-01,M999999,grocery,purchases,1.00",
+        "2025-03-01,,bakery,purchases,1.00",
+        "2025-03-01,,grocery,hours,1.00",
+        "2025-03-01,,grocery,purchases,1.001",
+        "2025-03-01,,grocery,purchases,-4.00",
+        "2025-03-01,,grocery,purchases,1e3",
+        "1999-01-01,M000001,grocery,purchases,1.00",
+    ];
+    for (n, row) in bad.iter().enumerate() {
+        let t = generated(&spec);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(t.path().join("patronage.csv"))
+            .unwrap();
+        writeln!(f, "{row}").unwrap();
+        drop(f);
+        let p = agree(t.path());
+        assert!(p > 0, "row {n}: {row}");
+        // `check` falls back to the fold and locates the row (the last line)
+        let (code, out, _) = run(bin().arg("check").arg(t.path()));
+        assert_eq!(code, 1, "{row}");
+        assert!(
+            out.contains(&format!("patronage.csv:{}:", spec.rows + 2)),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn gen_command_writes_a_clean_book() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("book");
+    let (code, out, err) = run(bin()
+        .arg("gen")
+        .arg(&dir)
+        .args([
+            "--members",
+            "30",
+            "--rows",
+            "1000",
+            "--seed",
+            "5",
+            "--years",
+            "2",
+        ])
+        .args(["--fiscal-year-end", "06-30"]));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    let (code, out, err) = run(bin().arg("check").arg(&dir));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    let (code, _, err) = run(bin().arg("gen").arg(&dir));
+    assert_eq!(code, 2);
+    assert!(err.contains("already holds a book"), "{err}");
+}
