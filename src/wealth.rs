@@ -30,6 +30,48 @@ pub struct Stake {
     pub equity: Money,
     /// paid in by the member: membership shares, capital, fees and in-kind contributions, net of refunds
     pub paid_in: Money,
+    /// membership shares and capital subscribed (subscriptions.csv) by the year end
+    pub subscribed: Money,
+    /// subscribed but not yet paid (never below zero)
+    pub outstanding: Money,
+}
+
+/// A subscription's state on a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriptionStatus {
+    pub member_id: String,
+    pub kind: crate::book::ContributionKind,
+    pub subscribed: Money,
+    /// contributions of the same kind on or before the date
+    pub paid: Money,
+    pub outstanding: Money,
+}
+
+/// Every subscription made on or before `date`, with what was paid against it by then.
+pub fn subscriptions_at(
+    book: &Book,
+    date: chrono::NaiveDate,
+) -> anyhow::Result<Vec<SubscriptionStatus>> {
+    let cur = book.config.currency;
+    let mut out = Vec::new();
+    for s in book.subscriptions.iter().filter(|s| s.date <= date) {
+        let paid = Money::sum(
+            cur,
+            book.contributions
+                .iter()
+                .filter(|c| c.member_id == s.member_id && c.kind == s.kind && c.date <= date)
+                .map(|c| &c.amount),
+        )?;
+        out.push(SubscriptionStatus {
+            member_id: s.member_id.clone(),
+            kind: s.kind,
+            subscribed: s.amount,
+            paid,
+            outstanding: s.amount.checked_sub(&paid)?.max(Money::zero(cur)),
+        });
+    }
+    out.sort_by(|a, b| (&a.member_id, a.kind).cmp(&(&b.member_id, b.kind)));
+    Ok(out)
 }
 
 /// One fiscal year of the trend.
@@ -85,6 +127,8 @@ pub struct WealthReport {
     pub top10_share_pct: Decimal,
     pub median: Money,
     pub mean: Money,
+    /// membership shares and capital subscribed but not yet paid at the year end
+    pub outstanding_subscriptions: Money,
     /// sorted by member id
     pub members: Vec<Stake>,
     pub trend: Vec<TrendYear>,
@@ -223,7 +267,14 @@ fn stakes(book: &Book, fy: i32, state: &State) -> anyhow::Result<Vec<Stake>> {
         .fiscal_year_bounds(fy)
         .map(|(_, e)| e)
         .context("the fiscal year cannot be computed")?;
+    let mut subscribed: BTreeMap<String, (Money, Money)> = BTreeMap::new();
+    for s in subscriptions_at(book, end)? {
+        let e = subscribed.entry(s.member_id.clone()).or_insert((z, z));
+        e.0 = e.0.checked_add(&s.subscribed)?;
+        e.1 = e.1.checked_add(&s.outstanding)?;
+    }
     let mut ids: BTreeSet<String> = equity.keys().cloned().collect();
+    ids.extend(subscribed.keys().cloned());
     ids.extend(
         book.members
             .iter()
@@ -236,6 +287,8 @@ fn stakes(book: &Book, fy: i32, state: &State) -> anyhow::Result<Vec<Stake>> {
             name: book.member(&id).map(|m| m.name.clone()).unwrap_or_default(),
             equity: equity.get(&id).copied().unwrap_or(z),
             paid_in: paid.get(&id).copied().unwrap_or(z),
+            subscribed: subscribed.get(&id).map_or(z, |s| s.0),
+            outstanding: subscribed.get(&id).map_or(z, |s| s.1),
             member_id: id,
         })
         .collect())
@@ -342,6 +395,7 @@ pub fn report(book: &Book, fy: i32) -> anyhow::Result<WealthReport> {
         notes.push("years that are not sealed are computed as dry-run closes".into());
     }
     let (median, mean) = median_mean(&values, cur)?;
+    let outstanding_subscriptions = Money::sum(cur, members.iter().map(|m| &m.outstanding))?;
     let fig = figs.last().context("no year")?;
     let assets = reg
         .lines
@@ -373,6 +427,7 @@ pub fn report(book: &Book, fy: i32) -> anyhow::Result<WealthReport> {
         top10_share_pct: top10_share_pct(&values),
         median,
         mean,
+        outstanding_subscriptions,
         members,
         trend,
         assets,
@@ -423,12 +478,15 @@ pub fn to_json(r: &WealthReport) -> Value {
             "member_id": m.member_id,
             "equity": s(&m.equity),
             "paid_in": s(&m.paid_in),
+            "subscribed": s(&m.subscribed),
+            "outstanding": s(&m.outstanding),
         })).collect::<Vec<_>>(),
         "coop": r.coop,
         "unlocked_assets_nbv": s(&r.unlocked_assets_nbv),
         "common": s(&r.common),
         "median": s(&r.median),
         "mean": s(&r.mean),
+        "outstanding_subscriptions": s(&r.outstanding_subscriptions),
         "trend": r.trend.iter().map(|t| json!({
             "fiscal_year": t.fiscal_year,
             "source": t.source,
@@ -484,6 +542,10 @@ fn write_csv(r: &WealthReport, out: &mut dyn Write) -> anyhow::Result<()> {
         ("top10_share_pct", r.top10_share_pct.to_string()),
         ("median", r.median.to_string()),
         ("mean", r.mean.to_string()),
+        (
+            "outstanding_subscriptions",
+            r.outstanding_subscriptions.to_string(),
+        ),
     ] {
         put("summary", &fy, "", k, v);
     }
@@ -495,6 +557,20 @@ fn write_csv(r: &WealthReport, out: &mut dyn Write) -> anyhow::Result<()> {
             &m.member_id,
             "paid_in",
             m.paid_in.to_string(),
+        );
+        put(
+            "member",
+            &fy,
+            &m.member_id,
+            "subscribed",
+            m.subscribed.to_string(),
+        );
+        put(
+            "member",
+            &fy,
+            &m.member_id,
+            "outstanding",
+            m.outstanding.to_string(),
         );
     }
     for t in &r.trend {
@@ -586,18 +662,24 @@ fn write_md(r: &WealthReport, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "| Member | Name | Capital account | Paid in |\n|---|---|---:|---:|"
+        "| Member | Name | Capital account | Paid in | Subscribed, unpaid |\n|---|---|---:|---:|---:|"
     )?;
     for m in &r.members {
         writeln!(
             out,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             md_escape(&m.member_id),
             md_escape(&m.name),
             m.equity.grouped(),
-            m.paid_in.grouped()
+            m.paid_in.grouped(),
+            m.outstanding.grouped()
         )?;
     }
+    writeln!(
+        out,
+        "\nSubscriptions not yet paid: {}.",
+        r.outstanding_subscriptions.grouped()
+    )?;
     writeln!(out, "\n## Trend\n")?;
     writeln!(out, "| Year | Source | Members | Reserve | Shared assets | Total | Common % | Gini | Contributions | Allocations | Redemptions |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
     for t in &r.trend {
@@ -804,17 +886,22 @@ fn write_html(r: &WealthReport, out: &mut dyn Write) -> anyhow::Result<()> {
         esc(&r.mean.grouped())
     ));
     h.push_str(&lorenz_svg(&values));
-    h.push_str("\n<table>\n<tr><th>Member</th><th>Name</th><th class=\"n\">Capital account</th><th class=\"n\">Paid in</th></tr>\n");
+    h.push_str("\n<table>\n<tr><th>Member</th><th>Name</th><th class=\"n\">Capital account</th><th class=\"n\">Paid in</th><th class=\"n\">Subscribed, unpaid</th></tr>\n");
     for m in &r.members {
         h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
             esc(&m.member_id),
             esc(&m.name),
             m.equity.grouped(),
-            m.paid_in.grouped()
+            m.paid_in.grouped(),
+            m.outstanding.grouped()
         ));
     }
     h.push_str("</table>\n");
+    h.push_str(&format!(
+        "<p>Subscriptions not yet paid: {}.</p>\n",
+        esc(&r.outstanding_subscriptions.grouped())
+    ));
     if !r.assets.is_empty() {
         h.push_str(&format!("<h2>Shared assets</h2>\n<table>\n<tr><th>Asset</th><th>Name</th><th>Unit</th><th>Funding</th><th>Locked</th><th class=\"n\">Cost</th><th class=\"n\">Depreciation {}</th><th class=\"n\">NBV</th></tr>\n", r.fiscal_year));
         for a in &r.assets {

@@ -25,6 +25,26 @@ pub const PATRONAGE: &str = "patronage.csv";
 pub const RESULTS: &str = "results.csv";
 pub const EQUITY: &str = "equity.csv";
 pub const ASSETS: &str = "assets.csv";
+pub const SUBSCRIPTIONS: &str = "subscriptions.csv";
+
+/// Contribution kinds in contributions.csv.
+pub const CONTRIBUTION_KINDS: &[&str] =
+    &["membership_share", "capital", "fee", "in_kind", "refund"];
+
+/// A member's promise to pay membership shares or capital, e.g. a buy-in paid by payroll
+/// deduction (`subscriptions.csv`). Payments are the contributions.csv rows of the same kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub date: NaiveDate,
+    pub member_id: String,
+    /// `membership_share` or `capital`
+    pub kind: ContributionKind,
+    pub amount: Money,
+    /// number of installments agreed (informational)
+    pub installments: Option<u32>,
+    pub note: String,
+    pub line: u64,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +81,9 @@ pub enum ContributionKind {
     Capital,
     Fee,
     InKind,
+    /// membership shares or capital paid back to a member on leaving (written positive; it
+    /// reduces the member's capital account)
+    Refund,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +171,7 @@ pub struct Book {
     pub results: Vec<ResultLine>,
     pub equity: Vec<EquityRow>,
     pub assets: Vec<Asset>,
+    pub subscriptions: Vec<Subscription>,
     /// ids of members.csv rows that had errors (only in a partial book, see [`check`])
     pub broken_member_ids: BTreeSet<String>,
 }
@@ -214,6 +238,7 @@ fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
     let results = load_results(dir, &config, &mut diags);
     let equity = load_equity(dir, &config, &ids, &mut diags);
     let assets = load_assets(dir, &config, &mut diags);
+    let subscriptions = load_subscriptions(dir, &config, &ids, &contributions, &mut diags);
     if !dir.join(PATRONAGE).exists() {
         diags.push(
             Diagnostic::error("E0405", &display_path(dir, PATRONAGE), 0, 0)
@@ -231,6 +256,7 @@ fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
         results,
         equity,
         assets,
+        subscriptions,
         broken_member_ids,
     };
     (Some(book), diags)
@@ -491,17 +517,43 @@ fn load_contributions(
     let Some((_, mut t)) = open_table(dir, CONTRIBUTIONS, CONTRIBUTION_COLS, false, diags) else {
         return out;
     };
+    // refunds are checked against the shares paid once every row is read
+    let mut refunds: Vec<(NaiveDate, u64, Diagnostic)> = Vec::new();
     t.for_each(CONTRIBUTION_COLS, diags, |row, d| {
         let date = row.date(0, d);
         let id = row.required(1, d);
-        let kind = row.choice(2, &["membership_share", "capital", "fee", "in_kind"], d);
+        let kind = row.choice(2, CONTRIBUTION_KINDS, d);
         let amount = row.money(3, config.currency, false, d);
         let note = row.text(4, d).unwrap_or("").to_string();
         let known = id.is_some_and(|id| member_ref(row, 1, id, ids, d));
         if let (true, Some(id), Some(date)) = (known, id, date) {
             if let Some(m) = ids.get(id) {
-                outside_membership(row, 0, m, date, config, d);
+                if kind == Some("refund") {
+                    // paid on leaving, so it may fall after the membership ended
+                    if date < m.joined {
+                        d.push(row.problem(
+                            0,
+                            "E0305",
+                            format!("a refund on {date}, before `{}` joined ({})", m.id, m.joined),
+                            "check the date".into(),
+                        ));
+                    }
+                } else {
+                    outside_membership(row, 0, m, date, config, d);
+                }
             }
+        }
+        if let (Some("refund"), Some(date), Some(a)) = (kind, date, amount) {
+            refunds.push((
+                date,
+                row.line,
+                row.problem(
+                    3,
+                    "E0309",
+                    format!("a refund of {a} is more than the member has paid in by {date}"),
+                    "a refund pays back membership shares or capital the member paid; check the amount or the earlier payments".into(),
+                ),
+            ));
         }
         if let (true, Some(id), Some(date), Some(kind), Some(amount)) =
             (known, id, date, kind, amount)
@@ -513,9 +565,146 @@ fn load_contributions(
                     "membership_share" => ContributionKind::MembershipShare,
                     "capital" => ContributionKind::Capital,
                     "fee" => ContributionKind::Fee,
+                    "refund" => ContributionKind::Refund,
                     _ => ContributionKind::InKind,
                 },
                 amount,
+                note,
+                line: row.line,
+            });
+        }
+    });
+    // a refund may not exceed the membership shares and capital paid in up to its date
+    for (date, line, diag) in refunds {
+        let Some(r) = out.iter().find(|c| c.line == line) else {
+            continue;
+        };
+        let mut paid = Money::zero(config.currency);
+        for c in out
+            .iter()
+            .filter(|c| c.member_id == r.member_id && c.date <= date)
+        {
+            paid = match c.kind {
+                ContributionKind::MembershipShare | ContributionKind::Capital => {
+                    paid.checked_add(&c.amount).unwrap_or(paid)
+                }
+                ContributionKind::Refund if c.line != line => {
+                    paid.checked_sub(&c.amount).unwrap_or(paid)
+                }
+                _ => paid,
+            };
+        }
+        if r.amount > paid {
+            diags.push(diag);
+        }
+    }
+    out
+}
+
+const SUBSCRIPTION_COLS: &[Col] = &[
+    req("date"),
+    req("member_id"),
+    req("kind"),
+    req("amount"),
+    opt("installments"),
+    opt("note"),
+];
+
+fn load_subscriptions(
+    dir: &Path,
+    config: &Config,
+    ids: &BTreeMap<&str, &Member>,
+    contributions: &[Contribution],
+    diags: &mut Diagnostics,
+) -> Vec<Subscription> {
+    let mut out = Vec::new();
+    let Some((_, mut t)) = open_table(dir, SUBSCRIPTIONS, SUBSCRIPTION_COLS, false, diags) else {
+        return out;
+    };
+    let mut seen: BTreeMap<(String, &'static str), u64> = BTreeMap::new();
+    t.for_each(SUBSCRIPTION_COLS, diags, |row, d| {
+        let date = row.date(0, d);
+        let id = row.required(1, d);
+        let kind = row.choice(2, &["membership_share", "capital"], d);
+        let amount = row.money(3, config.currency, false, d);
+        let installments = match row.text(4, d) {
+            None | Some("") => Some(None),
+            Some(_) => row.int(4, d).and_then(|v| match u32::try_from(v) {
+                Ok(n) if n >= 1 => Some(Some(n)),
+                _ => {
+                    d.push(row.problem(
+                        4,
+                        "E0310",
+                        format!("{v} installments is not allowed"),
+                        "installments is a whole number of at least 1".into(),
+                    ));
+                    None
+                }
+            }),
+        };
+        let note = row.text(5, d).unwrap_or("").to_string();
+        if let Some(a) = amount {
+            if a.is_zero() {
+                d.push(row.problem(
+                    3,
+                    "E0310",
+                    "a subscription of zero".into(),
+                    "write the amount the member agreed to pay in".into(),
+                ));
+                return;
+            }
+        }
+        let known = id.is_some_and(|id| member_ref(row, 1, id, ids, d));
+        if let (true, Some(id), Some(date)) = (known, id, date) {
+            if let Some(m) = ids.get(id) {
+                outside_membership(row, 0, m, date, config, d);
+            }
+        }
+        if let (true, Some(id), Some(kind)) = (known, id, kind) {
+            let key = (id.to_string(), kind);
+            if let Some(first) = seen.get(&key) {
+                d.push(row.problem(
+                    2,
+                    "E0310",
+                    format!("`{id}` already has a `{kind}` subscription (line {first})"),
+                    "one subscription per member and kind; write the total agreed".into(),
+                ));
+                return;
+            }
+            seen.insert(key, row.line);
+        }
+        if let (true, Some(id), Some(date), Some(kind), Some(amount), Some(installments)) =
+            (known, id, date, kind, amount, installments)
+        {
+            let kind = if kind == "capital" {
+                ContributionKind::Capital
+            } else {
+                ContributionKind::MembershipShare
+            };
+            let paid = Money::sum(
+                config.currency,
+                contributions
+                    .iter()
+                    .filter(|c| c.member_id == id && c.kind == kind)
+                    .map(|c| &c.amount),
+            )
+            .unwrap_or(amount);
+            if paid > amount {
+                let mut w = row.problem(
+                    3,
+                    "E0311",
+                    format!("`{id}` has paid {paid}, more than the {amount} subscribed"),
+                    "raise the subscription or check contributions.csv".into(),
+                );
+                w.severity = Severity::Warning;
+                d.push(w);
+            }
+            out.push(Subscription {
+                date,
+                member_id: id.to_string(),
+                kind,
+                amount,
+                installments,
                 note,
                 line: row.line,
             });

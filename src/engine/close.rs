@@ -254,9 +254,15 @@ fn contribution_tranche(c: &crate::book::Contribution, fy: i32) -> Tranche {
             ContributionKind::Capital => "capital",
             ContributionKind::Fee => "ica_fee",
             ContributionKind::InKind => "in_kind",
+            // a refund pays back membership shares: it cancels that equity
+            ContributionKind::Refund => "membership_share",
         }
         .to_string(),
-        amount: c.amount.amount(),
+        amount: if c.kind == ContributionKind::Refund {
+            -c.amount.amount()
+        } else {
+            c.amount.amount()
+        },
     }
 }
 
@@ -738,12 +744,19 @@ pub fn close(
 
     // ---- contributions and interest of the year → tranches
     let mut contrib: BTreeMap<String, Money> = BTreeMap::new();
+    // membership shares paid back on leaving (≤ 0), shown as redemptions
+    let mut refunds: BTreeMap<String, Money> = BTreeMap::new();
     for c in book
         .contributions
         .iter()
         .filter(|c| c.date >= dates.start && c.date <= dates.end)
     {
         tranches_created.push(contribution_tranche(c, fy));
+        if c.kind == ContributionKind::Refund {
+            let e = refunds.entry(c.member_id.clone()).or_insert(zero);
+            *e = m("refunds", e.checked_sub(&c.amount))?;
+            continue;
+        }
         let e = contrib.entry(c.member_id.clone()).or_insert(zero);
         *e = m("contributions", e.checked_add(&c.amount))?;
     }
@@ -840,6 +853,7 @@ pub fn close(
     let mut all_ids: Vec<String> = opening.keys().cloned().collect();
     all_ids.extend(members_out.iter().map(|x| x.member_id.clone()));
     all_ids.extend(contrib.keys().cloned());
+    all_ids.extend(refunds.keys().cloned());
     all_ids.sort();
     all_ids.dedup();
     let mut accounts = Vec::new();
@@ -855,7 +869,11 @@ pub fn close(
         let o = get(&opening);
         let c = get(&contrib);
         let i = get(&interest);
-        let closing = m("capital account", Money::sum(cur, &[o, c, alloc, loss, i]))?;
+        let r = get(&refunds);
+        let closing = m(
+            "capital account",
+            Money::sum(cur, &[o, c, alloc, loss, i, r]),
+        )?;
         accounts.push(CapitalAccount {
             member_id: id,
             opening: o,
@@ -863,7 +881,7 @@ pub fn close(
             allocations: alloc,
             losses: loss,
             interest: i,
-            redemptions: zero,
+            redemptions: r,
             closing,
         });
     }

@@ -351,3 +351,107 @@ fn wealth_report_formats() {
     }
     assert!(v["members"][0]["paid_in"].is_string());
 }
+
+/// A copy of the E18 book with a third member who buys in by installments and leaves.
+fn with_leaver() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (t, dir) = copy_book(&fixture("e18"));
+    let add = |f: &str, text: &str| {
+        let p = dir.join(f);
+        let mut s = std::fs::read_to_string(&p).unwrap();
+        s.push_str(text);
+        std::fs::write(p, s).unwrap();
+    };
+    add(
+        "members.csv",
+        "C,Worker C,member,2021-01-01,2022-06-30,left,\n",
+    );
+    add(
+        "contributions.csv",
+        "2021-01-04,C,membership_share,500.00,buy-in first installment\n\
+         2021-07-01,C,membership_share,500.00,second installment (payroll deduction)\n\
+         2022-07-15,C,refund,1000.00,membership share paid back on leaving\n",
+    );
+    std::fs::write(
+        dir.join("subscriptions.csv"),
+        "date,member_id,kind,amount,installments,note\n\
+         2021-01-04,A,membership_share,3000.00,2,buy-in by payroll deduction\n\
+         2021-01-04,C,membership_share,1500.00,3,buy-in by payroll deduction\n",
+    )
+    .unwrap();
+    (t, dir)
+}
+
+#[test]
+fn refunds_on_leaving_and_outstanding_subscriptions() {
+    let (_t, dir) = with_leaver();
+    let c = dry(&dir, 2022);
+    let acct = c
+        .capital_accounts
+        .iter()
+        .find(|a| a.member_id == "C")
+        .unwrap();
+    assert_eq!(acct.opening.to_string(), "1000.00");
+    assert_eq!(acct.redemptions.to_string(), "-1000.00");
+    assert_eq!(acct.closing.to_string(), "0.00");
+    let b = load(&dir);
+    let end = chrono::NaiveDate::from_ymd_opt(2021, 12, 31).unwrap();
+    let s = coopledger::wealth::subscriptions_at(&b, end).unwrap();
+    let got: Vec<(String, String, String)> = s
+        .iter()
+        .map(|x| {
+            (
+                x.member_id.clone(),
+                x.paid.to_string(),
+                x.outstanding.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("A".into(), "1500.00".into(), "1500.00".into()),
+            ("C".into(), "1000.00".into(), "500.00".into()),
+        ]
+    );
+    let r = coopledger::wealth::report(&b, 2021).unwrap();
+    assert_eq!(r.outstanding_subscriptions.to_string(), "2000.00");
+    let r = coopledger::wealth::report(&b, 2022).unwrap();
+    assert_eq!(r.trend[1].redemptions.to_string(), "1000.00");
+}
+
+#[test]
+fn bad_refunds_and_subscriptions_are_located() {
+    let (_t, dir) = with_leaver();
+    let p = dir.join("contributions.csv");
+    let s = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(
+        &p,
+        s.replace("2022-07-15,C,refund,1000.00", "2022-07-15,C,refund,1200.00"),
+    )
+    .unwrap();
+    let p = dir.join("subscriptions.csv");
+    let mut s = std::fs::read_to_string(&p).unwrap();
+    s.push_str(
+        "2021-02-01,ZZ,capital,100.00,,\n2021-02-01,B,membership_share,100.00,1,\n2021-02-01,A,capital,100.00,0,\n",
+    );
+    std::fs::write(&p, s).unwrap();
+    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    assert_eq!(code, 1);
+    let shown = dir.display().to_string();
+    let lines: Vec<String> = out
+        .lines()
+        .filter(|l| l.contains("error[") || l.contains("warning["))
+        .map(|l| l.replace(&shown, "BOOK"))
+        .collect();
+    for want in [
+        "BOOK/contributions.csv:7:4: error[E0309]",
+        "BOOK/subscriptions.csv:4:2: error[E0302]",
+        "BOOK/subscriptions.csv:6:5: error[E0310]",
+        "BOOK/subscriptions.csv:5:4: warning[E0311]",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(want)),
+            "{want} not in {lines:#?}"
+        );
+    }
+}
