@@ -14,6 +14,7 @@ pub mod frame;
 pub mod fsutil;
 pub mod gen;
 pub mod money;
+pub mod redemption;
 pub mod render;
 pub mod report;
 pub mod seal;

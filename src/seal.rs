@@ -17,6 +17,9 @@ pub const CLOSES: &str = "closes";
 pub const MANIFEST: &str = "manifest.json";
 pub const CLOSE_JSON: &str = "close.json";
 pub const AUDIT_LOG: &str = "audit.log";
+/// The year's sealed equity redemptions (`coopledger revolve`), applied after the close's state.
+pub const REDEMPTIONS_JSON: &str = "redemptions.json";
+pub const REDEMPTIONS_CSV: &str = "redemptions.csv";
 
 /// Input files of a book that a close depends on.
 pub const INPUTS: &[&str] = &[
@@ -358,9 +361,89 @@ pub fn prior_state(book: &Book, fy: i32) -> anyhow::Result<State> {
                 .with_context(|| format!("cannot read `{}`", p.display()))?;
             let s: SealedClose = serde_json::from_str(&text)
                 .with_context(|| format!("`{}` is not a sealed close", p.display()))?;
-            Ok(s.state)
+            apply_sealed_redemptions(book, y, s.state)
         }
     }
+}
+
+/// The state sealed by the close of `fy` itself (before that year's redemptions), if sealed.
+pub fn close_state(book: &Book, fy: i32) -> anyhow::Result<Option<State>> {
+    let p = closes_dir(book).join(fy.to_string()).join(CLOSE_JSON);
+    if !closes_dir(book)
+        .join(fy.to_string())
+        .join(MANIFEST)
+        .exists()
+    {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
+    let s: SealedClose = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a sealed close", p.display()))?;
+    Ok(Some(s.state))
+}
+
+/// The redemptions sealed for `fy` (`closes/FY/redemptions.json`), if any.
+pub fn sealed_redemptions(
+    book_dir: &Path,
+    fy: i32,
+) -> anyhow::Result<Option<crate::engine::revolve::Sealed>> {
+    let p = book_dir
+        .join(CLOSES)
+        .join(fy.to_string())
+        .join(REDEMPTIONS_JSON);
+    if !p.exists() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
+    let r = crate::engine::revolve::Sealed::parse(&text)
+        .with_context(|| format!("`{}` is not a sealed redemption record", p.display()))?;
+    Ok(Some(r))
+}
+
+/// Hook of [`prior_state`]: a year's sealed redemptions reduce the tranches its close left.
+fn apply_sealed_redemptions(book: &Book, fy: i32, state: State) -> anyhow::Result<State> {
+    Ok(match sealed_redemptions(&book.dir, fy)? {
+        Some(r) => r.apply(&state),
+        None => state,
+    })
+}
+
+/// Adds the year's redemption files to the sealed close of `fy` and re-seals its manifest (new
+/// output hashes and `manifest_hash`; `previous` is unchanged). Refuses when the year is not
+/// closed, when its redemptions are already sealed, or when a later year is sealed (its manifest
+/// chains to this one).
+pub fn seal_redemptions(
+    book: &Book,
+    fy: i32,
+    files: &[(String, Vec<u8>)],
+) -> anyhow::Result<Manifest> {
+    let dir = closes_dir(book).join(fy.to_string());
+    if !dir.join(MANIFEST).exists() {
+        bail!("fiscal year {fy} is not closed; run `coopledger close {} --year {fy}` first, or use --dry-run", book.dir.display());
+    }
+    if dir.join(REDEMPTIONS_JSON).exists() {
+        bail!("the redemptions of fiscal year {fy} are already sealed (`{}`); use --dry-run to look at them again", dir.join(REDEMPTIONS_JSON).display());
+    }
+    if let Some(later) = sealed_years(&book.dir).into_iter().find(|y| *y > fy) {
+        bail!("fiscal year {later} is already closed and chains to {fy}; redemptions of {fy} can no longer be sealed");
+    }
+    let text = std::fs::read_to_string(dir.join(MANIFEST))?;
+    let mut m: Manifest = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a manifest", dir.join(MANIFEST).display()))?;
+    if m.compute_hash()? != m.manifest_hash {
+        bail!("the manifest of fiscal year {fy} was altered; run `coopledger verify` first");
+    }
+    for (name, bytes) in files {
+        m.outputs.insert(name.clone(), sha256_hex(bytes));
+    }
+    m.manifest_hash = m.compute_hash()?;
+    for (name, bytes) in files {
+        crate::fsutil::write_atomic(&dir.join(name), bytes)?;
+    }
+    crate::fsutil::write_atomic(&dir.join(MANIFEST), &pretty(&serde_json::to_value(&m)?)?)?;
+    Ok(m)
 }
 
 /// Fiscal years with results before `fy` that are not sealed yet (later than the latest sealed

@@ -188,6 +188,12 @@ pub struct RedemptionConfig {
     pub leaver_interest_pct: Option<Dec>,
     #[serde(default)]
     pub minimum_check: Option<Dec>,
+    /// most cash the year's redemptions may use (a solvency test or lender covenant)
+    #[serde(default)]
+    pub solvency_limit: Option<Dec>,
+    /// estates are paid even past the solvency limit (as Ark. Code §23-17-216 allows); default true
+    #[serde(default)]
+    pub solvency_exempts_estates: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,6 +279,8 @@ pub struct Redemption {
     pub leaver_installments: Option<u32>,
     pub leaver_interest: Option<Decimal>,
     pub minimum_check: Option<Money>,
+    pub solvency_limit: Option<Money>,
+    pub solvency_exempts_estates: bool,
 }
 
 /// A valid `coop.toml`.
@@ -768,6 +776,8 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             leaver_installments: r.leaver_installments,
             leaver_interest,
             minimum_check: money(&mut diags, sec, "minimum_check", r.minimum_check),
+            solvency_limit: money(&mut diags, sec, "solvency_limit", r.solvency_limit),
+            solvency_exempts_estates: r.solvency_exempts_estates.unwrap_or(true),
         }
     });
     if diags.has_errors() {

@@ -6,6 +6,7 @@ mod export;
 mod gen;
 mod init;
 mod report;
+mod revolve;
 mod statement;
 mod wealth;
 
@@ -38,6 +39,11 @@ pub enum Command {
     Init(init::InitArgs),
     /// Write a deterministic synthetic book of any size (for benchmarks and tests)
     Gen(gen::GenArgs),
+    /// Compute a year's equity redemptions (revolving fund, percentage, base capital, estates,
+    /// leavers); without --dry-run seals them into closes/FY/ next to the close
+    Revolve(revolve::RevolveArgs),
+    /// Project the cash needed for equity redemptions over the coming years
+    Forecast(revolve::ForecastArgs),
     /// Reports of a close: schedule, worksheet, notices, rollforward, 1099-patr, board
     Report(report::ReportArgs),
     /// Journal entries of a close for hledger, beancount or a spreadsheet
@@ -56,6 +62,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(a) => check::run(&a),
         Command::Init(a) => init::run(&a),
         Command::Gen(a) => gen::run(&a),
+        Command::Revolve(a) => revolve::run(&a),
+        Command::Forecast(a) => revolve::forecast(&a),
         Command::Close(a) => close::run(&a),
         Command::Verify(a) => close::verify(&a),
         Command::Report(a) => report::run(&a),

@@ -6,4 +6,5 @@ mod common;
 mod e2c;
 mod frame;
 mod report;
+mod revolve;
 mod statement;

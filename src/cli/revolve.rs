@@ -1,0 +1,203 @@
+//! `coopledger revolve` (the year's equity redemptions, sealed next to the close) and
+//! `coopledger forecast` (cash needed for redemptions over the coming years).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use crate::book::{self, Book};
+use crate::engine::close::State;
+use crate::engine::revolve::{revolve, Debt, Options};
+use crate::redemption;
+use crate::seal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RevolveFormat {
+    Text,
+    Json,
+    Md,
+    Html,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct RevolveArgs {
+    /// The book directory
+    pub book: PathBuf,
+    /// Fiscal year whose redemptions to compute (named by the calendar year in which it ends)
+    #[arg(long)]
+    pub year: i32,
+    /// Compute and show the redemptions without sealing them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format (default: from the extension of -o, else text)
+    #[arg(short = 'O', long = "format", value_enum)]
+    pub format: Option<RevolveFormat>,
+    /// Write the output to this file instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForecastFormat {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// The book directory
+    pub book: PathBuf,
+    /// Number of fiscal years to project
+    #[arg(long, default_value_t = 10)]
+    pub years: u32,
+    /// First fiscal year to project (default: the year after the latest sealed close, or after
+    /// the latest year in results.csv)
+    #[arg(long)]
+    pub from: Option<i32>,
+    /// Output format (default: from the extension of -o, else text)
+    #[arg(short = 'O', long = "format", value_enum)]
+    pub format: Option<ForecastFormat>,
+    /// Write the output to this file instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn ext(p: &Option<PathBuf>) -> Option<String> {
+    p.as_ref()
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+fn emit(output: &Option<PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
+    match output {
+        Some(p) => crate::fsutil::write_atomic(p, bytes),
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn load(dir: &Path) -> anyhow::Result<Result<Book, ExitCode>> {
+    let (b, diags) = book::load(dir);
+    match b {
+        Some(b) => Ok(Ok(b)),
+        None => Ok(Err(super::check::report(
+            diags,
+            super::check::DiagFormat::Text,
+        )?)),
+    }
+}
+
+/// Leaver debts created by the sealed redemptions of years before `fy`.
+pub fn open_debts(book_dir: &Path, fy: i32) -> anyhow::Result<Vec<Debt>> {
+    let mut v = Vec::new();
+    for y in seal::sealed_years(book_dir).into_iter().filter(|y| *y < fy) {
+        if let Some(r) = seal::sealed_redemptions(book_dir, y)? {
+            v.extend(r.debts);
+        }
+    }
+    Ok(v)
+}
+
+/// The equity the redemptions of `fy` start from: the sealed close of `fy` when there is one,
+/// otherwise the state before `fy` (earlier sealed redemptions applied).
+pub fn state_for(b: &Book, fy: i32) -> anyhow::Result<State> {
+    match seal::close_state(b, fy)? {
+        Some(s) => Ok(s),
+        None => seal::prior_state(b, fy),
+    }
+}
+
+pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
+    let b = match load(&a.book)? {
+        Ok(b) => b,
+        Err(code) => return Ok(code),
+    };
+    let state = state_for(&b, a.year)?;
+    let opts = Options {
+        open_debts: open_debts(&b.dir, a.year)?,
+    };
+    let rev = revolve(&b, a.year, &state, &opts)?;
+    let report = redemption::build(&b, &state, &rev)?;
+    let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
+        Some("json") => RevolveFormat::Json,
+        Some("md") => RevolveFormat::Md,
+        Some("html" | "htm") => RevolveFormat::Html,
+        Some("csv") => RevolveFormat::Csv,
+        _ => RevolveFormat::Text,
+    });
+    let mut bytes = match format {
+        RevolveFormat::Json => redemption::json(&rev)?,
+        RevolveFormat::Csv => redemption::csv(&rev)?,
+        RevolveFormat::Md => redemption::markdown(&report).into_bytes(),
+        RevolveFormat::Html => redemption::html(&report).into_bytes(),
+        RevolveFormat::Text => redemption::text(&report).into_bytes(),
+    };
+    if !a.dry_run {
+        let files = vec![
+            (seal::REDEMPTIONS_JSON.to_string(), redemption::json(&rev)?),
+            (seal::REDEMPTIONS_CSV.to_string(), redemption::csv(&rev)?),
+        ];
+        let m = seal::seal_redemptions(&b, a.year, &files)
+            .with_context(|| format!("cannot seal the redemptions of fiscal year {}", a.year))?;
+        if format == RevolveFormat::Text && a.output.is_none() {
+            bytes.extend_from_slice(
+                format!(
+                    "\nsealed in {}/{}/{}/{}: manifest {}\n",
+                    b.dir.display(),
+                    seal::CLOSES,
+                    a.year,
+                    seal::REDEMPTIONS_JSON,
+                    m.manifest_hash
+                )
+                .as_bytes(),
+            );
+        }
+    }
+    emit(&a.output, &bytes)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
+    let b = match load(&a.book)? {
+        Ok(b) => b,
+        Err(code) => return Ok(code),
+    };
+    let from = match a.from {
+        Some(y) => y,
+        None => {
+            let sealed = seal::sealed_years(&b.dir).last().copied();
+            let results = b.result_years().last().copied();
+            match sealed.or(results) {
+                Some(y) => y + 1,
+                None => anyhow::bail!(
+                    "the book has no sealed close and no year in results.csv; pass --from FY"
+                ),
+            }
+        }
+    };
+    let state = seal::prior_state(&b, from)?;
+    let f = redemption::forecast(&b, from, a.years, &state, &open_debts(&b.dir, from)?)?;
+    let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
+        Some("json") => ForecastFormat::Json,
+        Some("html" | "htm") => ForecastFormat::Html,
+        _ => ForecastFormat::Text,
+    });
+    let bytes = match format {
+        ForecastFormat::Json => redemption::forecast_json(&f)?,
+        ForecastFormat::Html => redemption::forecast_html(&f).into_bytes(),
+        ForecastFormat::Text => redemption::forecast_text(&f).into_bytes(),
+    };
+    emit(&a.output, &bytes)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,938 @@
+//! Reports of equity redemption: the revolvement schedule by allocation year, per-member
+//! redemption statements, 1099-PATR box 5 amounts, the cash forecast, and their renderers
+//! (text, markdown, self-contained HTML with an SVG chart, CSV, JSON). Report data is built from
+//! the engine's [`Revolvement`]; every renderer returns bytes and prints nothing.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::book::config::RedemptionPlan;
+use crate::book::Book;
+use crate::engine::close::State;
+use crate::engine::revolve::{revolve, Debt, Options, RevolveError, Revolvement, BOX5_KINDS};
+use crate::money::{Money, MoneyError};
+
+/// One allocation year of the revolvement schedule.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScheduleRow {
+    pub allocation_year: i32,
+    pub opening: Money,
+    /// paid by the plan
+    pub retired: Money,
+    /// estates and age retirements (cash and discount), leavers converted to debt
+    pub special: Money,
+    /// loss offsets (equity moved between a member's tranches, no cash)
+    pub offsets: Money,
+    pub closing: Money,
+}
+
+/// One member's redemption statement.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Statement {
+    pub member_id: String,
+    pub name: String,
+    pub opening: Money,
+    pub cash: Money,
+    pub discount: Money,
+    pub converted_to_debt: Money,
+    pub offsets: Money,
+    pub closing: Money,
+    /// 1099-PATR box 5: redemptions of nonqualified equity paid
+    pub box5: Money,
+    pub unpaid: Money,
+    /// (allocation year, kind, amount, reason)
+    pub lines: Vec<(i32, String, Money, String)>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub coop: String,
+    pub revolvement: Revolvement,
+    pub schedule: Vec<ScheduleRow>,
+    pub statements: Vec<Statement>,
+}
+
+fn add(
+    m: &mut BTreeMap<i32, [Money; 4]>,
+    y: i32,
+    i: usize,
+    a: Money,
+    z: Money,
+) -> Result<(), MoneyError> {
+    let e = m.entry(y).or_insert([z; 4]);
+    e[i] = e[i].checked_add(&a)?;
+    Ok(())
+}
+
+/// Builds the report of `rev`, computed from `state`.
+pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, MoneyError> {
+    let cur = book.config.currency;
+    let z = Money::zero(cur);
+    let fy = rev.fiscal_year;
+    // schedule: [opening, retired, special, offsets] per allocation year
+    let mut sch: BTreeMap<i32, [Money; 4]> = BTreeMap::new();
+    let mut st: BTreeMap<String, [Money; 6]> = BTreeMap::new();
+    let mut lines: BTreeMap<String, Vec<(i32, String, Money, String)>> = BTreeMap::new();
+    let mut bump = |id: &str, i: usize, a: Money| -> Result<(), MoneyError> {
+        let e = st.entry(id.to_string()).or_insert([z; 6]);
+        e[i] = e[i].checked_add(&a)?;
+        Ok(())
+    };
+    for t in state.tranches.iter().filter(|t| t.allocation_year < fy) {
+        let a = Money::from_decimal(t.amount, cur)?;
+        add(&mut sch, t.allocation_year, 0, a, z)?;
+        bump(&t.member_id, 0, a)?;
+    }
+    for p in &rev.payments {
+        add(
+            &mut sch,
+            p.allocation_year,
+            if p.special { 2 } else { 1 },
+            p.amount,
+            z,
+        )?;
+        bump(&p.member_id, 1, p.amount)?;
+        if BOX5_KINDS.contains(&p.kind.as_str()) {
+            bump(&p.member_id, 5, p.amount)?;
+        }
+        lines.entry(p.member_id.clone()).or_default().push((
+            p.allocation_year,
+            p.kind.clone(),
+            p.amount,
+            p.reason.clone(),
+        ));
+    }
+    for d in &rev.discounts {
+        add(&mut sch, d.allocation_year, 2, d.amount, z)?;
+        bump(&d.member_id, 2, d.amount)?;
+        lines.entry(d.member_id.clone()).or_default().push((
+            d.allocation_year,
+            d.kind.clone(),
+            d.amount,
+            d.reason.clone(),
+        ));
+    }
+    for c in &rev.conversions {
+        add(&mut sch, c.allocation_year, 2, c.amount, z)?;
+        bump(&c.member_id, 3, c.amount)?;
+        lines.entry(c.member_id.clone()).or_default().push((
+            c.allocation_year,
+            c.kind.clone(),
+            c.amount,
+            c.reason.clone(),
+        ));
+    }
+    for o in &rev.offsets {
+        add(&mut sch, o.allocation_year, 3, o.amount, z)?;
+        bump(&o.member_id, 4, o.amount)?;
+    }
+    let mut schedule = Vec::new();
+    for (y, [o, r, s, f]) in sch {
+        let closing = o.checked_sub(&r)?.checked_sub(&s)?.checked_sub(&f)?;
+        schedule.push(ScheduleRow {
+            allocation_year: y,
+            opening: o,
+            retired: r,
+            special: s,
+            offsets: f,
+            closing,
+        });
+    }
+    let mut unpaid: BTreeMap<&str, Money> = BTreeMap::new();
+    for u in &rev.unpaid {
+        let e = unpaid.entry(u.member_id.as_str()).or_insert(z);
+        *e = e.checked_add(&u.amount)?;
+    }
+    let mut statements = Vec::new();
+    for (id, [o, cash, disc, conv, off, box5]) in st {
+        let touched = !cash.is_zero()
+            || !disc.is_zero()
+            || !conv.is_zero()
+            || !off.is_zero()
+            || unpaid.contains_key(id.as_str());
+        if !touched {
+            continue;
+        }
+        let closing = o
+            .checked_sub(&cash)?
+            .checked_sub(&disc)?
+            .checked_sub(&conv)?
+            .checked_sub(&off)?;
+        statements.push(Statement {
+            name: book.member(&id).map(|m| m.name.clone()).unwrap_or_default(),
+            opening: o,
+            cash,
+            discount: disc,
+            converted_to_debt: conv,
+            offsets: off,
+            closing,
+            box5,
+            unpaid: unpaid.get(id.as_str()).copied().unwrap_or(z),
+            lines: lines.remove(&id).unwrap_or_default(),
+            member_id: id,
+        });
+    }
+    Ok(Report {
+        coop: book.config.name.clone(),
+        revolvement: rev.clone(),
+        schedule,
+        statements,
+    })
+}
+
+// ------------------------------------------------------------------ renderers
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+/// Escapes a markdown table cell.
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The JSON contract (`fiscal_year`, `plan`, `payments`, `total`, `unpaid`, ...), money as strings.
+pub fn json(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(rev)?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+/// Every amount of the year as one CSV table: `status` = paid | discount | converted_to_debt |
+/// loss_offset | unpaid.
+pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "fiscal_year",
+        "status",
+        "member_id",
+        "allocation_year",
+        "kind",
+        "amount",
+        "reason",
+    ])?;
+    let fy = rev.fiscal_year.to_string();
+    for p in &rev.payments {
+        w.write_record([
+            fy.as_str(),
+            "paid",
+            &p.member_id,
+            &p.allocation_year.to_string(),
+            &p.kind,
+            &p.amount.to_string(),
+            &p.reason,
+        ])?;
+    }
+    for (status, list) in [
+        ("discount", &rev.discounts),
+        ("converted_to_debt", &rev.conversions),
+        ("loss_offset", &rev.offsets),
+    ] {
+        for r in list {
+            w.write_record([
+                fy.as_str(),
+                status,
+                &r.member_id,
+                &r.allocation_year.to_string(),
+                &r.kind,
+                &r.amount.to_string(),
+                &r.reason,
+            ])?;
+        }
+    }
+    for u in &rev.unpaid {
+        w.write_record([
+            fy.as_str(),
+            "unpaid",
+            &u.member_id,
+            "",
+            "",
+            &u.amount.to_string(),
+            &u.reason,
+        ])?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A plain-text summary for the terminal.
+pub fn text(r: &Report) -> String {
+    let v = &r.revolvement;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}: equity redemptions of fiscal year {} (plan: {})",
+        r.coop, v.fiscal_year, v.plan
+    );
+    if let Some(b) = v.budget {
+        let _ = writeln!(s, "budget {}", b.grouped());
+    }
+    if let Some(b) = v.solvency_limit {
+        let _ = writeln!(s, "solvency limit {}", b.grouped());
+    }
+    let _ = writeln!(s, "\npayments");
+    for p in &v.payments {
+        let _ = writeln!(
+            s,
+            "  {:<10} {} {:<14} {:>14}  {}",
+            p.member_id,
+            p.allocation_year,
+            p.kind,
+            p.amount.grouped(),
+            p.reason
+        );
+    }
+    let _ = writeln!(s, "  total {:>44}", v.total.grouped());
+    if !v.unpaid.is_empty() {
+        let _ = writeln!(s, "\nnot paid");
+        for u in &v.unpaid {
+            let _ = writeln!(
+                s,
+                "  {:<10} {:>14}  {}",
+                u.member_id,
+                u.amount.grouped(),
+                u.reason
+            );
+        }
+    }
+    for d in &v.debts {
+        let _ = writeln!(
+            s,
+            "\n{} converted to debt: {} at {}% in {} installment(s)",
+            d.member_id,
+            d.principal,
+            d.rate * rust_decimal::Decimal::ONE_HUNDRED,
+            d.installments.len()
+        );
+        for i in &d.installments {
+            let _ = writeln!(
+                s,
+                "  {}  interest {:>12}  principal {:>12}  payment {:>12}",
+                i.fiscal_year, i.interest, i.principal, i.payment
+            );
+        }
+    }
+    if !v.debt_service.is_empty() {
+        let _ = writeln!(s, "\ndebt service due this year");
+        for d in &v.debt_service {
+            let _ = writeln!(
+                s,
+                "  {:<10} {}/{}  interest {}  principal {}  payment {}",
+                d.member_id, d.installment, d.of, d.interest, d.principal, d.payment
+            );
+        }
+    }
+    let _ = writeln!(s, "\ncash needed {}", v.cash_needed.grouped());
+    for n in &v.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    s
+}
+
+/// Markdown: schedule, statements, box 5, unpaid, debts.
+pub fn markdown(r: &Report) -> String {
+    let v = &r.revolvement;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# {} — equity redemptions, fiscal year {}\n\nPlan: `{}`. Total paid: **{}**. Cash needed (with debt service): **{}**.\n",
+        md(&r.coop),
+        v.fiscal_year,
+        v.plan,
+        v.total.grouped(),
+        v.cash_needed.grouped()
+    );
+    let _ = writeln!(s, "## Revolvement schedule by allocation year\n\n| Allocation year | Opening | Retired | Special | Offsets | Closing |\n|---|---:|---:|---:|---:|---:|");
+    for x in &r.schedule {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            x.allocation_year,
+            x.opening.grouped(),
+            x.retired.grouped(),
+            x.special.grouped(),
+            x.offsets.grouped(),
+            x.closing.grouped()
+        );
+    }
+    let _ = writeln!(s, "\n## Payments\n\n| Member | Allocation year | Kind | Amount | Reason |\n|---|---|---|---:|---|");
+    for p in &v.payments {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            md(&p.member_id),
+            p.allocation_year,
+            p.kind,
+            p.amount.grouped(),
+            md(&p.reason)
+        );
+    }
+    let _ = writeln!(s, "| **Total** | | | **{}** | |", v.total.grouped());
+    if !v.unpaid.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Not paid\n\n| Member | Amount | Reason |\n|---|---:|---|"
+        );
+        for u in &v.unpaid {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                md(&u.member_id),
+                u.amount.grouped(),
+                md(&u.reason)
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Member redemption statements\n\n| Member | Name | Opening | Cash | Discount | To debt | Offsets | Closing | Unpaid | 1099-PATR box 5 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for m in &r.statements {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            md(&m.member_id),
+            md(&m.name),
+            m.opening.grouped(),
+            m.cash.grouped(),
+            m.discount.grouped(),
+            m.converted_to_debt.grouped(),
+            m.offsets.grouped(),
+            m.closing.grouped(),
+            m.unpaid.grouped(),
+            m.box5.grouped()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n## 1099-PATR box 5 (redemptions of nonqualified equity)\n"
+    );
+    let b5: Vec<&Statement> = r
+        .statements
+        .iter()
+        .filter(|m| m.box5.is_positive())
+        .collect();
+    if b5.is_empty() {
+        let _ = writeln!(s, "No nonqualified equity was redeemed.");
+    } else {
+        let _ = writeln!(s, "| Member | Name | Box 5 |\n|---|---|---:|");
+        for m in b5 {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                md(&m.member_id),
+                md(&m.name),
+                m.box5.grouped()
+            );
+        }
+    }
+    if !v.debts.is_empty() || !v.debt_service.is_empty() {
+        let _ = writeln!(s, "\n## Leaver debts\n\n| Member | Year | Opening | Interest | Principal | Payment |\n|---|---|---:|---:|---:|---:|");
+        for d in &v.debts {
+            for i in &d.installments {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    md(&d.member_id),
+                    i.fiscal_year,
+                    i.opening,
+                    i.interest,
+                    i.principal,
+                    i.payment
+                );
+            }
+        }
+        for d in &v.debt_service {
+            let _ = writeln!(
+                s,
+                "| {} | due now ({}/{}) | | {} | {} | {} |",
+                md(&d.member_id),
+                d.installment,
+                d.of,
+                d.interest,
+                d.principal,
+                d.payment
+            );
+        }
+    }
+    for n in &v.notes {
+        let _ = writeln!(s, "\n> {}", md(n));
+    }
+    s
+}
+
+fn html_page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;margin:2em;color:#222}}\ntable{{border-collapse:collapse;margin:1em 0}}\nth,td{{border:1px solid #ccc;padding:.25em .6em}}\ntd.n{{text-align:right;font-variant-numeric:tabular-nums}}\n</style>\n</head>\n<body>\n{}</body>\n</html>\n",
+        esc(title),
+        body
+    )
+}
+
+fn table(head: &[&str], rows: &[Vec<(String, bool)>]) -> String {
+    let mut s = String::from("<table>\n<tr>");
+    for h in head {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr>\n");
+    for r in rows {
+        s.push_str("<tr>");
+        for (c, num) in r {
+            if *num {
+                let _ = write!(s, "<td class=\"n\">{}</td>", esc(c));
+            } else {
+                let _ = write!(s, "<td>{}</td>", esc(c));
+            }
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+    s
+}
+
+fn t(s: impl Into<String>) -> (String, bool) {
+    (s.into(), false)
+}
+fn n(m: Money) -> (String, bool) {
+    (m.grouped(), true)
+}
+
+/// A self-contained HTML page (no external resources; book text escaped).
+pub fn html(r: &Report) -> String {
+    let v = &r.revolvement;
+    let mut b = String::new();
+    let _ = writeln!(
+        b,
+        "<h1>{} — equity redemptions, fiscal year {}</h1>\n<p>Plan: <code>{}</code>. Total paid: <b>{}</b>. Cash needed (with debt service): <b>{}</b>.</p>",
+        esc(&r.coop),
+        v.fiscal_year,
+        esc(&v.plan),
+        esc(&v.total.grouped()),
+        esc(&v.cash_needed.grouped())
+    );
+    b.push_str("<h2>Revolvement schedule by allocation year</h2>\n");
+    let rows: Vec<Vec<(String, bool)>> = r
+        .schedule
+        .iter()
+        .map(|x| {
+            vec![
+                t(x.allocation_year.to_string()),
+                n(x.opening),
+                n(x.retired),
+                n(x.special),
+                n(x.offsets),
+                n(x.closing),
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        &[
+            "Allocation year",
+            "Opening",
+            "Retired",
+            "Special",
+            "Offsets",
+            "Closing",
+        ],
+        &rows,
+    ));
+    b.push_str("<h2>Payments</h2>\n");
+    let mut rows: Vec<Vec<(String, bool)>> = v
+        .payments
+        .iter()
+        .map(|p| {
+            vec![
+                t(p.member_id.clone()),
+                t(p.allocation_year.to_string()),
+                t(p.kind.clone()),
+                n(p.amount),
+                t(p.reason.clone()),
+            ]
+        })
+        .collect();
+    rows.push(vec![t("Total"), t(""), t(""), n(v.total), t("")]);
+    b.push_str(&table(
+        &["Member", "Allocation year", "Kind", "Amount", "Reason"],
+        &rows,
+    ));
+    if !v.unpaid.is_empty() {
+        b.push_str("<h2>Not paid</h2>\n");
+        let rows: Vec<Vec<(String, bool)>> = v
+            .unpaid
+            .iter()
+            .map(|u| vec![t(u.member_id.clone()), n(u.amount), t(u.reason.clone())])
+            .collect();
+        b.push_str(&table(&["Member", "Amount", "Reason"], &rows));
+    }
+    b.push_str("<h2>Member redemption statements</h2>\n");
+    let rows: Vec<Vec<(String, bool)>> = r
+        .statements
+        .iter()
+        .map(|m| {
+            vec![
+                t(m.member_id.clone()),
+                t(m.name.clone()),
+                n(m.opening),
+                n(m.cash),
+                n(m.discount),
+                n(m.converted_to_debt),
+                n(m.offsets),
+                n(m.closing),
+                n(m.unpaid),
+                n(m.box5),
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        &[
+            "Member",
+            "Name",
+            "Opening",
+            "Cash",
+            "Discount",
+            "To debt",
+            "Offsets",
+            "Closing",
+            "Unpaid",
+            "1099-PATR box 5",
+        ],
+        &rows,
+    ));
+    for d in &v.debts {
+        let _ = writeln!(b, "<h2>Debt to {}</h2>", esc(&d.member_id));
+        let rows: Vec<Vec<(String, bool)>> = d
+            .installments
+            .iter()
+            .map(|i| {
+                vec![
+                    t(i.fiscal_year.to_string()),
+                    (i.opening.to_string(), true),
+                    (i.interest.to_string(), true),
+                    (i.principal.to_string(), true),
+                    (i.payment.to_string(), true),
+                ]
+            })
+            .collect();
+        b.push_str(&table(
+            &["Year", "Opening", "Interest", "Principal", "Payment"],
+            &rows,
+        ));
+    }
+    for x in &v.notes {
+        let _ = writeln!(b, "<p>{}</p>", esc(x));
+    }
+    html_page(&format!("{} — redemptions {}", r.coop, v.fiscal_year), &b)
+}
+
+// ------------------------------------------------------------------ forecast
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ForecastRow {
+    pub fiscal_year: i32,
+    /// the plan's revolvement
+    pub revolvement: Money,
+    /// estates and age retirements
+    pub special: Money,
+    /// leaver debt installments (interest and principal)
+    pub debt_service: Money,
+    pub total: Money,
+    /// equity outstanding after the year's redemptions
+    pub outstanding: Money,
+    pub unpaid: Money,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Forecast {
+    pub coop: String,
+    pub currency: String,
+    pub plan: String,
+    pub from: i32,
+    pub years: Vec<ForecastRow>,
+    pub notes: Vec<String>,
+}
+
+/// Projects `years` fiscal years of redemptions from `from`, starting with `state` and the
+/// `debts` already open. No new allocations are assumed; each year's redemptions reduce the
+/// equity of the next. A base capital plan is not projected past the patronage on file.
+pub fn forecast(
+    book: &Book,
+    from: i32,
+    years: u32,
+    state: &State,
+    debts: &[Debt],
+) -> Result<Forecast, RevolveError> {
+    let cur = book.config.currency;
+    let z = Money::zero(cur);
+    let mm = |what: &str, r: Result<Money, MoneyError>| {
+        r.map_err(|source| RevolveError::Money {
+            what: what.into(),
+            source,
+        })
+    };
+    let mut state = state.clone();
+    let mut open: Vec<Debt> = debts.to_vec();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let mut no_plan_book: Option<Book> = None;
+    let plan = book
+        .config
+        .redemption
+        .as_ref()
+        .map(|r| r.plan)
+        .unwrap_or(RedemptionPlan::None);
+    for fy in from..from + years as i32 {
+        let opts = Options {
+            open_debts: open.clone(),
+        };
+        let rev = match revolve(no_plan_book.as_ref().unwrap_or(book), fy, &state, &opts) {
+            Ok(r) => r,
+            Err(RevolveError::MissingHistory { .. }) if plan == RedemptionPlan::BaseCapital => {
+                notes.push(format!("from {fy} on, the base capital plan is not projected: it needs patronage that is not on file yet; special retirements and debts still are"));
+                let mut b = book.clone();
+                if let Some(r) = b.config.redemption.as_mut() {
+                    r.plan = RedemptionPlan::None;
+                }
+                let rev = revolve(&b, fy, &state, &opts)?;
+                no_plan_book = Some(b);
+                rev
+            }
+            Err(e) => return Err(e),
+        };
+        let sum = |special: bool| {
+            Money::sum(
+                cur,
+                rev.payments
+                    .iter()
+                    .filter(|p| p.special == special)
+                    .map(|p| &p.amount),
+            )
+        };
+        let revolvement = mm("forecast", sum(false))?;
+        let special = mm("forecast", sum(true))?;
+        let service = mm(
+            "forecast",
+            Money::sum(cur, rev.debt_service.iter().map(|d| &d.payment)),
+        )?;
+        let unpaid = mm(
+            "forecast",
+            Money::sum(cur, rev.unpaid.iter().map(|u| &u.amount)),
+        )?;
+        state = rev.apply(&state).map_err(|_| RevolveError::Money {
+            what: "forecast state".into(),
+            source: MoneyError::Overflow,
+        })?;
+        // tranches of the year are not redeemed in the year: keep the state's year moving
+        state.fiscal_year = fy;
+        let outstanding = {
+            let mut acc = z;
+            for t in &state.tranches {
+                acc = mm(
+                    "forecast",
+                    acc.checked_add(&mm("forecast", Money::from_decimal(t.amount, cur))?),
+                )?;
+            }
+            acc
+        };
+        open.extend(rev.debts.iter().cloned());
+        rows.push(ForecastRow {
+            fiscal_year: fy,
+            revolvement,
+            special,
+            debt_service: service,
+            total: mm(
+                "forecast",
+                revolvement
+                    .checked_add(&special)
+                    .and_then(|x| x.checked_add(&service)),
+            )?,
+            outstanding,
+            unpaid,
+        });
+    }
+    notes.push("assumes no new allocations, contributions or departures beyond the members' recorded status and ages".into());
+    Ok(Forecast {
+        coop: book.config.name.clone(),
+        currency: cur.code().to_string(),
+        plan: format!("{plan:?}"),
+        from,
+        years: rows,
+        notes,
+    })
+}
+
+pub fn forecast_json(f: &Forecast) -> anyhow::Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(f)?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+pub fn forecast_text(f: &Forecast) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}: cash needed for equity redemption ({})",
+        f.coop, f.currency
+    );
+    let _ = writeln!(
+        s,
+        "{:>6} {:>14} {:>14} {:>14} {:>14} {:>16}",
+        "year", "revolvement", "special", "debt service", "total", "outstanding"
+    );
+    for r in &f.years {
+        let _ = writeln!(
+            s,
+            "{:>6} {:>14} {:>14} {:>14} {:>14} {:>16}",
+            r.fiscal_year,
+            r.revolvement.grouped(),
+            r.special.grouped(),
+            r.debt_service.grouped(),
+            r.total.grouped(),
+            r.outstanding.grouped()
+        );
+    }
+    for n in &f.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    s
+}
+
+fn to_f64(m: Money) -> f64 {
+    // chart geometry only, never money arithmetic
+    m.to_minor() as f64 / 10f64.powi(m.currency().minor_units() as i32)
+}
+
+/// A stacked bar chart of the forecast as inline SVG.
+pub fn forecast_svg(f: &Forecast) -> String {
+    let (w, h, left, bottom, top) = (720.0f64, 320.0f64, 80.0f64, 40.0f64, 20.0f64);
+    let max = f
+        .years
+        .iter()
+        .map(|r| to_f64(r.total))
+        .fold(0.0f64, f64::max)
+        .max(1.0);
+    let n = f.years.len().max(1) as f64;
+    let slot = (w - left - 10.0) / n;
+    let bar = slot * 0.7;
+    let plot_h = h - bottom - top;
+    let colors = [
+        ("#4e79a7", "revolvement"),
+        ("#f28e2b", "special retirements"),
+        ("#59a14f", "leaver debt service"),
+    ];
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"cash needed per year\">",
+        h + 30.0,
+        h + 30.0
+    );
+    let _ = writeln!(
+        s,
+        "<line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>",
+        h - bottom,
+        w - 10.0,
+        h - bottom
+    );
+    for k in 0..=4 {
+        let v = max * k as f64 / 4.0;
+        let y = h - bottom - plot_h * k as f64 / 4.0;
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{:.0}</text>",
+            left - 6.0,
+            y + 4.0,
+            v
+        );
+    }
+    for (i, r) in f.years.iter().enumerate() {
+        let x = left + slot * i as f64 + (slot - bar) / 2.0;
+        let mut y = h - bottom;
+        for (j, v) in [r.revolvement, r.special, r.debt_service]
+            .iter()
+            .enumerate()
+        {
+            let hh = to_f64(*v) / max * plot_h;
+            if hh > 0.0 {
+                y -= hh;
+                let _ = writeln!(
+                    s,
+                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{hh:.1}\" fill=\"{}\"><title>{} {}: {}</title></rect>",
+                    colors[j].0,
+                    r.fiscal_year,
+                    colors[j].1,
+                    esc(&v.grouped())
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+            x + bar / 2.0,
+            h - bottom + 16.0,
+            r.fiscal_year
+        );
+    }
+    for (j, (c, label)) in colors.iter().enumerate() {
+        let x = left + 190.0 * j as f64;
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{c}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\">{label}</text>",
+            h + 5.0,
+            x + 16.0,
+            h + 15.0
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The forecast as a self-contained HTML page with the SVG chart and the table.
+pub fn forecast_html(f: &Forecast) -> String {
+    let mut b = String::new();
+    let _ = writeln!(
+        b,
+        "<h1>{} — cash needed for equity redemption</h1>\n<p>Plan: <code>{}</code>, {} years from {}.</p>",
+        esc(&f.coop),
+        esc(&f.plan),
+        f.years.len(),
+        f.from
+    );
+    b.push_str(&forecast_svg(f));
+    let rows: Vec<Vec<(String, bool)>> = f
+        .years
+        .iter()
+        .map(|r| {
+            vec![
+                t(r.fiscal_year.to_string()),
+                n(r.revolvement),
+                n(r.special),
+                n(r.debt_service),
+                n(r.total),
+                n(r.outstanding),
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        &[
+            "Fiscal year",
+            "Revolvement",
+            "Special",
+            "Debt service",
+            "Total",
+            "Outstanding after",
+        ],
+        &rows,
+    ));
+    for x in &f.notes {
+        let _ = writeln!(b, "<p>{}</p>", esc(x));
+    }
+    html_page(&format!("{} — redemption forecast", f.coop), &b)
+}
