@@ -692,3 +692,52 @@ fn forecast_projects_fifo_debts_and_renders_an_svg_chart() {
     assert!(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(!html.contains("src=") && !html.contains("<link") && !html.contains("<script"));
 }
+
+#[test]
+fn losses_offset_the_oldest_redeemable_tranches_first() {
+    use coopledger::engine::close::Tranche;
+    use coopledger::engine::revolve::{revolve, Options};
+    // Ann is charged a 1,500.00 loss in 2023: it absorbs her 2018 tranche (1,200.00) and 300.00
+    // of 2019, so the 7-year FIFO of 2025 pays her nothing
+    let (b, d) = coopledger::book::load(&fixture("e11"));
+    let b = b.unwrap_or_else(|| panic!("{:?}", d.into_sorted()));
+    let mut state = coopledger::seal::prior_state(&b, 2025).unwrap();
+    state.tranches.push(Tranche {
+        member_id: "ann".into(),
+        allocation_year: 2023,
+        kind: "loss".into(),
+        amount: "-1500.00".parse().unwrap(),
+    });
+    state.tranches.sort();
+    let r = revolve(&b, 2025, &state, &Options::default()).unwrap();
+    assert_eq!(r.total.to_string(), "1660.00");
+    assert!(r.payments.iter().all(|p| p.member_id != "ann"));
+    let offsets: Vec<(i32, String, String)> = r
+        .offsets
+        .iter()
+        .map(|o| (o.allocation_year, o.kind.clone(), o.amount.to_string()))
+        .collect();
+    assert_eq!(
+        offsets,
+        vec![
+            (2018, "qualified".into(), "1200.00".into()),
+            (2019, "qualified".into(), "300.00".into()),
+            (2023, "loss".into(), "-1500.00".into()),
+        ]
+    );
+    // applied (as when sealed): the loss is gone and Ann's 2019 tranche is 1,050.00
+    let after = r.apply(&state).unwrap();
+    let ann: Vec<(i32, String, String)> = after
+        .tranches
+        .iter()
+        .filter(|t| t.member_id == "ann")
+        .map(|t| (t.allocation_year, t.kind.clone(), t.amount.to_string()))
+        .collect();
+    assert_eq!(ann[0], (2019, "qualified".into(), "1050.00".into()));
+    assert!(ann.iter().all(|t| t.1 != "loss"));
+    // Bob's 2017 and 2018 and Cruz's 2018 were paid and are gone
+    assert!(!after
+        .tranches
+        .iter()
+        .any(|t| t.allocation_year <= 2018 && t.member_id != "ann"));
+}
