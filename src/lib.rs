@@ -7,6 +7,7 @@
 
 pub mod book;
 pub mod cli;
+pub mod clt;
 pub mod diag;
 pub mod e2c;
 pub mod engine;

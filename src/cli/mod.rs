@@ -2,6 +2,7 @@
 
 mod check;
 mod close;
+mod clt;
 mod export;
 mod gen;
 mod init;
@@ -54,6 +55,8 @@ pub enum Command {
     VerifyStatement(statement::VerifyStatementArgs),
     /// Community wealth: members' accounts, collective reserve and shared assets; Gini, trend
     Wealth(wealth::WealthArgs),
+    /// Community-land-trust resale cap: fixed rate, AMI index, appraisal share or FROI, with the working
+    CltResale(Box<clt::CltArgs>),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -71,5 +74,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Statement(a) => statement::run(&a),
         Command::VerifyStatement(a) => statement::verify(&a),
         Command::Wealth(a) => wealth::run(&a),
+        Command::CltResale(a) => clt::run(&a),
     }
 }

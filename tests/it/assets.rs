@@ -455,3 +455,93 @@ fn bad_refunds_and_subscriptions_are_located() {
         );
     }
 }
+
+#[test]
+fn clt_resale_caps() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &[
+                "--formula",
+                "fixed",
+                "--price0",
+                "150000",
+                "--rate",
+                "2",
+                "--years",
+                "7",
+            ],
+            "171000.00",
+        ),
+        (
+            &[
+                "--formula",
+                "index",
+                "--price0",
+                "150000",
+                "--ami-then",
+                "61300",
+                "--ami-now",
+                "70550",
+            ],
+            "172634.58",
+        ),
+        (
+            &[
+                "--formula",
+                "appraisal",
+                "--price0",
+                "150000",
+                "--share",
+                "25",
+                "--appraisal-then",
+                "200000",
+                "--appraisal-now",
+                "260000",
+            ],
+            "165000.00",
+        ),
+        (
+            &[
+                "--formula",
+                "froi",
+                "--market-value-then",
+                "250000",
+                "--home-subsidy",
+                "40000",
+                "--land-value-then",
+                "60000",
+                "--rate",
+                "1.5",
+                "--years",
+                "10",
+                "--principal-paid",
+                "22000",
+                "--capital-improvements",
+                "8000",
+                "--closing-costs",
+                "6000",
+                "--liens",
+                "95000",
+                "--market-value-now",
+                "320000",
+                "--land-value-now",
+                "80000",
+            ],
+            "155500.00",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, out, err) = run(bin().arg("clt-resale").args(args).args(["-O", "json"]));
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["max_resale_price"], want, "{args:?}");
+    }
+    let froi = cases[3].0;
+    let (_, out, _) = run(bin().arg("clt-resale").args(froi));
+    insta::assert_snapshot!("clt_froi_text", out);
+    // 22,500 return + 22,000 principal + 4,000 + 6,000 closing; net proceeds 99,000 > FROI
+    assert!(out.contains("seller receives: 54500.00"), "{out}");
+    let (code, _, err) = run(bin().args(["clt-resale", "--formula", "fixed", "--price0", "1"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("`--rate` is needed"), "{err}");
+}
