@@ -248,6 +248,14 @@ fn years(book: &Book, fy: i32) -> anyhow::Result<Vec<YearFigures>> {
     Ok(out)
 }
 
+/// The state after closing `fy` (the sealed close, else closes run in memory up to it).
+pub fn state_after(book: &Book, fy: i32) -> anyhow::Result<State> {
+    years(book, fy)?
+        .pop()
+        .map(|f| f.state)
+        .context("the book has no fiscal year to close")
+}
+
 fn stakes(book: &Book, fy: i32, state: &State) -> anyhow::Result<Vec<Stake>> {
     let cur = book.config.currency;
     let z = Money::zero(cur);

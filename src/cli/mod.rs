@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and dispatch: one file per command, no logic in the flags.
 
+mod assets;
 mod check;
 mod close;
 mod clt;
@@ -57,6 +58,8 @@ pub enum Command {
     Wealth(wealth::WealthArgs),
     /// Community-land-trust resale cap: fixed rate, AMI index, appraisal share or FROI, with the working
     CltResale(Box<clt::CltArgs>),
+    /// The shared-asset register at a year end; with --creditors, a dissolution preview
+    Assets(assets::AssetsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -75,5 +78,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::VerifyStatement(a) => statement::verify(&a),
         Command::Wealth(a) => wealth::run(&a),
         Command::CltResale(a) => clt::run(&a),
+        Command::Assets(a) => assets::run(&a),
     }
 }

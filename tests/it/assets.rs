@@ -545,3 +545,29 @@ fn clt_resale_caps() {
     assert_eq!(code, 2);
     assert!(err.contains("`--rate` is needed"), "{err}");
 }
+
+#[test]
+fn assets_command_shows_the_register_and_a_dissolution_preview() {
+    let (code, out, err) = run(bin()
+        .args([
+            "assets",
+            "--year",
+            "2022",
+            "--creditors",
+            "500000",
+            "-O",
+            "json",
+        ])
+        .arg(fixture("e18")));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["register"]["depreciation"], "18600.00");
+    assert_eq!(v["dissolution"]["locked_residual"], "110943.98");
+    assert_eq!(
+        v["dissolution"]["asset_locked_body"],
+        "Valley Community Land Trust"
+    );
+    let (code, out, _) = run(bin().args(["assets", "--year", "2022"]).arg(fixture("e18")));
+    assert_eq!(code, 0);
+    assert!(out.contains("| VAN1 | work | debt | no | 36,000.00 | 4,000.00 | 4,000.00 | 0.00 | 8,000.00 (patronage) |"), "{out}");
+}

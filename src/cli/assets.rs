@@ -1,0 +1,134 @@
+//! `coopledger assets BOOK --year FY [--creditors X [--realised Y]]`: the shared-asset register at
+//! a year end and, with `--creditors`, a dissolution preview (`crate::engine::assets`).
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use rust_decimal::Decimal;
+
+use crate::engine::assets::{self, DissolutionInput};
+use crate::money::Money;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AssetsFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AssetsArgs {
+    /// The book directory
+    pub book: PathBuf,
+    /// Fiscal year (named by the calendar year in which it ends)
+    #[arg(long)]
+    pub year: i32,
+    /// Preview a dissolution at the year end: what the co-op owes its creditors
+    #[arg(long)]
+    pub creditors: Option<Decimal>,
+    /// What the assets would realise (default: book value, creditors + net worth)
+    #[arg(long, requires = "creditors")]
+    pub realised: Option<Decimal>,
+    /// Output format
+    #[arg(short = 'O', long = "format", value_enum, default_value = "md")]
+    pub format: AssetsFormat,
+}
+
+pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
+    let (b, diags) = crate::book::load(&a.book);
+    let Some(b) = b else {
+        return super::check::report(diags, super::check::DiagFormat::Text);
+    };
+    let cur = b.config.currency;
+    let reg = assets::register(&b, a.year)?;
+    let dissolution = match a.creditors {
+        None => None,
+        Some(c) => {
+            let state = crate::wealth::state_after(&b, a.year)?;
+            let other_stock = b
+                .results
+                .iter()
+                .find(|r| r.fiscal_year == a.year && r.unit.is_none() && r.line == "other_stock")
+                .map_or(Money::zero(cur), |r| r.amount);
+            let input = DissolutionInput {
+                creditors: Money::from_decimal(c, cur)?,
+                realised: a
+                    .realised
+                    .map(|r| Money::from_decimal(r, cur))
+                    .transpose()?,
+            };
+            Some(assets::dissolution(
+                &b,
+                a.year,
+                &state,
+                other_stock,
+                &input,
+            )?)
+        }
+    };
+    let out = match a.format {
+        AssetsFormat::Json => {
+            let v = serde_json::json!({ "register": reg, "dissolution": dissolution });
+            let mut s = serde_json::to_string_pretty(&v)?;
+            s.push('\n');
+            s
+        }
+        AssetsFormat::Md => {
+            let mut s = String::new();
+            writeln!(s, "# Shared assets at the end of fiscal year {}\n", a.year)?;
+            writeln!(s, "| Asset | Unit | Funding | Locked | Cost | Depreciation | Accumulated | NBV | Disposal gain |\n|---|---|---|---|---:|---:|---:|---:|---:|")?;
+            for l in &reg.lines {
+                let gain = l.row.disposal.as_ref().map_or(String::new(), |d| {
+                    format!(
+                        "{} ({})",
+                        d.gain.grouped(),
+                        if d.patronage {
+                            "patronage"
+                        } else {
+                            "non-patronage"
+                        }
+                    )
+                });
+                writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    l.asset_id,
+                    l.unit,
+                    l.funding,
+                    if l.locked { "yes" } else { "no" },
+                    l.cost.grouped(),
+                    l.row.depreciation.grouped(),
+                    l.row.accumulated.grouped(),
+                    l.row.closing_nbv.grouped(),
+                    gain
+                )?;
+            }
+            writeln!(
+                s,
+                "\nDepreciation {}; NBV {} (locked {}, unlocked {}).",
+                reg.depreciation.grouped(),
+                reg.nbv.grouped(),
+                reg.locked_nbv.grouped(),
+                reg.unlocked_nbv.grouped()
+            )?;
+            if let Some(d) = &dissolution {
+                writeln!(s, "\n## Dissolution preview\n")?;
+                writeln!(s, "| Step | Amount |\n|---|---:|")?;
+                for (k, v) in [
+                    ("Assets", d.assets),
+                    ("Creditors paid", d.creditors_paid),
+                    ("Share capital repaid at par", d.share_capital_paid),
+                    ("Residual", d.residual),
+                    ("To the asset-locked body", d.locked_residual),
+                    ("To members (unlocked residual)", d.members_residual),
+                ] {
+                    writeln!(s, "| {k} | {} |", v.grouped())?;
+                }
+                writeln!(s, "\nThe locked residual goes to {}.", d.asset_locked_body)?;
+            }
+            s
+        }
+    };
+    super::wealth::emit(None, out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
