@@ -285,7 +285,7 @@ pub fn text(r: &Report) -> String {
     for p in &v.payments {
         let _ = writeln!(
             s,
-            "  {:<10} {} {:<14} {:>14}  {}",
+            "  {:<10} {} {:<16} {:>14}  {}",
             p.member_id,
             p.allocation_year,
             p.kind,
@@ -293,7 +293,7 @@ pub fn text(r: &Report) -> String {
             p.reason
         );
     }
-    let _ = writeln!(s, "  total {:>44}", v.total.grouped());
+    let _ = writeln!(s, "  total {:>46}", v.total.grouped());
     if !v.unpaid.is_empty() {
         let _ = writeln!(s, "\nnot paid");
         for u in &v.unpaid {

@@ -9,7 +9,6 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::book::{self, Book};
-use crate::engine::close::State;
 use crate::engine::revolve::{revolve, Debt, Options};
 use crate::redemption;
 use crate::seal;
@@ -109,25 +108,27 @@ pub fn open_debts(book_dir: &Path, fy: i32) -> anyhow::Result<Vec<Debt>> {
     Ok(v)
 }
 
-/// The equity the redemptions of `fy` start from: the sealed close of `fy` when there is one,
-/// otherwise the state before `fy` (earlier sealed redemptions applied).
-pub fn state_for(b: &Book, fy: i32) -> anyhow::Result<State> {
-    match seal::close_state(b, fy)? {
-        Some(s) => Ok(s),
-        None => seal::prior_state(b, fy),
-    }
-}
-
 pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
     let b = match load(&a.book)? {
         Ok(b) => b,
         Err(code) => return Ok(code),
     };
-    let state = state_for(&b, a.year)?;
+    let closed = seal::close_state(&b, a.year)?;
+    let is_closed = closed.is_some();
+    let state = match closed {
+        Some(s) => s,
+        None => seal::prior_state(&b, a.year)?,
+    };
     let opts = Options {
         open_debts: open_debts(&b.dir, a.year)?,
     };
-    let rev = revolve(&b, a.year, &state, &opts)?;
+    let mut rev = revolve(&b, a.year, &state, &opts)?;
+    if !is_closed && (!rev.conversions.is_empty() || rev.payments.iter().any(|p| p.special)) {
+        rev.notes.push(format!(
+            "fiscal year {} is not closed: estates and leavers do not include its allocation yet; close the year before sealing",
+            a.year
+        ));
+    }
     let report = redemption::build(&b, &state, &rev)?;
     let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
         Some("json") => RevolveFormat::Json,
