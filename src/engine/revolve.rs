@@ -191,7 +191,16 @@ pub struct Revolvement {
     pub solvency_limit: Option<Money>,
     /// cash this year: Σ payments + Σ debt service
     pub cash_needed: Money,
+    /// 1099-PATR box 5: redemptions of nonqualified equity paid, per member
+    pub box5: Vec<Box5>,
     pub notes: Vec<String>,
+}
+
+/// One member's 1099-PATR box 5 amount (redemptions of nonqualified equity paid).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Box5 {
+    pub member_id: String,
+    pub amount: Money,
 }
 
 // ------------------------------------------------------------------ helpers
@@ -877,6 +886,14 @@ pub fn revolve(
         Money::sum(cur, debt_service.iter().map(|d| &d.payment)),
     )?;
     let cash_needed = mm("cash", total.checked_add(&service))?;
+    let mut box5: BTreeMap<String, Money> = BTreeMap::new();
+    for p in payments
+        .iter()
+        .filter(|p| BOX5_KINDS.contains(&p.kind.as_str()))
+    {
+        let e = box5.entry(p.member_id.clone()).or_insert(zero);
+        *e = mm("box 5", e.checked_add(&p.amount))?;
+    }
     Ok(Revolvement {
         fiscal_year: fy,
         plan: plan_name.into(),
@@ -893,6 +910,10 @@ pub fn revolve(
         budget: red.budget,
         solvency_limit: red.solvency_limit,
         cash_needed,
+        box5: box5
+            .into_iter()
+            .map(|(member_id, amount)| Box5 { member_id, amount })
+            .collect(),
         notes,
     })
 }
@@ -1055,21 +1076,6 @@ impl Revolvement {
     pub fn apply(&self, state: &State) -> Result<State, serde_json::Error> {
         let v = serde_json::to_string(self)?;
         Ok(Sealed::parse(&v)?.apply(state))
-    }
-
-    /// The redemptions of nonqualified equity (1099-PATR box 5), per member.
-    pub fn box5(&self) -> Result<Vec<(String, Money)>, MoneyError> {
-        let mut m: BTreeMap<String, Money> = BTreeMap::new();
-        let cur = self.total.currency();
-        for p in self
-            .payments
-            .iter()
-            .filter(|p| BOX5_KINDS.contains(&p.kind.as_str()))
-        {
-            let e = m.entry(p.member_id.clone()).or_insert(Money::zero(cur));
-            *e = e.checked_add(&p.amount)?;
-        }
-        Ok(m.into_iter().collect())
     }
 }
 

@@ -652,6 +652,11 @@ fn box5_counts_only_nonqualified_redemptions() {
     let sect = out.split("## 1099-PATR box 5").nth(1).unwrap();
     assert!(sect.contains("| bob | Bob | 310.00 |"), "{sect}");
     assert!(!sect.contains("| ann |"), "{sect}");
+    let v = revolve_json(&dir, 2025);
+    assert_eq!(
+        v["box5"],
+        serde_json::json!([{"member_id": "bob", "amount": "310.00"}])
+    );
 }
 
 #[test]
