@@ -443,14 +443,8 @@ pub fn report(book: &Book, fy: i32) -> anyhow::Result<WealthReport> {
     })
 }
 
-/// Output formats of the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Md,
-    Html,
-    Csv,
-    Json,
-}
+/// Output formats: the same as every other report.
+pub use crate::render::Format;
 
 /// Writes the report in `format`.
 pub fn render(r: &WealthReport, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -46,7 +46,7 @@ pub enum Command {
     Revolve(revolve::RevolveArgs),
     /// Project the cash needed for equity redemptions over the coming years
     Forecast(revolve::ForecastArgs),
-    /// Reports of a close: schedule, worksheet, notices, rollforward, 1099-patr, board
+    /// Reports: schedule, worksheet, notices, rollforward, 1099-patr, board (of a close) and wealth
     Report(report::ReportArgs),
     /// Journal entries of a close for hledger, beancount or a spreadsheet
     Export(export::ExportArgs),

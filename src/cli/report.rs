@@ -41,13 +41,15 @@ pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> 
         serde_json::Value::String(s) => s,
         _ => String::new(),
     };
-    let prior = seal::prior_state(&b, fy)?;
     if seal::sealed_years(&b.dir).contains(&fy) {
+        let prior = seal::prior_state(&b, fy)?;
         let p = seal::closes_dir(&b)
             .join(fy.to_string())
             .join(seal::CLOSE_JSON);
         return Ok(Ok(View::from_sealed(&p, prior, kind)?));
     }
+    // a dry run: earlier unsealed years are closed in memory first
+    let (prior, _) = seal::prior_state_in_memory(&b, fy, &activity)?;
     let c = close(&b, fy, &activity, &prior)?;
     Ok(Ok(View::from_close(&c, prior, kind)?))
 }
@@ -71,6 +73,17 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         .format
         .or_else(|| a.output.as_deref().and_then(Format::from_path))
         .unwrap_or(Format::Md);
+    if a.kind == Kind::Wealth {
+        let (b, diags) = crate::book::load(&a.book);
+        let Some(b) = b else {
+            return super::check::report(diags, super::check::DiagFormat::Text);
+        };
+        let r = crate::wealth::report(&b, a.year)?;
+        let mut buf = Vec::new();
+        crate::wealth::render(&r, format, &mut buf)?;
+        emit(a.output.as_deref(), &buf)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let v = match load_view(&a.book, a.year)? {
         Ok(v) => v,
         Err(code) => return Ok(code),

@@ -2,17 +2,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use crate::wealth::{self, Format};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WealthFormat {
-    Md,
-    Html,
-    Csv,
-    Json,
-}
+use crate::render::Format;
+use crate::wealth;
 
 #[derive(Debug, Args)]
 pub struct WealthArgs {
@@ -23,33 +16,10 @@ pub struct WealthArgs {
     pub year: i32,
     /// Output format (default: from the -o extension, else md)
     #[arg(short = 'O', long = "format", value_enum)]
-    pub format: Option<WealthFormat>,
+    pub format: Option<Format>,
     /// Write to this file instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-/// The format asked for, else the one the output file's extension names, else markdown.
-pub fn resolve_format(format: Option<WealthFormat>, output: Option<&std::path::Path>) -> Format {
-    let f = format.or_else(|| {
-        match output
-            .and_then(|p| p.extension())
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("html" | "htm") => Some(WealthFormat::Html),
-            Some("csv") => Some(WealthFormat::Csv),
-            Some("json") => Some(WealthFormat::Json),
-            _ => None,
-        }
-    });
-    match f.unwrap_or(WealthFormat::Md) {
-        WealthFormat::Md => Format::Md,
-        WealthFormat::Html => Format::Html,
-        WealthFormat::Csv => Format::Csv,
-        WealthFormat::Json => Format::Json,
-    }
 }
 
 /// Writes `bytes` to the file, or to standard output (a closed pipe is not an error).
@@ -74,7 +44,13 @@ pub fn run(a: &WealthArgs) -> anyhow::Result<ExitCode> {
     };
     let r = wealth::report(&b, a.year)?;
     let mut buf = Vec::new();
-    wealth::render(&r, resolve_format(a.format, a.output.as_deref()), &mut buf)?;
+    wealth::render(
+        &r,
+        a.format
+            .or_else(|| a.output.as_deref().and_then(Format::from_path))
+            .unwrap_or(Format::Md),
+        &mut buf,
+    )?;
     emit(a.output.as_deref(), &buf)?;
     Ok(ExitCode::SUCCESS)
 }

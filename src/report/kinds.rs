@@ -18,6 +18,8 @@ pub enum Kind {
     #[value(name = "1099-patr")]
     Patr1099,
     Board,
+    /// community wealth (built by `crate::wealth`, not from the close alone)
+    Wealth,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::Rollforward => "rollforward",
             Kind::Patr1099 => "1099-patr",
             Kind::Board => "board",
+            Kind::Wealth => "wealth",
         }
     }
 }
@@ -41,6 +44,9 @@ pub fn build(kind: Kind, v: &View) -> anyhow::Result<Doc> {
         Kind::Rollforward => rollforward(v),
         Kind::Patr1099 => patr1099(v),
         Kind::Board => board(v),
+        Kind::Wealth => anyhow::bail!(
+            "the wealth report is built from the whole book: use `coopledger report BOOK wealth`"
+        ),
     }
 }
 

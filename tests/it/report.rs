@@ -335,3 +335,78 @@ fn export_and_rollforward_reconcile_over_sealed_years_with_a_loss() {
         }
     }
 }
+
+#[test]
+fn report_wealth_dispatches_to_the_wealth_report() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_coopledger"))
+        .args([
+            "report",
+            "data/rising-loaf",
+            "wealth",
+            "--year",
+            "2025",
+            "-O",
+            "json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "fiscal_year",
+        "currency",
+        "member_equity",
+        "collective_reserve",
+        "shared_assets_nbv",
+        "locked_assets_nbv",
+        "total",
+        "common_share_pct",
+        "gini",
+        "top10_share_pct",
+        "members",
+    ] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    assert!(v["member_equity"].is_string());
+}
+
+#[test]
+fn report_of_a_later_unsealed_year_closes_earlier_years_in_memory() {
+    // rising-loaf starts in 2023: a 2025 report must carry 2023 and 2024 into its capital accounts
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_coopledger"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let close = run(&[
+        "close",
+        "data/rising-loaf",
+        "--year",
+        "2025",
+        "--dry-run",
+        "-O",
+        "json",
+    ]);
+    let report = run(&[
+        "report",
+        "data/rising-loaf",
+        "rollforward",
+        "--year",
+        "2025",
+        "-O",
+        "json",
+    ]);
+    let total = close["identity"]["member_equity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        report.to_string().contains(&format!("\"{total}\"")),
+        "roll-forward lacks the member equity {total}"
+    );
+}
