@@ -336,6 +336,7 @@ struct YearIndex<'a> {
     /// per unit: Σ patronage weight and Σ of each raw measure
     unit_totals: HashMap<&'a str, (Decimal, BTreeMap<&'a str, Decimal>)>,
     pools: HashMap<&'a str, &'a PoolDoc>,
+    tranches: HashMap<&'a str, Vec<&'a Tranche>>,
 }
 
 impl<'a> YearIndex<'a> {
@@ -352,9 +353,14 @@ impl<'a> YearIndex<'a> {
                 *e.1.entry(k.as_str()).or_default() += *v;
             }
         }
+        let mut tranches: HashMap<&str, Vec<&Tranche>> = HashMap::new();
+        for t in &y.close.state.tranches {
+            tranches.entry(t.member_id.as_str()).or_default().push(t);
+        }
         Ok(YearIndex {
             y,
             cur,
+            tranches,
             accounts: y
                 .close
                 .capital_accounts
@@ -593,14 +599,7 @@ impl<'a> Generator<'a> {
         // equity by tranche
         let leaf = &self.leaves[li];
         let total = Money::from_minor(leaf.amount_minor, cur)?;
-        let mut tranches: Vec<&Tranche> = last
-            .y
-            .close
-            .state
-            .tranches
-            .iter()
-            .filter(|t| t.member_id == member_id)
-            .collect();
+        let mut tranches: Vec<&Tranche> = last.tranches.get(member_id).cloned().unwrap_or_default();
         tranches.sort_by(|a, b| (a.allocation_year, &a.kind).cmp(&(b.allocation_year, &b.kind)));
         let (status, lines) = self.payout(member, &tranches, total, cur)?;
 
