@@ -661,18 +661,18 @@ pub fn close(
     // ---- per member: cash (rounded up), retained, minimum check
     let mut members_out: Vec<MemberAllocation> = Vec::new();
     let mut carried_after: BTreeMap<String, String> = BTreeMap::new();
-    let mut ids: Vec<String> = totals_by_member.keys().cloned().collect();
-    for (id, v) in &prior.carried_cash {
-        if !v.is_empty() && !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    for id in loss_by_member.keys() {
-        if !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    ids.sort();
+    let ids: std::collections::BTreeSet<String> = totals_by_member
+        .keys()
+        .chain(loss_by_member.keys())
+        .chain(
+            prior
+                .carried_cash
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(id, _)| id),
+        )
+        .cloned()
+        .collect();
     let mut tranches_created: Vec<Tranche> = Vec::new();
     for id in ids {
         let total = totals_by_member.get(&id).copied().unwrap_or(zero);
@@ -808,13 +808,11 @@ pub fn close(
     let mut shortfall: BTreeMap<String, Money> = BTreeMap::new();
     for (id, loss) in &loss_by_member {
         let mut left = -loss.amount();
-        let mut idx: Vec<usize> = after
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| {
-                &t.member_id == id && t.amount > Decimal::ZERO && cancel_rank(&t.kind).is_some()
-            })
-            .map(|(i, _)| i)
+        // `after` is sorted by member id: look at this member's tranches only
+        let lo = after.partition_point(|t| t.member_id.as_str() < id.as_str());
+        let hi = after.partition_point(|t| t.member_id.as_str() <= id.as_str());
+        let mut idx: Vec<usize> = (lo..hi)
+            .filter(|&i| after[i].amount > Decimal::ZERO && cancel_rank(&after[i].kind).is_some())
             .collect();
         idx.sort_by_key(|&i| {
             (
@@ -859,7 +857,11 @@ pub fn close(
     let mut accounts = Vec::new();
     for id in all_ids {
         let get = |map: &BTreeMap<String, Money>| map.get(&id).copied().unwrap_or(zero);
-        let ma = members_out.iter().find(|x| x.member_id == id);
+        // members_out is sorted by member id
+        let ma = members_out
+            .binary_search_by(|x| x.member_id.as_str().cmp(id.as_str()))
+            .ok()
+            .map(|i| &members_out[i]);
         let alloc = ma.map(|x| x.retained).unwrap_or(zero);
         // the part of the loss that cancelled equity (the shortfall went to the reserve)
         let loss = match ma {
