@@ -443,6 +443,14 @@ impl Weight {
         Ok(Weight(r))
     }
 
+    /// A whole-number weight; negative is an error.
+    pub fn from_integer(n: i128) -> Result<Self, MoneyError> {
+        if n < 0 {
+            return Err(MoneyError::NegativeWeight(n.to_string()));
+        }
+        Ok(Weight(BigRational::from_integer(BigInt::from(n))))
+    }
+
     pub fn from_int(n: u64) -> Self {
         Weight(BigRational::from_integer(BigInt::from(n)))
     }
@@ -531,6 +539,9 @@ pub fn allocate<K: Ord>(total: Money, items: &[(K, Weight)]) -> Result<Vec<Money
         }
         return Err(MoneyError::ZeroWeights(total.to_string()));
     }
+    if let Some(fast) = allocate_i128(total, items) {
+        return fast;
+    }
     let negative = total.is_negative();
     let tc = BigInt::from(total.to_minor().abs());
     let tc_r = BigRational::from_integer(tc.clone());
@@ -567,6 +578,67 @@ pub fn allocate<K: Ord>(total: Money, items: &[(K, Weight)]) -> Result<Vec<Money
             Money::from_minor(if negative { -v } else { v }, currency)
         })
         .collect()
+}
+
+/// The same largest-remainder split as [`allocate`] in 128-bit integers, used whenever every
+/// weight, brought to a common denominator, and every `|total| × weight` fit: the remainders then
+/// share one denominator and compare exactly as integers. `None` means "too big: use big integers".
+fn allocate_i128<K: Ord>(
+    total: Money,
+    items: &[(K, Weight)],
+) -> Option<Result<Vec<Money>, MoneyError>> {
+    let mut den: i128 = 1;
+    for (_, w) in items {
+        let d = w.0.denom().to_i128()?;
+        let g = Integer::gcd(&den, &d);
+        den = (den / g).checked_mul(d)?;
+    }
+    let mut ints: Vec<i128> = Vec::with_capacity(items.len());
+    let mut sum: i128 = 0;
+    for (_, w) in items {
+        let n = w.0.numer().to_i128()?;
+        let d = w.0.denom().to_i128()?;
+        let v = n.checked_mul(den / d)?;
+        sum = sum.checked_add(v)?;
+        ints.push(v);
+    }
+    if sum <= 0 {
+        return None;
+    }
+    let currency = total.currency();
+    let negative = total.is_negative();
+    let tc = total.to_minor().checked_abs()?;
+    let mut base: Vec<i128> = Vec::with_capacity(items.len());
+    let mut rem: Vec<i128> = Vec::with_capacity(items.len());
+    for &v in &ints {
+        let p = tc.checked_mul(v)?;
+        base.push(p / sum);
+        rem.push(p % sum);
+    }
+    let given: i128 = base.iter().sum();
+    let mut left = tc - given;
+    if left > 0 {
+        let mut order: Vec<usize> = (0..items.len()).filter(|&i| rem[i] != 0).collect();
+        order.sort_by(|&a, &b| {
+            rem[b]
+                .cmp(&rem[a])
+                .then_with(|| ints[b].cmp(&ints[a]))
+                .then_with(|| items[a].0.cmp(&items[b].0))
+                .then_with(|| a.cmp(&b))
+        });
+        for &i in &order {
+            if left == 0 {
+                break;
+            }
+            base[i] += 1;
+            left -= 1;
+        }
+    }
+    Some(
+        base.into_iter()
+            .map(|b| Money::from_minor(if negative { -b } else { b }, currency))
+            .collect(),
+    )
 }
 
 /// `ceil(a / b)` for positive integers, used by installment schedules.
@@ -791,6 +863,23 @@ mod tests {
             let out2 = allocate(total, &permuted).unwrap();
             for (j, &i) in perm.iter().enumerate() {
                 prop_assert_eq!(out2[j], out[i]);
+            }
+        }
+
+        #[test]
+        fn integer_and_big_integer_paths_agree((total, raw) in arb_items(), dens in prop::collection::vec(1i128..50, 12)) {
+            let total = Money::from_minor(i128::from(total), usd()).unwrap();
+            let items: Vec<(u32, Weight)> = raw.iter().enumerate()
+                .map(|(i, (k, w))| (*k, Weight::from_ratio(i128::from(*w), dens[i % dens.len()]).unwrap()))
+                .collect();
+            let fast = allocate_i128(total, &items);
+            // force the big-integer path by scaling every weight by a huge common factor
+            let huge = Weight(BigRational::from_integer(BigInt::from(10u8).pow(60)));
+            let big: Vec<(u32, Weight)> = items.iter().map(|(k, w)| (*k, w.mul(&huge))).collect();
+            prop_assert!(allocate_i128(total, &big).is_none());
+            match fast {
+                Some(f) => prop_assert_eq!(f.unwrap(), allocate(total, &big).unwrap()),
+                None => prop_assert!(allocate(total, &big).is_err() || items.iter().all(|(_, w)| w.is_zero())),
             }
         }
 

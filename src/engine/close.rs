@@ -90,7 +90,7 @@ pub struct Pool {
 pub struct Allocation {
     pub member_id: String,
     pub unit: String,
-    /// the member's weighted patronage (share of the unit's patronage, with multipliers)
+    /// the member's share of the unit's weighted patronage (with multipliers), 12 decimals at most
     pub patronage: Decimal,
     /// the member's raw patronage per measure in this unit
     pub measures: BTreeMap<String, Decimal>,
@@ -412,7 +412,9 @@ pub fn close(
         let measures = act.get(u.id.as_str());
         // member fraction of volume and member weights
         let mut frac_num = Weight::zero();
-        let mut weights: BTreeMap<String, (Weight, BTreeMap<String, Decimal>)> = BTreeMap::new();
+        // (measure, λ, members' total) of the measures with member volume; member -> measure -> x
+        let mut active: Vec<(&str, Decimal, i128)> = Vec::new();
+        let mut raws: BTreeMap<&str, BTreeMap<&str, i128>> = BTreeMap::new();
         let mut any_volume = false;
         for (measure, lambda) in &u.measures {
             let by_member = measures.and_then(|x| x.get(measure.as_str()));
@@ -437,36 +439,39 @@ pub fn close(
             if members_total <= 0 {
                 continue;
             }
+            active.push((measure.as_str(), *lambda, members_total));
             for (member, x) in by_member.into_iter().flatten() {
-                if member.is_empty() {
-                    continue;
+                if !member.is_empty() {
+                    raws.entry(member).or_default().insert(measure.as_str(), *x);
                 }
-                let share = l
-                    .mul(&Weight::from_ratio(*x, members_total).unwrap_or_else(|_| Weight::zero()));
-                let e = weights
-                    .entry(member.to_string())
-                    .or_insert_with(|| (Weight::zero(), BTreeMap::new()));
-                e.0 = e.0.add(&share);
-                e.1.insert(measure.clone(), dec(*x));
             }
         }
-        // seniority and class multipliers
-        let mut wv: Vec<(String, Weight, BTreeMap<String, Decimal>)> = Vec::new();
-        for (id, (w, raw)) in weights {
-            let mut w = w;
-            if let Some(mem) = book.member(&id) {
+        // class and seniority factor of each member with patronage in this unit
+        let factor = |id: &str| -> Decimal {
+            let mut f = Decimal::ONE;
+            if let Some(mem) = book.member(id) {
                 if let Some(class) = cfg.class(&mem.class) {
-                    w = w.mul(&dec_weight(class.multiplier));
+                    f *= class.multiplier;
                 }
                 if !u.seniority_rate.is_zero() {
                     let years = full_years(mem.joined, dates.end);
                     let years = u.seniority_cap_years.map_or(years, |c| years.min(c));
-                    let f = Decimal::ONE + u.seniority_rate * Decimal::from(years);
-                    w = w.mul(&dec_weight(f));
+                    f *= Decimal::ONE + u.seniority_rate * Decimal::from(years);
                 }
             }
-            wv.push((id, w, raw));
-        }
+            f
+        };
+        let factors: Vec<Decimal> = raws.keys().map(|id| factor(id)).collect();
+        let weights = integer_weights(&active, &raws, &factors)
+            .unwrap_or_else(|| rational_weights(&active, &raws, &factors));
+        let wv: Vec<(String, Weight, BTreeMap<String, Decimal>)> = raws
+            .iter()
+            .zip(weights)
+            .map(|((id, raw), w)| {
+                let raw = raw.iter().map(|(k, v)| (k.to_string(), dec(*v))).collect();
+                (id.to_string(), w, raw)
+            })
+            .collect();
         let member_frac_w = if any_volume { frac_num } else { Weight::zero() };
         let member_fraction = member_frac_w.to_decimal_lossy();
         let nonmember_frac_w = if any_volume {
@@ -634,6 +639,7 @@ pub fn close(
             continue;
         }
         let shares = m("allocation", allocate(amount, &items))?;
+        let sum_w = items.iter().fold(Weight::zero(), |acc, (_, wt)| acc.add(wt));
         for ((id, wt, raw), share) in w.weights.iter().zip(shares) {
             if share.is_zero() && wt.is_zero() {
                 continue;
@@ -649,7 +655,7 @@ pub fn close(
                 allocations.push(Allocation {
                     member_id: id.clone(),
                     unit: p.unit.clone(),
-                    patronage: wt.to_decimal_lossy(),
+                    patronage: wt.div(&sum_w).to_decimal_lossy(),
                     measures: raw.clone(),
                     amount: share,
                 });
@@ -1040,6 +1046,61 @@ pub fn close(
         notes,
         state_after,
     })
+}
+
+/// Members' patronage weights `factor_m × Σ_k λ_k × x_mk / X_k`, all scaled by the same positive
+/// integer so that they are whole numbers (allocation only depends on their ratios). `None` when
+/// a product does not fit in 128 bits; [`rational_weights`] then does the same in big rationals.
+fn integer_weights(
+    active: &[(&str, Decimal, i128)],
+    raws: &BTreeMap<&str, BTreeMap<&str, i128>>,
+    factors: &[Decimal],
+) -> Option<Vec<Weight>> {
+    let pow10 = |n: u32| 10i128.checked_pow(n);
+    let s = active.iter().map(|(_, l, _)| l.scale()).max().unwrap_or(0);
+    let fs = factors.iter().map(|f| f.scale()).max().unwrap_or(0);
+    let mut product: i128 = 1;
+    for (_, _, x) in active {
+        product = product.checked_mul(*x)?;
+    }
+    let mut coef: Vec<i128> = Vec::with_capacity(active.len());
+    for (_, l, x) in active {
+        let lam = l.mantissa().checked_mul(pow10(s - l.scale())?)?;
+        coef.push(lam.checked_mul(product / x)?);
+    }
+    let mut out = Vec::with_capacity(raws.len());
+    for ((_, raw), f) in raws.iter().zip(factors) {
+        let mut w: i128 = 0;
+        for ((m, _, _), c) in active.iter().zip(&coef) {
+            if let Some(x) = raw.get(m) {
+                w = w.checked_add(c.checked_mul(*x)?)?;
+            }
+        }
+        let fi = f.mantissa().checked_mul(pow10(fs - f.scale())?)?;
+        out.push(Weight::from_integer(w.checked_mul(fi)?).ok()?);
+    }
+    Some(out)
+}
+
+/// The same weights as exact big rationals (no overflow possible).
+fn rational_weights(
+    active: &[(&str, Decimal, i128)],
+    raws: &BTreeMap<&str, BTreeMap<&str, i128>>,
+    factors: &[Decimal],
+) -> Vec<Weight> {
+    raws.iter()
+        .zip(factors)
+        .map(|((_, raw), f)| {
+            let mut w = Weight::zero();
+            for (m, l, total) in active {
+                if let Some(x) = raw.get(m) {
+                    let share = Weight::from_ratio(*x, *total).unwrap_or_else(|_| Weight::zero());
+                    w = w.add(&dec_weight(*l).mul(&share));
+                }
+            }
+            w.mul(&dec_weight(*f))
+        })
+        .collect()
 }
 
 /// Whole years from `from` to `to`.
