@@ -151,12 +151,23 @@ impl Ctx {
 
     /// The packed group key of a row, or `None` when the fold would report the row.
     fn key(&self, date: &str, member: &str, unit: &str, measure: &str) -> Option<i64> {
+        let (fy, day) = self.day(date)?;
+        self.key_at(fy, day, member, unit, measure)
+    }
+
+    /// The fiscal year and day number of a date, or `None` when the fold would report it.
+    fn day(&self, date: &str) -> Option<(i32, i32)> {
         use chrono::Datelike;
         let date = csvin::parse_date(date.trim()).ok()?;
         let fy = fiscal_year_of(date, self.fye);
         if !(0..(1 << 18)).contains(&fy) {
             return None;
         }
+        Some((fy, date.num_days_from_ce()))
+    }
+
+    /// The packed group key of a row whose date is already checked.
+    fn key_at(&self, fy: i32, day: i32, member: &str, unit: &str, measure: &str) -> Option<i64> {
         let um = self.unit_measure(unit.trim(), measure.trim())?;
         let member = member.trim();
         let m = if member.is_empty() {
@@ -164,7 +175,6 @@ impl Ctx {
         } else {
             let i = *self.index.get(member)?;
             let (joined, left) = self.spans[i as usize];
-            let day = date.num_days_from_ce();
             if day < joined || day > left {
                 return None; // E0305, outside the membership
             }
@@ -369,7 +379,7 @@ pub fn activity(book: &Book) -> Result<FrameResult, FrameError> {
     let rows = u64s("rows")?;
 
     let mut problem_rows = 0u64;
-    let mut map: BTreeMap<ActivityKey, (i128, u64)> = BTreeMap::new();
+    let mut groups: Vec<(i64, i128, u64)> = Vec::with_capacity(keys.len());
     for i in 0..keys.len() {
         let Some(key) = keys[i] else {
             problem_rows += rows[i];
@@ -383,6 +393,210 @@ pub fn activity(book: &Book) -> Result<FrameResult, FrameError> {
         if max * i128::from(valid[i]) > i128::from(i64::MAX) {
             return Err(FrameError::Overflow);
         }
+        groups.push((key, i128::from(sums[i].unwrap_or(0)), valid[i]));
+    }
+    let activity = totals(book, &ctx, groups.into_iter())?;
+    Ok(FrameResult {
+        activity,
+        problem_rows,
+    })
+}
+
+fn unpack(key: i64) -> (i32, u64, u64) {
+    let k = key as u64;
+    let fy = (k >> (MEMBER_BITS + UM_BITS)) as i32;
+    let m = (k >> UM_BITS) & ((1u64 << MEMBER_BITS) - 1);
+    let um = k & ((1u64 << UM_BITS) - 1);
+    (fy, m, um)
+}
+
+/// The fastest engine that can answer: [`scan`], else the polars [`activity`].
+pub fn fast_activity(book: &Book) -> Result<FrameResult, FrameError> {
+    match scan(book) {
+        Ok(r) if r.problem_rows == 0 => Ok(r),
+        _ => activity(book),
+    }
+}
+
+/// Aggregates `patronage.csv` with a plain-Rust scan on every core: a reader thread cuts the
+/// file into blocks of whole lines and worker threads validate and sum each block with the same
+/// row checks as the polars path ([`Ctx`]); memory stays bounded by the blocks in flight and the
+/// group state. Files with quoted fields are left to the polars path and the fold (error
+/// [`FrameError::Unsupported`]). The totals are identical to the fold's (differential tests).
+pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
+    use std::io::Read;
+    use std::sync::mpsc::sync_channel;
+    use std::sync::Mutex;
+
+    if std::env::var_os("COOPLEDGER_NO_SCAN").is_some_and(|v| v == "1") {
+        return Err(FrameError::Disabled);
+    }
+    let (fields, index) = header(book)?;
+    let pos: Vec<usize> = index.iter().map(|p| p.unwrap_or(usize::MAX)).collect();
+    if pos.iter().any(|p| *p == usize::MAX) {
+        return Err(FrameError::Unsupported("a column is missing".into()));
+    }
+    let ctx = Ctx::new(book)?;
+    let file = book.display(crate::book::PATRONAGE);
+    let mut f =
+        std::fs::File::open(book.patronage_path()).map_err(|e| FrameError::Io(file.clone(), e))?;
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    const BLOCK: usize = 4 << 20;
+
+    type Part = (HashMap<i64, (i128, u64)>, u64, bool);
+    let (tx, rx) = sync_channel::<Vec<u8>>(workers * 2);
+    let rx = Mutex::new(rx);
+    let (parts, read): (Vec<Part>, Result<(), FrameError>) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (rx, ctx, pos) = (&rx, &ctx, &pos);
+                s.spawn(move || {
+                    let mut part: Part = (HashMap::new(), 0, false);
+                    loop {
+                        let block = match rx.lock() {
+                            Ok(r) => match r.recv() {
+                                Ok(b) => b,
+                                Err(_) => break,
+                            },
+                            Err(_) => break,
+                        };
+                        scan_block(&block, fields, pos, ctx, &mut part);
+                    }
+                    part
+                })
+            })
+            .collect();
+        // the reader: whole lines only, the header line skipped
+        let read = (|| -> Result<(), FrameError> {
+            let mut carry: Vec<u8> = Vec::new();
+            let mut first = true;
+            loop {
+                let mut buf = std::mem::take(&mut carry);
+                let start = buf.len();
+                buf.resize(start + BLOCK, 0);
+                let n = f
+                    .read(&mut buf[start..])
+                    .map_err(|e| FrameError::Io(file.clone(), e))?;
+                buf.truncate(start + n);
+                if n == 0 {
+                    // at the end: the last line (a header without data rows is not one)
+                    if !buf.is_empty() && !first {
+                        let _ = tx.send(buf);
+                    }
+                    return Ok(());
+                }
+                if first {
+                    match buf.iter().position(|b| *b == b'\n') {
+                        Some(i) => {
+                            buf.drain(..=i);
+                            first = false;
+                        }
+                        None => {
+                            carry = buf;
+                            continue;
+                        }
+                    }
+                }
+                match buf.iter().rposition(|b| *b == b'\n') {
+                    Some(i) => {
+                        carry = buf.split_off(i + 1);
+                        if tx.send(buf).is_err() {
+                            return Ok(());
+                        }
+                    }
+                    None => carry = buf,
+                }
+            }
+        })();
+        drop(tx);
+        let parts = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+        (parts, read)
+    });
+    read?;
+    if parts.len() != workers {
+        return Err(FrameError::Unsupported("a worker thread failed".into()));
+    }
+    let mut problem_rows = 0u64;
+    let mut groups: HashMap<i64, (i128, u64)> = HashMap::new();
+    for (map, problems, quoted) in parts {
+        if quoted {
+            return Err(FrameError::Unsupported("quoted fields".into()));
+        }
+        problem_rows += problems;
+        for (k, (sum, n)) in map {
+            let e = groups.entry(k).or_insert((0, 0));
+            e.0 = e.0.checked_add(sum).ok_or(FrameError::Overflow)?;
+            e.1 += n;
+        }
+    }
+    let activity = totals(book, &ctx, groups.into_iter().map(|(k, (s, n))| (k, s, n)))?;
+    Ok(FrameResult {
+        activity,
+        problem_rows,
+    })
+}
+
+/// Validates and sums the rows of one block of whole lines.
+fn scan_block(
+    block: &[u8],
+    fields: usize,
+    pos: &[usize],
+    ctx: &Ctx,
+    part: &mut (HashMap<i64, (i128, u64)>, u64, bool),
+) {
+    let mut cols: Vec<&[u8]> = Vec::with_capacity(fields + 1);
+    // the date of the previous line, and its checked form
+    let mut last_date: &[u8] = b"";
+    let mut last_day: Option<(i32, i32)> = None;
+    for line in block.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue; // a blank line, skipped as the fold skips it
+        }
+        if line.contains(&b'"') {
+            part.2 = true;
+            return;
+        }
+        cols.clear();
+        cols.extend(line.split(|b| *b == b','));
+        if cols.len() != fields {
+            part.1 += 1;
+            continue;
+        }
+        let text = |i: usize| std::str::from_utf8(cols[pos[i]]).ok();
+        let (Some(date), Some(member), Some(unit), Some(measure), Some(amount)) =
+            (text(0), text(1), text(2), text(3), text(4))
+        else {
+            part.1 += 1;
+            continue;
+        };
+        if date.as_bytes() != last_date {
+            last_date = cols[pos[0]];
+            last_day = ctx.day(date);
+        }
+        let key = last_day.and_then(|(fy, day)| ctx.key_at(fy, day, member, unit, measure));
+        match (key, ctx.amount(amount, measure)) {
+            (Some(k), Some(a)) => {
+                let e = part.0.entry(k).or_insert((0, 0));
+                e.0 += i128::from(a);
+                e.1 += 1;
+            }
+            _ => part.1 += 1,
+        }
+    }
+}
+
+/// The sorted activity from packed group keys with their sums and row counts.
+fn totals(
+    book: &Book,
+    ctx: &Ctx,
+    groups: impl Iterator<Item = (i64, i128, u64)>,
+) -> Result<Activity, FrameError> {
+    let mut map: BTreeMap<ActivityKey, (i128, u64)> = BTreeMap::new();
+    for (key, sum, n) in groups {
         let (fy, m, um) = unpack(key);
         let member_id = if m == ctx.nonmember() {
             String::new()
@@ -402,27 +616,15 @@ pub fn activity(book: &Book) -> Result<FrameResult, FrameError> {
             measure: measure.to_string(),
         };
         let e = map.entry(k).or_insert((0, 0));
-        e.0 += i128::from(sums[i].unwrap_or(0));
-        e.1 += valid[i];
+        e.0 = e.0.checked_add(sum).ok_or(FrameError::Overflow)?;
+        e.1 += n;
     }
-    let activity = Activity {
+    Ok(Activity {
         totals: map
             .into_iter()
             .map(|(key, (amount, rows))| ActivityTotal { key, amount, rows })
             .collect(),
-    };
-    Ok(FrameResult {
-        activity,
-        problem_rows,
     })
-}
-
-fn unpack(key: i64) -> (i32, u64, u64) {
-    let k = key as u64;
-    let fy = (k >> (MEMBER_BITS + UM_BITS)) as i32;
-    let m = (k >> UM_BITS) & ((1u64 << MEMBER_BITS) - 1);
-    let um = k & ((1u64 << UM_BITS) - 1);
-    (fy, m, um)
 }
 
 #[cfg(test)]
@@ -474,6 +676,18 @@ measures = { purchases = "0.5", hours = "0.5" }
             .iter()
             .filter(|d| d.severity == crate::diag::Severity::Error || d.code == "E0305")
             .count();
+        // the parallel scan agrees with the fold too, or declines (quoted fields)
+        if let Ok(sc) = scan(&b) {
+            assert_eq!(
+                sc.problem_rows == 0,
+                reported == 0,
+                "{}",
+                String::from_utf8_lossy(patronage)
+            );
+            if sc.problem_rows == 0 {
+                assert_eq!(sc.activity, fold, "{}", String::from_utf8_lossy(patronage));
+            }
+        }
         if fr.problem_rows == 0 {
             assert_eq!(fr.activity, fold, "{}", String::from_utf8_lossy(patronage));
         }

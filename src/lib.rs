@@ -25,7 +25,7 @@ pub mod wealth;
 /// The year's patronage activity of a valid book, with any problems in its rows.
 /// Uses the polars aggregation when the ledger is clean and the located row-by-row fold otherwise.
 pub fn activity(b: &book::Book) -> (book::patronage::Activity, diag::Diagnostics) {
-    match frame::activity(b) {
+    match frame::fast_activity(b) {
         Ok(r) if r.problem_rows == 0 => (r.activity, diag::Diagnostics::new()),
         _ => book::patronage::fold(b),
     }

@@ -277,8 +277,8 @@ pub fn load(dir: &Path) -> (Option<Book>, Diagnostics) {
 pub fn check(dir: &Path) -> (Option<Book>, Diagnostics) {
     let (book, mut diags) = load_partial(dir);
     if let Some(b) = &book {
-        // the polars aggregation vouches for a clean ledger; the fold locates any problem
-        let clean = matches!(crate::frame::activity(b), Ok(r) if r.problem_rows == 0);
+        // the fast aggregation vouches for a clean ledger; the fold locates any problem
+        let clean = matches!(crate::frame::fast_activity(b), Ok(r) if r.problem_rows == 0);
         if b.dir.join(PATRONAGE).exists() && !clean {
             let (_, d) = patronage::fold(b);
             diags.extend(d);

@@ -639,7 +639,9 @@ pub fn close(
             continue;
         }
         let shares = m("allocation", allocate(amount, &items))?;
-        let sum_w = items.iter().fold(Weight::zero(), |acc, (_, wt)| acc.add(wt));
+        let sum_w = items
+            .iter()
+            .fold(Weight::zero(), |acc, (_, wt)| acc.add(wt));
         for ((id, wt, raw), share) in w.weights.iter().zip(shares) {
             if share.is_zero() && wt.is_zero() {
                 continue;

@@ -19,6 +19,18 @@ fn agree(dir: &Path) -> u64 {
         .iter()
         .filter(|d| d.severity == Severity::Error || d.code == "E0305")
         .count();
+    // the parallel scan agrees with the fold, or declines
+    if let Ok(r) = frame::scan(&b) {
+        assert_eq!(
+            r.problem_rows == 0,
+            reported == 0,
+            "scan: {}",
+            dir.display()
+        );
+        if r.problem_rows == 0 {
+            assert_eq!(r.activity, fold, "scan: {}", dir.display());
+        }
+    }
     match frame::activity(&b) {
         Ok(r) => {
             assert_eq!(r.problem_rows == 0, reported == 0, "{}", dir.display());
