@@ -58,6 +58,46 @@ pub struct FrameResult {
     pub problem_rows: u64,
 }
 
+/// A small, fast, non-cryptographic hasher (the Fx hash of rustc) for the hot lookups of the
+/// scan: member ids and packed group keys. Not exposed to untrusted input in a way that matters:
+/// a crafted ledger could only make its own aggregation slower.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut v = 0u64;
+            for (i, b) in chunk.iter().enumerate() {
+                v |= u64::from(*b) << (8 * i);
+            }
+            self.add(v);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        // the multiply leaves the low bits weak; the table indexes by them, so rotate the
+        // well-mixed high bits down (as rustc-hash 2 does)
+        self.0.rotate_left(26)
+    }
+}
+
+impl Fx {
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<Fx>;
+
 /// Bits of the packed key: | fiscal year (14+) | member index (32) | unit × measure (12) |.
 const UM_BITS: u32 = 12;
 const MEMBER_BITS: u32 = 32;
@@ -68,6 +108,10 @@ struct Ctx {
     money_decimals: u32,
     /// member id -> index into `members`
     index: HashMap<String, u32>,
+    /// the same, by bytes, for the scan
+    index_bytes: HashMap<Box<[u8]>, u32, FxBuild>,
+    /// (unit, measure, flat index, is a money measure) for the scan
+    um_table: Vec<(Box<[u8]>, Box<[u8]>, u64, bool)>,
     /// (joined, left) per member index, as days from the common era
     spans: Vec<(i32, i32)>,
     /// unit -> (its first flat index, its measures)
@@ -99,7 +143,26 @@ impl Ctx {
         if flat >= 1 << UM_BITS {
             return Err(FrameError::Unsupported(format!("{flat} unit measures")));
         }
+        let mut um_table = Vec::new();
+        let mut flat_i = 0u64;
+        for (u, ms) in &units {
+            for m in ms {
+                um_table.push((
+                    u.as_bytes().into(),
+                    m.as_bytes().into(),
+                    flat_i,
+                    MONEY_MEASURES.contains(&m.as_str()),
+                ));
+                flat_i += 1;
+            }
+        }
         Ok(Ctx {
+            index_bytes: members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.id.as_bytes().into(), i as u32))
+                .collect(),
+            um_table,
             fye: book.config.fiscal_year_end,
             money_decimals: book.config.currency.minor_units(),
             index: members
@@ -181,6 +244,22 @@ impl Ctx {
             u64::from(i)
         };
         Some(((fy as i64) << (MEMBER_BITS + UM_BITS)) | ((m << UM_BITS) | um) as i64)
+    }
+
+    /// The amount of a row whose measure is known to be money (`money`) or not.
+    fn amount_for(&self, text: &str, money: bool) -> Option<i64> {
+        let t = text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        let max = if money { self.money_decimals } else { SCALE };
+        if let Some(v) = plain_decimal(t, max.min(SCALE)) {
+            return Some(v);
+        }
+        match patronage::parse_amount(t, max) {
+            Ok(a) if a >= 0 => i64::try_from(a).ok(),
+            _ => None,
+        }
     }
 
     /// The amount of a row in units of 10^-SCALE, or `None` when the fold would report it.
@@ -446,7 +525,7 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
         .clamp(1, 8);
     const BLOCK: usize = 4 << 20;
 
-    type Part = (HashMap<i64, (i128, u64)>, u64, bool);
+    type Part = (HashMap<i64, (i128, u64), FxBuild>, u64, bool);
     let (tx, rx) = sync_channel::<Vec<u8>>(workers * 2);
     let rx = Mutex::new(rx);
     let (parts, read): (Vec<Part>, Result<(), FrameError>) = std::thread::scope(|s| {
@@ -454,7 +533,7 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
             .map(|_| {
                 let (rx, ctx, pos) = (&rx, &ctx, &pos);
                 s.spawn(move || {
-                    let mut part: Part = (HashMap::new(), 0, false);
+                    let mut part: Part = (HashMap::default(), 0, false);
                     loop {
                         let block = match rx.lock() {
                             Ok(r) => match r.recv() {
@@ -545,14 +624,19 @@ fn scan_block(
     fields: usize,
     pos: &[usize],
     ctx: &Ctx,
-    part: &mut (HashMap<i64, (i128, u64)>, u64, bool),
+    part: &mut (HashMap<i64, (i128, u64), FxBuild>, u64, bool),
 ) {
     let mut cols: Vec<&[u8]> = Vec::with_capacity(fields + 1);
     // the date of the previous line, and its checked form
     let mut last_date: &[u8] = b"";
     let mut last_day: Option<(i32, i32)> = None;
+    // the (unit, measure) of the previous line, and its flat index and money flag
+    let mut last_um: (&[u8], &[u8], Option<(u64, bool)>) = (b"", b"", None);
     for line in block.split(|b| *b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = match line.split_last() {
+            Some((b'\r', rest)) => rest,
+            _ => line,
+        };
         if line.is_empty() {
             continue; // a blank line, skipped as the fold skips it
         }
@@ -566,20 +650,39 @@ fn scan_block(
             part.1 += 1;
             continue;
         }
-        let text = |i: usize| std::str::from_utf8(cols[pos[i]]).ok();
-        let (Some(date), Some(member), Some(unit), Some(measure), Some(amount)) =
-            (text(0), text(1), text(2), text(3), text(4))
-        else {
+        let date = cols[pos[0]];
+        if !same(date, last_date) {
+            last_date = date;
+            last_day = std::str::from_utf8(date).ok().and_then(|d| ctx.day(d));
+        }
+        let (unit, measure) = (cols[pos[2]].trim_ascii(), cols[pos[3]].trim_ascii());
+        if !same(unit, last_um.0) || !same(measure, last_um.1) {
+            let found = ctx
+                .um_table
+                .iter()
+                .find(|(u, m, _, _)| same(u, unit) && same(m, measure))
+                .map(|(_, _, i, money)| (*i, *money));
+            last_um = (unit, measure, found);
+        }
+        let (Some((fy, day)), Some((um, money))) = (last_day, last_um.2) else {
             part.1 += 1;
             continue;
         };
-        if date.as_bytes() != last_date {
-            last_date = cols[pos[0]];
-            last_day = ctx.day(date);
-        }
-        let key = last_day.and_then(|(fy, day)| ctx.key_at(fy, day, member, unit, measure));
-        match (key, ctx.amount(amount, measure)) {
-            (Some(k), Some(a)) => {
+        let member = cols[pos[1]].trim_ascii();
+        let m = if member.is_empty() {
+            Some(ctx.nonmember())
+        } else {
+            ctx.index_bytes.get(member).and_then(|&i| {
+                let (joined, left) = ctx.spans[i as usize];
+                (day >= joined && day <= left).then_some(u64::from(i))
+            })
+        };
+        let amount = std::str::from_utf8(cols[pos[4]])
+            .ok()
+            .and_then(|t| ctx.amount_for(t, money));
+        match (m, amount) {
+            (Some(m), Some(a)) => {
+                let k = ((fy as i64) << (MEMBER_BITS + UM_BITS)) | ((m << UM_BITS) | um) as i64;
                 let e = part.0.entry(k).or_insert((0, 0));
                 e.0 += i128::from(a);
                 e.1 += 1;
@@ -587,6 +690,13 @@ fn scan_block(
             _ => part.1 += 1,
         }
     }
+}
+
+/// Byte equality for the short fields of a row, inline (a libc `memcmp` call per field costs more
+/// than the comparison).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The sorted activity from packed group keys with their sums and row counts.
