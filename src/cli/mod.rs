@@ -29,37 +29,37 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Exit to Community modeller: ownership by year under votes, economic claims and legal title
-    E2c(crate::e2c::cli::E2cArgs),
+    /// Scaffold a valid empty book with commented templates
+    Init(init::InitArgs),
     /// Validate a book: print nothing and exit 0 when clean, list every problem and exit 1 otherwise
     Check(check::CheckArgs),
+    /// Write a deterministic synthetic book of any size (for benchmarks and tests)
+    Gen(gen::GenArgs),
     /// Close a fiscal year: net margin, reserves, patronage allocation, capital accounts; seals closes/FY/
     Close(close::CloseArgs),
     /// Re-check every sealed year of a book and name any file that changed
     Verify(close::VerifyArgs),
-    /// Scaffold a valid empty book with commented templates
-    Init(init::InitArgs),
-    /// Write a deterministic synthetic book of any size (for benchmarks and tests)
-    Gen(gen::GenArgs),
+    /// Reports: schedule, worksheet, notices, rollforward, 1099-patr, board (of a close) and wealth
+    Report(report::ReportArgs),
+    /// Journal entries of a close for hledger, beancount or a spreadsheet
+    Export(export::ExportArgs),
     /// Compute a year's equity redemptions (revolving fund, percentage, base capital, estates,
     /// leavers); without --dry-run seals them into closes/FY/ next to the close
     Revolve(revolve::RevolveArgs),
     /// Project the cash needed for equity redemptions over the coming years
     Forecast(revolve::ForecastArgs),
-    /// Reports: schedule, worksheet, notices, rollforward, 1099-patr, board (of a close) and wealth
-    Report(report::ReportArgs),
-    /// Journal entries of a close for hledger, beancount or a spreadsheet
-    Export(export::ExportArgs),
     /// A member's statement: equity by tranche, allocation history, payout, and an inclusion proof
     Statement(statement::StatementArgs),
     /// Check a JSON member statement against a published member_root; exit 1 naming what was altered
     VerifyStatement(statement::VerifyStatementArgs),
     /// Community wealth: members' accounts, collective reserve and shared assets; Gini, trend
     Wealth(wealth::WealthArgs),
-    /// Community-land-trust resale cap: fixed rate, AMI index, appraisal share or FROI, with the working
-    CltResale(Box<clt::CltArgs>),
     /// The shared-asset register at a year end; with --creditors, a dissolution preview
     Assets(assets::AssetsArgs),
+    /// Community-land-trust resale cap: fixed rate, AMI index, appraisal share or FROI, with the working
+    CltResale(Box<clt::CltArgs>),
+    /// Exit to Community modeller: ownership by year under votes, economic claims and legal title
+    E2c(crate::e2c::cli::E2cArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
