@@ -102,6 +102,9 @@ type FxBuild = std::hash::BuildHasherDefault<Fx>;
 const UM_BITS: u32 = 12;
 const MEMBER_BITS: u32 = 32;
 
+/// (unit, measure, flat index, is a money measure)
+type UnitMeasure = (Box<[u8]>, Box<[u8]>, u64, bool);
+
 /// The validation context shared with the element-wise functions.
 struct Ctx {
     fye: (u32, u32),
@@ -111,7 +114,7 @@ struct Ctx {
     /// the same, by bytes, for the scan
     index_bytes: HashMap<Box<[u8]>, u32, FxBuild>,
     /// (unit, measure, flat index, is a money measure) for the scan
-    um_table: Vec<(Box<[u8]>, Box<[u8]>, u64, bool)>,
+    um_table: Vec<UnitMeasure>,
     /// (joined, left) per member index, as days from the common era
     spans: Vec<(i32, i32)>,
     /// unit -> (its first flat index, its measures)
@@ -512,7 +515,7 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
     }
     let (fields, index) = header(book)?;
     let pos: Vec<usize> = index.iter().map(|p| p.unwrap_or(usize::MAX)).collect();
-    if pos.iter().any(|p| *p == usize::MAX) {
+    if pos.contains(&usize::MAX) {
         return Err(FrameError::Unsupported("a column is missing".into()));
     }
     let ctx = Ctx::new(book)?;
