@@ -348,9 +348,11 @@ impl<'a> YearIndex<'a> {
         for a in &y.close.allocations {
             allocs.entry(a.member_id.as_str()).or_default().push(a);
             let e = unit_totals.entry(a.unit.as_str()).or_default();
-            e.0 += a.patronage;
+            // display totals: saturate rather than panic on absurd sealed figures
+            e.0 = e.0.checked_add(a.patronage).unwrap_or(Decimal::MAX);
             for (k, v) in &a.measures {
-                *e.1.entry(k.as_str()).or_default() += *v;
+                let t = e.1.entry(k.as_str()).or_default();
+                *t = t.checked_add(*v).unwrap_or(Decimal::MAX);
             }
         }
         let mut tranches: HashMap<&str, Vec<&Tranche>> = HashMap::new();
