@@ -34,7 +34,24 @@ pub fn run(a: &ExportArgs) -> anyhow::Result<ExitCode> {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };
-    let es = journal::entries(&v)?;
+    let mut es = journal::entries(&v)?;
+    // sealed revolvements add the year's redemptions and the member-debt installments due
+    let mut debts = Vec::new();
+    for y in crate::seal::sealed_years(&a.book)
+        .into_iter()
+        .filter(|y| *y <= a.year)
+    {
+        if let Some(s) = crate::seal::sealed_redemptions(&a.book, y)? {
+            debts.extend(s.debts.iter().cloned());
+        }
+    }
+    let sealed = crate::seal::sealed_redemptions(&a.book, a.year)?;
+    es.extend(journal::redemption_entries(
+        &v,
+        a.year,
+        sealed.as_ref(),
+        &debts,
+    )?);
     let mut buf = Vec::new();
     match a.to {
         Target::Hledger => journal::hledger(&v, &es, &mut buf)?,

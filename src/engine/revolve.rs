@@ -1032,7 +1032,31 @@ pub struct Sealed {
     pub debts: Vec<Debt>,
 }
 
+/// One line for the journal: (member, allocation year, kind, amount).
+pub type JournalLine = (String, i32, String, Decimal);
+
 impl Sealed {
+    /// Amounts paid, discounted (estates) and converted to debt (leavers), for journal entries.
+    pub fn journal_lines(&self) -> [Vec<JournalLine>; 3] {
+        let lines = |v: &[Entry]| -> Vec<JournalLine> {
+            v.iter()
+                .map(|e| {
+                    (
+                        e.member_id.clone(),
+                        e.allocation_year,
+                        e.kind.clone(),
+                        e.amount,
+                    )
+                })
+                .collect()
+        };
+        [
+            lines(&self.payments),
+            lines(&self.discounts),
+            lines(&self.conversions),
+        ]
+    }
+
     /// Parses a sealed `redemptions.json`.
     pub fn parse(text: &str) -> serde_json::Result<Sealed> {
         serde_json::from_str(text)

@@ -4,7 +4,7 @@
 //! entry is dated at the fiscal year end and balances to the cent. Account names are valid for
 //! both hledger and beancount (capitalised components of letters, digits and dashes).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use rust_decimal::Decimal;
@@ -19,6 +19,9 @@ pub const TAX_PAYABLE: &str = "Liabilities:Income-Tax-Payable";
 pub const NET_MARGIN: &str = "Equity:Net-Margin";
 pub const DEFICIT: &str = "Equity:Loss-Carried-Forward";
 pub const STOCK_DIV_PAYABLE: &str = "Liabilities:Stock-Dividends-Payable";
+pub const REDEMPTIONS_PAYABLE: &str = "Liabilities:Redemptions-Payable";
+pub const MEMBER_DEBT: &str = "Liabilities:Member-Debt";
+pub const DEBT_INTEREST: &str = "Expenses:Interest-On-Member-Debt";
 
 #[derive(Debug, Clone)]
 pub struct Posting {
@@ -250,6 +253,115 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
         });
     }
 
+    for e in &out {
+        let s: Decimal = e.postings.iter().map(|p| p.amount.amount()).sum();
+        if !s.is_zero() {
+            anyhow::bail!(
+                "journal entry `{}` does not balance (off by {s})",
+                e.description
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The journal entries of a year's sealed equity redemptions (`closes/FY/redemptions.json`):
+/// redemptions paid (Dr the tranche's equity account, Cr redemptions payable), estate discounts
+/// (Dr the tranche, Cr the unallocated reserve), leavers' balances converted to debt (Dr the
+/// tranche, Cr member debt) and the debt installments due in the year (Dr member debt and
+/// interest expense, Cr redemptions payable). Offsets of loss tranches are reclassifications
+/// inside equity and have no entry.
+///
+/// `debts` are the member debts of every sealed year up to `fy`: their installments due in `fy`
+/// are booked even when the debt was created in an earlier year.
+pub fn redemption_entries(
+    v: &View,
+    fy: i32,
+    sealed: Option<&crate::engine::revolve::Sealed>,
+    debts: &[crate::engine::revolve::Debt],
+) -> anyhow::Result<Vec<Entry>> {
+    let date = v.close.dates.end;
+    let [paid, discounts, conversions] = sealed.map(|s| s.journal_lines()).unwrap_or_default();
+    let mut out = Vec::new();
+    let groups: [(&[crate::engine::revolve::JournalLine], &str, &str); 3] = [
+        (&paid, REDEMPTIONS_PAYABLE, "Equity redemptions paid"),
+        (
+            &discounts,
+            UNALLOCATED,
+            "Estate discounts to the unallocated reserve",
+        ),
+        (
+            &conversions,
+            MEMBER_DEBT,
+            "Leavers' equity converted to debt",
+        ),
+    ];
+    for (lines, credit, what) in groups {
+        if lines.is_empty() {
+            continue;
+        }
+        let mut ps = Vec::new();
+        let mut by_member: BTreeMap<&str, Decimal> = BTreeMap::new();
+        for (member, year, kind, amount) in lines {
+            ps.push(Posting {
+                account: equity_account(*year, kind, member),
+                member_id: Some(member.clone()),
+                amount: v.m(*amount)?,
+            });
+            let e = by_member.entry(member.as_str()).or_insert(Decimal::ZERO);
+            *e = e
+                .checked_add(*amount)
+                .ok_or_else(|| anyhow::anyhow!("redemption total overflows"))?;
+        }
+        for (member, amount) in by_member {
+            let account = if credit == UNALLOCATED {
+                credit.to_string()
+            } else {
+                format!("{credit}:{}", component(member))
+            };
+            ps.push(Posting {
+                account,
+                member_id: Some(member.to_string()),
+                amount: v.m(-amount)?,
+            });
+        }
+        out.push(Entry {
+            date,
+            description: format!("{what}, fiscal year {fy}"),
+            postings: ps,
+        });
+    }
+    let mut ps = Vec::new();
+    for d in debts {
+        for i in d.installments.iter().filter(|i| i.fiscal_year == fy) {
+            let comp = component(&d.member_id);
+            let m = Some(d.member_id.clone());
+            ps.push(Posting {
+                account: format!("{MEMBER_DEBT}:{comp}"),
+                member_id: m.clone(),
+                amount: v.m(i.principal)?,
+            });
+            if !i.interest.is_zero() {
+                ps.push(Posting {
+                    account: DEBT_INTEREST.to_string(),
+                    member_id: m.clone(),
+                    amount: v.m(i.interest)?,
+                });
+            }
+            ps.push(Posting {
+                account: format!("{REDEMPTIONS_PAYABLE}:{comp}"),
+                member_id: m,
+                amount: v.m(-i.payment)?,
+            });
+        }
+    }
+    if !ps.is_empty() {
+        out.push(Entry {
+            date,
+            description: format!("Member debt installments due in fiscal year {fy}"),
+            postings: ps,
+        });
+    }
     for e in &out {
         let s: Decimal = e.postings.iter().map(|p| p.amount.amount()).sum();
         if !s.is_zero() {

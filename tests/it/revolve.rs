@@ -746,3 +746,61 @@ fn losses_offset_the_oldest_redeemable_tranches_first() {
         .iter()
         .any(|t| t.allocation_year <= 2018 && t.member_id != "ann"));
 }
+
+#[test]
+fn export_includes_sealed_redemptions_and_passes_the_real_checkers() {
+    let (_t, b) = crate::common::copy_book(&crate::common::root().join("data/rising-loaf"));
+    let run = |args: &[&str]| {
+        let o = crate::common::bin().args(args).arg(&b).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    run(&["close", "--year", "2023"]);
+    run(&["revolve", "--year", "2023"]);
+    run(&["close", "--year", "2024"]);
+    run(&["revolve", "--year", "2024"]);
+    let journal = run(&["export", "--year", "2024", "--to", "hledger"]);
+    assert!(
+        journal.contains("Equity redemptions paid, fiscal year 2024"),
+        "{journal}"
+    );
+    assert!(
+        journal.contains("Liabilities:Redemptions-Payable:RL11"),
+        "{journal}"
+    );
+    assert!(
+        journal.contains("Member debt installments due in fiscal year 2024"),
+        "{journal}"
+    );
+    let beancount = run(&["export", "--year", "2024", "--to", "beancount"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (j, bc) = (dir.path().join("r.journal"), dir.path().join("r.beancount"));
+    std::fs::write(&j, &journal).unwrap();
+    std::fs::write(&bc, &beancount).unwrap();
+    let have = |tool: &str| {
+        std::process::Command::new("which")
+            .arg(tool)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if have("hledger") {
+        let o = std::process::Command::new("hledger")
+            .arg("-f")
+            .arg(&j)
+            .args(["check", "--strict"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    if have("bean-check") {
+        let o = std::process::Command::new("bean-check")
+            .arg(&bc)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
