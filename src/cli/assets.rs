@@ -129,6 +129,6 @@ pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
             s
         }
     };
-    super::wealth::emit(None, out.as_bytes())?;
+    super::emit(None, out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -120,6 +120,6 @@ pub fn run(a: &CltArgs) -> anyhow::Result<ExitCode> {
             s
         }
     };
-    super::wealth::emit(None, out.as_bytes())?;
+    super::emit(None, out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -62,6 +62,21 @@ pub enum Command {
     E2c(crate::e2c::cli::E2cArgs),
 }
 
+/// Writes a command's output to `-o FILE` atomically, or to standard output. (A closed pipe is
+/// handled once, in `main`.)
+pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    match output {
+        Some(p) => crate::fsutil::write_atomic(p, bytes),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::E2c(a) => crate::e2c::cli::run(&a),

@@ -1,6 +1,5 @@
 //! `coopledger report BOOK KIND --year FY`: the close's reports in Markdown, HTML, CSV or JSON.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -54,20 +53,6 @@ pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> 
     Ok(Ok(View::from_close(&c, prior, kind)?))
 }
 
-/// Writes `bytes` to `-o FILE` atomically, or to standard output.
-pub fn emit(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    match output {
-        Some(p) => crate::fsutil::write_atomic(p, bytes),
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-            Ok(())
-        }
-    }
-}
-
 pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let format = a
         .format
@@ -81,7 +66,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         let r = crate::wealth::report(&b, a.year)?;
         let mut buf = Vec::new();
         crate::wealth::render(&r, format, &mut buf)?;
-        emit(a.output.as_deref(), &buf)?;
+        super::emit(a.output.as_deref(), &buf)?;
         return Ok(ExitCode::SUCCESS);
     }
     let v = match load_view(&a.book, a.year)? {
@@ -91,6 +76,6 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let doc = kinds::build(a.kind, &v)?;
     let mut buf = Vec::new();
     render::render(&doc, format, &mut buf)?;
-    emit(a.output.as_deref(), &buf)?;
+    super::emit(a.output.as_deref(), &buf)?;
     Ok(ExitCode::SUCCESS)
 }

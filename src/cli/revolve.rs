@@ -1,7 +1,6 @@
 //! `coopledger revolve` (the year's equity redemptions, sealed next to the close) and
 //! `coopledger forecast` (cash needed for redemptions over the coming years).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -71,19 +70,6 @@ fn ext(p: &Option<PathBuf>) -> Option<String> {
         .and_then(|p| p.extension())
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
-}
-
-fn emit(output: &Option<PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
-    match output {
-        Some(p) => crate::fsutil::write_atomic(p, bytes),
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-            Ok(())
-        }
-    }
 }
 
 fn load(dir: &Path) -> anyhow::Result<Result<Book, ExitCode>> {
@@ -165,7 +151,7 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    emit(&a.output, &bytes)?;
+    super::emit(a.output.as_deref(), &bytes)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -199,6 +185,6 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
         ForecastFormat::Html => redemption::forecast_html(&f).into_bytes(),
         ForecastFormat::Text => redemption::forecast_text(&f).into_bytes(),
     };
-    emit(&a.output, &bytes)?;
+    super::emit(a.output.as_deref(), &bytes)?;
     Ok(ExitCode::SUCCESS)
 }

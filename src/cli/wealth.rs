@@ -22,21 +22,6 @@ pub struct WealthArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Writes `bytes` to the file, or to standard output (a closed pipe is not an error).
-pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    match output {
-        Some(p) => crate::fsutil::write_atomic(p, bytes),
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(bytes).and_then(|_| out.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => Ok(r?),
-            }
-        }
-    }
-}
-
 pub fn run(a: &WealthArgs) -> anyhow::Result<ExitCode> {
     let (b, diags) = crate::book::load(&a.book);
     let Some(b) = b else {
@@ -51,6 +36,6 @@ pub fn run(a: &WealthArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(Format::Md),
         &mut buf,
     )?;
-    emit(a.output.as_deref(), &buf)?;
+    super::emit(a.output.as_deref(), &buf)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 //! The clap definitions hold no logic; [`run`] resolves them and drives the library.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::render::{self, Format};
@@ -91,7 +91,7 @@ fn emit(out: &OutputArgs, f: impl Fn(&mut dyn Write) -> std::io::Result<()>) -> 
         Some(path) => {
             let mut buf: Vec<u8> = Vec::new();
             f(&mut buf)?;
-            write_atomic(path, &buf)
+            crate::fsutil::write_atomic(path, &buf)
         }
         None => {
             let stdout = std::io::stdout();
@@ -102,22 +102,6 @@ fn emit(out: &OutputArgs, f: impl Fn(&mut dyn Write) -> std::io::Result<()>) -> 
             }
         }
     }
-}
-
-/// Writes through a temporary file in the same directory, then renames. A report is an
-/// ordinary file: it keeps the old file's permissions, or gets 0644 (the temporary file is 0600).
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let old = std::fs::metadata(path).ok().map(|m| m.permissions());
-    crate::fsutil::write_atomic(path, bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let perms = old.unwrap_or_else(|| std::fs::Permissions::from_mode(0o644));
-        std::fs::set_permissions(path, perms)?;
-    }
-    #[cfg(not(unix))]
-    let _ = old;
-    Ok(())
 }
 
 /// Runs `coopledger e2c …`. Exit 0 ok, 1 input problems (printed), 2 other errors.
