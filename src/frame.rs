@@ -111,8 +111,6 @@ struct Ctx {
     money_decimals: u32,
     /// member id -> index into `members`
     index: HashMap<String, u32>,
-    /// the same, by bytes, for the scan
-    index_bytes: HashMap<Box<[u8]>, u32, FxBuild>,
     /// (unit, measure, flat index, is a money measure) for the scan
     um_table: Vec<UnitMeasure>,
     /// (joined, left) per member index, as days from the common era
@@ -160,11 +158,6 @@ impl Ctx {
             }
         }
         Ok(Ctx {
-            index_bytes: members
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.id.as_bytes().into(), i as u32))
-                .collect(),
             um_table,
             fye: book.config.fiscal_year_end,
             money_decimals: book.config.currency.minor_units(),
@@ -265,6 +258,18 @@ impl Ctx {
         }
     }
 
+    /// [`Ctx::amount_for`] on raw bytes: plain decimals without a UTF-8 check.
+    #[inline]
+    fn amount_bytes(&self, b: &[u8], money: bool) -> Option<i64> {
+        let max = if money { self.money_decimals } else { SCALE };
+        if let Some(v) = plain_decimal_bytes(b, max.min(SCALE)) {
+            return Some(v);
+        }
+        std::str::from_utf8(b)
+            .ok()
+            .and_then(|t| self.amount_for(t, money))
+    }
+
     /// The amount of a row in units of 10^-SCALE, or `None` when the fold would report it.
     fn amount(&self, text: &str, measure: &str) -> Option<i64> {
         let t = text.trim();
@@ -289,7 +294,12 @@ impl Ctx {
 /// The fast path for `digits[.digits]` with at most `max` decimals and at most 18 digits:
 /// the value in units of 10^-SCALE. Anything else is `None` and goes to the exact parser.
 fn plain_decimal(t: &str, max: u32) -> Option<i64> {
-    let b = t.as_bytes();
+    plain_decimal_bytes(t.as_bytes(), max)
+}
+
+/// [`plain_decimal`] on bytes.
+#[inline]
+fn plain_decimal_bytes(b: &[u8], max: u32) -> Option<i64> {
     if b.is_empty() || b.len() > 19 {
         return None;
     }
@@ -505,9 +515,14 @@ pub fn fast_activity(book: &Book) -> Result<FrameResult, FrameError> {
 /// row checks as the polars path ([`Ctx`]); memory stays bounded by the blocks in flight and the
 /// group state. Files with quoted fields are left to the polars path and the fold (error
 /// [`FrameError::Unsupported`]). The totals are identical to the fold's (differential tests).
+///
+/// The hot loop avoids what perf showed to dominate: member ids are found in an open-addressing
+/// table that stores ids of up to 16 bytes inline with their membership dates (two word
+/// comparisons, one cache line, no pointer chase); totals go to a dense array indexed by member
+/// and unit measure instead of a hash map; separators are found with SIMD (`memchr`), and read
+/// buffers are recycled.
 pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
-    use std::io::Read;
-    use std::sync::mpsc::sync_channel;
+    use std::sync::mpsc::{channel, sync_channel};
     use std::sync::Mutex;
 
     if std::env::var_os("COOPLEDGER_NO_SCAN").is_some_and(|v| v == "1") {
@@ -519,6 +534,7 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
         return Err(FrameError::Unsupported("a column is missing".into()));
     }
     let ctx = Ctx::new(book)?;
+    let table = MemberTable::new(book);
     let file = book.display(crate::book::PATRONAGE);
     let mut f =
         std::fs::File::open(book.patronage_path()).map_err(|e| FrameError::Io(file.clone(), e))?;
@@ -526,17 +542,20 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8);
-    const BLOCK: usize = 4 << 20;
+    const BLOCK: usize = 2 << 20;
 
-    type Part = (HashMap<i64, (i128, u64), FxBuild>, u64, bool);
     let (tx, rx) = sync_channel::<Vec<u8>>(workers * 2);
     let rx = Mutex::new(rx);
-    let (parts, read): (Vec<Part>, Result<(), FrameError>) = std::thread::scope(|s| {
+    // used buffers come back to the reader
+    let (back_tx, back_rx) = channel::<Vec<u8>>();
+    let groups_cells = (book.members.len() + 1) * ctx.um_table.len();
+    let (parts, read): (Vec<Groups>, Result<(), FrameError>) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                let (rx, ctx, pos) = (&rx, &ctx, &pos);
+                let (rx, ctx, pos, table, back) = (&rx, &ctx, &pos, &table, back_tx.clone());
                 s.spawn(move || {
-                    let mut part: Part = (HashMap::default(), 0, false);
+                    let mut part = Groups::new(groups_cells, ctx.um_table.len());
+                    let mut bounds = vec![0usize; fields + 1];
                     loop {
                         let block = match rx.lock() {
                             Ok(r) => match r.recv() {
@@ -545,22 +564,28 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
                             },
                             Err(_) => break,
                         };
-                        scan_block(&block, fields, pos, ctx, &mut part);
+                        scan_block(&block, &mut bounds, pos, ctx, table, &mut part);
+                        let _ = back.send(block);
                     }
                     part
                 })
             })
             .collect();
+        drop(back_tx);
         // the reader: whole lines only, the header line skipped
         let read = (|| -> Result<(), FrameError> {
             let mut carry: Vec<u8> = Vec::new();
             let mut first = true;
             loop {
-                let mut buf = std::mem::take(&mut carry);
+                let mut buf = back_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BLOCK + carry.len()));
+                buf.clear();
+                buf.extend_from_slice(&carry);
+                carry.clear();
                 let start = buf.len();
                 buf.resize(start + BLOCK, 0);
-                let n = f
-                    .read(&mut buf[start..])
+                let n = read_full(&mut f, &mut buf[start..])
                     .map_err(|e| FrameError::Io(file.clone(), e))?;
                 buf.truncate(start + n);
                 if n == 0 {
@@ -571,7 +596,7 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
                     return Ok(());
                 }
                 if first {
-                    match buf.iter().position(|b| *b == b'\n') {
+                    match memchr::memchr(b'\n', &buf) {
                         Some(i) => {
                             buf.drain(..=i);
                             first = false;
@@ -582,9 +607,10 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
                         }
                     }
                 }
-                match buf.iter().rposition(|b| *b == b'\n') {
+                match memchr::memrchr(b'\n', &buf) {
                     Some(i) => {
-                        carry = buf.split_off(i + 1);
+                        carry.extend_from_slice(&buf[i + 1..]);
+                        buf.truncate(i + 1);
                         if tx.send(buf).is_err() {
                             return Ok(());
                         }
@@ -601,64 +627,395 @@ pub fn scan(book: &Book) -> Result<FrameResult, FrameError> {
     if parts.len() != workers {
         return Err(FrameError::Unsupported("a worker thread failed".into()));
     }
-    let mut problem_rows = 0u64;
-    let mut groups: HashMap<i64, (i128, u64)> = HashMap::new();
-    for (map, problems, quoted) in parts {
-        if quoted {
-            return Err(FrameError::Unsupported("quoted fields".into()));
-        }
-        problem_rows += problems;
-        for (k, (sum, n)) in map {
-            let e = groups.entry(k).or_insert((0, 0));
-            e.0 = e.0.checked_add(sum).ok_or(FrameError::Overflow)?;
-            e.1 += n;
-        }
+    let mut all = Groups::new(groups_cells, ctx.um_table.len());
+    for part in parts {
+        all.merge(part)?;
     }
-    let activity = totals(book, &ctx, groups.into_iter().map(|(k, (s, n))| (k, s, n)))?;
+    if all.quoted {
+        return Err(FrameError::Unsupported("quoted fields".into()));
+    }
+    let problem_rows = all.problems;
+    let activity = totals(book, &ctx, all.into_groups()?.into_iter())?;
     Ok(FrameResult {
         activity,
         problem_rows,
     })
 }
 
-/// Validates and sums the rows of one block of whole lines.
+/// Reads until `buf` is full or the file ends (a short `read` is not the end).
+fn read_full(f: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Member ids of up to 16 bytes, stored inline (zero-padded words) with their index and
+/// membership dates in an open-addressing table with linear probing; longer ids go to a map.
+struct MemberTable {
+    slots: Vec<Slot>,
+    shift: u32,
+    long: HashMap<Box<[u8]>, u32, FxBuild>,
+    spans: Vec<(i32, i32)>,
+}
+
+/// One member of [`MemberTable`]; `len == 0` marks an empty slot (ids are never empty).
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    k0: u64,
+    k1: u64,
+    len: u32,
+    idx: u32,
+    joined: i32,
+    left: i32,
+}
+
+/// The two zero-padded little-endian words of an id of at most 16 bytes.
+#[inline]
+fn words(b: &[u8]) -> (u64, u64) {
+    let mut buf = [0u8; 16];
+    buf[..b.len()].copy_from_slice(b);
+    let (a, c) = buf.split_at(8);
+    (
+        u64::from_le_bytes(a.try_into().unwrap_or([0; 8])),
+        u64::from_le_bytes(c.try_into().unwrap_or([0; 8])),
+    )
+}
+
+/// The words of the field `block[s..s + len]` (len ≤ 16), read straight from the block when 16
+/// bytes are available there.
+#[inline]
+fn field_words(block: &[u8], s: usize, len: usize) -> (u64, u64) {
+    match block.get(s..s + 16) {
+        Some(w) => {
+            let a = u64::from_le_bytes(w[..8].try_into().unwrap_or([0; 8]));
+            let c = u64::from_le_bytes(w[8..].try_into().unwrap_or([0; 8]));
+            let mask = |bits: usize| -> u64 {
+                if bits >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << bits) - 1
+                }
+            };
+            (
+                a & mask(8 * len.min(8)),
+                c & mask(8 * len.saturating_sub(8)),
+            )
+        }
+        None => words(&block[s..s + len]),
+    }
+}
+
+#[inline]
+fn word_hash(k0: u64, k1: u64) -> u64 {
+    let h = (k0.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k1).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^ (h >> 29)
+}
+
+impl MemberTable {
+    fn new(book: &Book) -> Self {
+        use chrono::Datelike;
+        let n = book.members.len();
+        let cap = (2 * n).next_power_of_two().max(16);
+        let shift = 64 - cap.trailing_zeros();
+        let mut t = MemberTable {
+            slots: vec![Slot::default(); cap],
+            shift,
+            long: HashMap::default(),
+            spans: Vec::with_capacity(n),
+        };
+        for (i, m) in book.members.iter().enumerate() {
+            let joined = m.joined.num_days_from_ce();
+            let left = m.left.map(|l| l.num_days_from_ce()).unwrap_or(i32::MAX);
+            t.spans.push((joined, left));
+            let id = m.id.as_bytes();
+            if id.is_empty() {
+                continue;
+            }
+            if id.len() > 16 {
+                t.long.insert(id.into(), i as u32);
+                continue;
+            }
+            let (k0, k1) = words(id);
+            let mut at = (word_hash(k0, k1) >> t.shift) as usize;
+            while t.slots[at].len != 0 {
+                at = (at + 1) & (cap - 1);
+            }
+            t.slots[at] = Slot {
+                k0,
+                k1,
+                len: id.len() as u32,
+                idx: i as u32,
+                joined,
+                left,
+            };
+        }
+        t
+    }
+
+    /// The member index of an id longer than 16 bytes if the member exists and `day` falls
+    /// within the membership.
+    fn find_long(&self, id: &[u8], day: i32) -> Option<u32> {
+        let i = *self.long.get(id)?;
+        let (joined, left) = self.spans[i as usize];
+        (day >= joined && day <= left).then_some(i)
+    }
+
+    /// The member index of the id with words `k0, k1` and length `len` (1 to 16) if the member
+    /// exists and `day` falls within the membership.
+    #[inline]
+    fn find_words(&self, k0: u64, k1: u64, len: u32, day: i32) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut at = (word_hash(k0, k1) >> self.shift) as usize;
+        loop {
+            let slot = &self.slots[at];
+            if slot.len == 0 {
+                return None;
+            }
+            if slot.k0 == k0 && slot.k1 == k1 && slot.len == len {
+                return (day >= slot.joined && day <= slot.left).then_some(slot.idx);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+/// One group's running total: a 64-bit sum (the rare overflow spills to [`Groups::spill`]) and
+/// its row count.
+#[derive(Clone, Copy, Default)]
+struct Cell {
+    sum: i64,
+    rows: u64,
+}
+
+/// The group state of a scan: per fiscal year, a dense array over (member, unit measure) when
+/// that is small enough, else a hash map by packed key.
+struct Groups {
+    cells: usize,
+    um: usize,
+    dense: Vec<(i32, Vec<Cell>)>,
+    /// the index in `dense` of the last year added to
+    last: Option<usize>,
+    spill: HashMap<i64, i128, FxBuild>,
+    sparse: HashMap<i64, (i128, u64), FxBuild>,
+    problems: u64,
+    quoted: bool,
+}
+
+/// At most this many dense cells per fiscal year (16 bytes each); bigger books use the map.
+const DENSE_CELLS: usize = 1 << 22;
+
+fn pack(fy: i32, m: u64, um: u64) -> i64 {
+    ((fy as i64) << (MEMBER_BITS + UM_BITS)) | ((m << UM_BITS) | um) as i64
+}
+
+impl Groups {
+    fn new(cells: usize, um: usize) -> Self {
+        Groups {
+            cells,
+            um,
+            dense: Vec::new(),
+            last: None,
+            spill: HashMap::default(),
+            sparse: HashMap::default(),
+            problems: 0,
+            quoted: false,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, fy: i32, m: u64, um: u64, a: i64) {
+        if self.cells > DENSE_CELLS {
+            let e = self.sparse.entry(pack(fy, m, um)).or_insert((0, 0));
+            e.0 += i128::from(a);
+            e.1 += 1;
+            return;
+        }
+        let y = match self.last.filter(|&y| self.dense[y].0 == fy) {
+            Some(y) => y,
+            None => match self.dense.iter().position(|(y, _)| *y == fy) {
+                Some(y) => y,
+                None => {
+                    self.dense.push((fy, vec![Cell::default(); self.cells]));
+                    self.dense.len() - 1
+                }
+            },
+        };
+        self.last = Some(y);
+        let i = m as usize * self.um + um as usize;
+        let Some(c) = self.dense[y].1.get_mut(i) else {
+            self.problems += 1;
+            return;
+        };
+        c.rows += 1;
+        match c.sum.checked_add(a) {
+            Some(v) => c.sum = v,
+            None => {
+                *self.spill.entry(pack(fy, m, um)).or_insert(0) += i128::from(c.sum);
+                c.sum = a;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Groups) -> Result<(), FrameError> {
+        self.problems += other.problems;
+        self.quoted |= other.quoted;
+        for (k, v) in other.spill {
+            let e = self.spill.entry(k).or_insert(0);
+            *e = e.checked_add(v).ok_or(FrameError::Overflow)?;
+        }
+        for (k, (sum, n)) in other.sparse {
+            let e = self.sparse.entry(k).or_insert((0, 0));
+            e.0 = e.0.checked_add(sum).ok_or(FrameError::Overflow)?;
+            e.1 += n;
+        }
+        for (fy, cells) in other.dense {
+            match self.dense.iter_mut().find(|(y, _)| *y == fy) {
+                None => self.dense.push((fy, cells)),
+                Some((_, mine)) => {
+                    for (i, c) in cells.into_iter().enumerate() {
+                        if c.rows == 0 {
+                            continue;
+                        }
+                        let Some(t) = mine.get_mut(i) else { continue };
+                        t.rows += c.rows;
+                        match t.sum.checked_add(c.sum) {
+                            Some(v) => t.sum = v,
+                            None => {
+                                let k = pack(fy, (i / self.um) as u64, (i % self.um) as u64);
+                                let e = self.spill.entry(k).or_insert(0);
+                                *e = e
+                                    .checked_add(i128::from(t.sum))
+                                    .ok_or(FrameError::Overflow)?;
+                                t.sum = c.sum;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// (packed key, exact sum, rows) of every group with rows.
+    fn into_groups(self) -> Result<Vec<(i64, i128, u64)>, FrameError> {
+        let mut out: Vec<(i64, i128, u64)> = self
+            .sparse
+            .into_iter()
+            .map(|(k, (s, n))| (k, s, n))
+            .collect();
+        for (fy, cells) in self.dense {
+            for (i, c) in cells.into_iter().enumerate() {
+                if c.rows == 0 {
+                    continue;
+                }
+                let k = pack(fy, (i / self.um) as u64, (i % self.um) as u64);
+                let extra = self.spill.get(&k).copied().unwrap_or(0);
+                let sum = extra
+                    .checked_add(i128::from(c.sum))
+                    .ok_or(FrameError::Overflow)?;
+                out.push((k, sum, c.rows));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A parsed row waiting for its member lookup and its addition (see [`scan_block`]).
+#[derive(Clone, Copy, Default)]
+struct Pending {
+    k0: u64,
+    k1: u64,
+    /// the id's length; 0 when `member` is already resolved (non-member or long id)
+    len: u32,
+    member: u32,
+    um: u32,
+    fy: i32,
+    day: i32,
+    amount: i64,
+}
+
+/// Rows parsed before their member lookups are done: the lookups of a batch are independent
+/// loads, so the processor overlaps their cache misses instead of waiting for each in turn.
+const BATCH: usize = 64;
+
+/// Validates and sums the rows of one block of whole lines. `bounds` has room for the end
+/// offsets of `fields` fields plus one (a line with more fields is a problem row).
 fn scan_block(
     block: &[u8],
-    fields: usize,
+    bounds: &mut [usize],
     pos: &[usize],
     ctx: &Ctx,
-    part: &mut (HashMap<i64, (i128, u64), FxBuild>, u64, bool),
+    table: &MemberTable,
+    part: &mut Groups,
 ) {
-    let mut cols: Vec<&[u8]> = Vec::with_capacity(fields + 1);
+    if memchr::memchr(b'"', block).is_some() {
+        part.quoted = true;
+        return;
+    }
+    let fields = bounds.len() - 1;
+    let nonmember = ctx.nonmember() as u32;
+    let mut batch = [Pending::default(); BATCH];
+    let mut nb = 0usize;
     // the date of the previous line, and its checked form
     let mut last_date: &[u8] = b"";
     let mut last_day: Option<(i32, i32)> = None;
     // the (unit, measure) of the previous line, and its flat index and money flag
     let mut last_um: (&[u8], &[u8], Option<(u64, bool)>) = (b"", b"", None);
-    for line in block.split(|b| *b == b'\n') {
-        let line = match line.split_last() {
-            Some((b'\r', rest)) => rest,
-            _ => line,
+    // field k of the current line is block[start_k..bounds[k]], start_0 = line start and
+    // start_k = bounds[k - 1] + 1
+    let mut line_start = 0usize;
+    let mut nf = 0usize;
+    let field = |bounds: &[usize], line_start: usize, k: usize| -> (usize, usize) {
+        let s = if k == 0 {
+            line_start
+        } else {
+            bounds[k - 1] + 1
         };
-        if line.is_empty() {
-            continue; // a blank line, skipped as the fold skips it
-        }
-        if line.contains(&b'"') {
-            part.2 = true;
-            return;
-        }
-        cols.clear();
-        cols.extend(line.split(|b| *b == b','));
-        if cols.len() != fields {
-            part.1 += 1;
+        (s, bounds[k])
+    };
+    let seps = memchr::memchr2_iter(b',', b'\n', block).chain(std::iter::once(block.len()));
+    for at in seps {
+        let end_of_line = at == block.len() || block[at] == b'\n';
+        if !end_of_line {
+            if nf < fields {
+                bounds[nf] = at;
+            }
+            nf += 1;
             continue;
         }
-        let date = cols[pos[0]];
+        // the line block[line_start..at], without a trailing CR
+        let mut le = at;
+        if le > line_start && block[le - 1] == b'\r' {
+            le -= 1;
+        }
+        let n = nf + 1;
+        let start = line_start;
+        line_start = at + 1;
+        nf = 0;
+        if le == start {
+            continue; // a blank line, skipped as the fold skips it
+        }
+        if n != fields {
+            part.problems += 1;
+            continue;
+        }
+        bounds[fields - 1] = le;
+        let (ds, de) = field(bounds, start, pos[0]);
+        let date = &block[ds..de];
         if !same(date, last_date) {
             last_date = date;
             last_day = std::str::from_utf8(date).ok().and_then(|d| ctx.day(d));
         }
-        let (unit, measure) = (cols[pos[2]].trim_ascii(), cols[pos[3]].trim_ascii());
+        let (us, ue) = field(bounds, start, pos[2]);
+        let (ms, me) = field(bounds, start, pos[3]);
+        let (unit, measure) = (block[us..ue].trim_ascii(), block[ms..me].trim_ascii());
         if !same(unit, last_um.0) || !same(measure, last_um.1) {
             let found = ctx
                 .um_table
@@ -668,29 +1025,67 @@ fn scan_block(
             last_um = (unit, measure, found);
         }
         let (Some((fy, day)), Some((um, money))) = (last_day, last_um.2) else {
-            part.1 += 1;
+            part.problems += 1;
             continue;
         };
-        let member = cols[pos[1]].trim_ascii();
-        let m = if member.is_empty() {
-            Some(ctx.nonmember())
-        } else {
-            ctx.index_bytes.get(member).and_then(|&i| {
-                let (joined, left) = ctx.spans[i as usize];
-                (day >= joined && day <= left).then_some(u64::from(i))
-            })
+        let (as_, ae) = field(bounds, start, pos[4]);
+        let Some(amount) = ctx.amount_bytes(&block[as_..ae], money) else {
+            part.problems += 1;
+            continue;
         };
-        let amount = std::str::from_utf8(cols[pos[4]])
-            .ok()
-            .and_then(|t| ctx.amount_for(t, money));
-        match (m, amount) {
-            (Some(m), Some(a)) => {
-                let k = ((fy as i64) << (MEMBER_BITS + UM_BITS)) | ((m << UM_BITS) | um) as i64;
-                let e = part.0.entry(k).or_insert((0, 0));
-                e.0 += i128::from(a);
-                e.1 += 1;
+        let (mut s, mut e) = field(bounds, start, pos[1]);
+        while s < e && block[s].is_ascii_whitespace() {
+            s += 1;
+        }
+        while e > s && block[e - 1].is_ascii_whitespace() {
+            e -= 1;
+        }
+        let mut p = Pending {
+            um: um as u32,
+            fy,
+            day,
+            amount,
+            ..Pending::default()
+        };
+        if s == e {
+            p.member = nonmember;
+        } else if e - s > 16 {
+            match table.find_long(&block[s..e], day) {
+                Some(i) => p.member = i,
+                None => {
+                    part.problems += 1;
+                    continue;
+                }
             }
-            _ => part.1 += 1,
+        } else {
+            (p.k0, p.k1) = field_words(block, s, e - s);
+            p.len = (e - s) as u32;
+        }
+        batch[nb] = p;
+        nb += 1;
+        if nb == BATCH {
+            flush(&mut batch[..nb], table, part);
+            nb = 0;
+        }
+    }
+    flush(&mut batch[..nb], table, part);
+}
+
+/// Resolves the member lookups of a batch, then adds its rows to the groups.
+fn flush(batch: &mut [Pending], table: &MemberTable, part: &mut Groups) {
+    for p in batch.iter_mut() {
+        if p.len != 0 {
+            match table.find_words(p.k0, p.k1, p.len, p.day) {
+                Some(i) => p.member = i,
+                None => p.member = u32::MAX,
+            }
+        }
+    }
+    for p in batch.iter() {
+        if p.member == u32::MAX {
+            part.problems += 1;
+        } else {
+            part.add(p.fy, u64::from(p.member), u64::from(p.um), p.amount);
         }
     }
 }

@@ -145,3 +145,90 @@ fn gen_command_writes_a_clean_book() {
     assert_eq!(code, 2);
     assert!(err.contains("already holds a book"), "{err}");
 }
+
+/// The scan's inline member table and dense totals: ids of every length around the 8- and
+/// 16-byte word boundaries and beyond (the long-id map), ids that are prefixes of each other,
+/// padded ids, several fiscal years, group sums that overflow 64 bits, and a ledger that spans
+/// several read blocks; the scan must answer (no fallback) and agree with the fold.
+#[test]
+fn scan_edge_ids_overflow_and_blocks() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    std::fs::write(
+        dir.join("coop.toml"),
+        "schema = 1\nname = \"Edge\"\nkind = \"consumer\"\ncurrency = \"USD\"\nfiscal_year_end = \"06-30\"\n\n[[units]]\nid = \"grocery\"\nmeasures = { purchases = \"1\" }\n\n[[units]]\nid = \"deli\"\nmeasures = { purchases = \"0.5\", hours = \"0.5\" }\n",
+    )
+    .unwrap();
+    let ids: Vec<String> = [1usize, 2, 7, 8, 9, 15, 16, 17, 24, 40]
+        .iter()
+        .flat_map(|&n| {
+            let base: String = "Q".repeat(n - 1);
+            [format!("{base}a"), format!("{base}b")]
+        })
+        .chain(["M1".to_string(), "M10".to_string(), "M100".to_string()])
+        .collect();
+    let mut members = String::from("member_id,name,class,joined,left,status,birth_date\n");
+    for id in &ids {
+        members.push_str(&format!("{id},N,member,2020-01-01,,active,\n"));
+    }
+    std::fs::write(dir.join("members.csv"), members).unwrap();
+    std::fs::write(dir.join("results.csv"), "fiscal_year,unit,line,amount\n").unwrap();
+    let mut p = String::from("date,member_id,unit,measure,amount\n");
+    // two rows whose sum overflows a 64-bit total in units of 10^-4
+    for _ in 0..3 {
+        p.push_str("2024-07-01,M1,grocery,purchases,500000000000000.00\n");
+    }
+    let mut i = 0usize;
+    while p.len() < 5 << 20 {
+        let id = &ids[i % ids.len()];
+        let pad = if i % 7 == 0 { " " } else { "" };
+        let (unit, measure) = match i % 3 {
+            0 => ("grocery", "purchases"),
+            1 => ("deli", "purchases"),
+            _ => ("deli", "hours"),
+        };
+        let year = 2023 + (i / 40_000);
+        p.push_str(&format!(
+            "{year}-0{}-1{},{pad}{id}{pad},{unit},{measure},{}.{:02}\n",
+            1 + i % 9,
+            i % 10,
+            i % 1000,
+            i % 100
+        ));
+        if i % 5 == 0 {
+            p.push_str(&format!("{year}-03-03,,grocery,purchases,{}\n", i % 50));
+        }
+        i += 1;
+    }
+    std::fs::write(dir.join("patronage.csv"), &p).unwrap();
+    let (b, d) = book::load(dir);
+    let b = b.unwrap_or_else(|| panic!("{:?}", d.into_sorted()));
+    let r = frame::scan(&b).expect("the scan answers");
+    assert_eq!(r.problem_rows, 0);
+    let (fold, diags) = patronage::fold(&b);
+    assert!(!diags.has_errors(), "{:?}", diags.into_sorted());
+    assert_eq!(r.activity, fold);
+    assert!(fold.totals.iter().any(|t| t.amount > i128::from(i64::MAX)));
+    let years: std::collections::BTreeSet<i32> =
+        fold.totals.iter().map(|t| t.key.fiscal_year).collect();
+    assert!(years.len() >= 3, "{years:?}");
+    // every id was seen
+    for id in &ids {
+        assert!(fold.totals.iter().any(|t| &t.key.member_id == id), "{id}");
+    }
+    // an unknown id that shares a prefix or a word with known ones is a problem row
+    for bad in [
+        "M",
+        "M1000",
+        "QQQQQQQQQQQQQQQc",
+        "QQQQQQQQQQQQQQQQa ".trim(),
+        "Qa",
+    ] {
+        let mut q = p.clone();
+        q.push_str(&format!("2024-07-02,{bad}X,grocery,purchases,1.00\n"));
+        std::fs::write(dir.join("patronage.csv"), &q).unwrap();
+        let (b, _) = book::load(dir);
+        let r = frame::scan(&b.unwrap()).expect("the scan answers");
+        assert_eq!(r.problem_rows, 1, "{bad}X");
+    }
+}
