@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use crate::book::config::RedemptionPlan;
 use crate::book::Book;
 use crate::engine::close::State;
-use crate::engine::revolve::{revolve, Debt, Options, RevolveError, Revolvement, BOX5_KINDS};
+use crate::engine::revolve::{revolve, Options, RevolveError, Revolvement, BOX5_KINDS};
 use crate::money::{Money, MoneyError};
 
 /// One allocation year of the revolvement schedule.
@@ -17,7 +17,7 @@ use crate::money::{Money, MoneyError};
 pub struct ScheduleRow {
     pub allocation_year: i32,
     pub opening: Money,
-    /// paid by the plan
+    /// retired by the plan (cash and set-off)
     pub retired: Money,
     /// estates and age retirements (cash and discount), leavers converted to debt
     pub special: Money,
@@ -33,9 +33,13 @@ pub struct Statement {
     pub name: String,
     pub opening: Money,
     pub cash: Money,
+    /// equity retired against what the member owes the co-op (receivables.csv)
+    pub set_off: Money,
     pub discount: Money,
     pub converted_to_debt: Money,
     pub offsets: Money,
+    /// joint memberships: received from a deceased joint member (+) or passed to the survivor (−)
+    pub transferred: Money,
     pub closing: Money,
     /// 1099-PATR box 5: redemptions of nonqualified equity paid
     pub box5: Money,
@@ -71,10 +75,11 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
     let fy = rev.fiscal_year;
     // schedule: [opening, retired, special, offsets] per allocation year
     let mut sch: BTreeMap<i32, [Money; 4]> = BTreeMap::new();
-    let mut st: BTreeMap<String, [Money; 6]> = BTreeMap::new();
+    // per member: [opening, cash, discount, to debt, offsets, box 5, set-off, transferred]
+    let mut st: BTreeMap<String, [Money; 8]> = BTreeMap::new();
     let mut lines: BTreeMap<String, Vec<(i32, String, Money, String)>> = BTreeMap::new();
     let mut bump = |id: &str, i: usize, a: Money| -> Result<(), MoneyError> {
-        let e = st.entry(id.to_string()).or_insert([z; 6]);
+        let e = st.entry(id.to_string()).or_insert([z; 8]);
         e[i] = e[i].checked_add(&a)?;
         Ok(())
     };
@@ -100,6 +105,43 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
             p.kind.clone(),
             p.amount,
             p.reason.clone(),
+        ));
+    }
+    for p in &rev.set_offs {
+        add(
+            &mut sch,
+            p.allocation_year,
+            if p.special { 2 } else { 1 },
+            p.amount,
+            z,
+        )?;
+        bump(&p.member_id, 6, p.amount)?;
+        if BOX5_KINDS.contains(&p.kind.as_str()) {
+            bump(&p.member_id, 5, p.amount)?;
+        }
+        lines.entry(p.member_id.clone()).or_default().push((
+            p.allocation_year,
+            p.kind.clone(),
+            p.amount,
+            p.reason.clone(),
+        ));
+    }
+    for t in &rev.transfers {
+        // a move between members inside the allocation year: the schedule is unchanged
+        let a = Money::from_decimal(t.amount, cur)?;
+        bump(&t.member_id, 7, a.neg())?;
+        bump(&t.to, 7, a)?;
+        lines.entry(t.member_id.clone()).or_default().push((
+            t.allocation_year,
+            t.kind.clone(),
+            a.neg(),
+            t.reason.clone(),
+        ));
+        lines.entry(t.to.clone()).or_default().push((
+            t.allocation_year,
+            t.kind.clone(),
+            a,
+            format!("received from the deceased joint member `{}`", t.member_id),
         ));
     }
     for d in &rev.discounts {
@@ -144,31 +186,39 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
         *e = e.checked_add(&u.amount)?;
     }
     let mut statements = Vec::new();
-    for (id, [o, cash, disc, conv, off, box5]) in st {
+    for (id, [o, cash, disc, conv, off, box5, set_off, moved]) in st {
         let touched = !cash.is_zero()
+            || !set_off.is_zero()
             || !disc.is_zero()
             || !conv.is_zero()
             || !off.is_zero()
+            || !moved.is_zero()
             || unpaid.contains_key(id.as_str());
         if !touched {
             continue;
         }
         let closing = o
             .checked_sub(&cash)?
+            .checked_sub(&set_off)?
             .checked_sub(&disc)?
             .checked_sub(&conv)?
-            .checked_sub(&off)?;
+            .checked_sub(&off)?
+            .checked_add(&moved)?;
+        let mut ls = lines.remove(&id).unwrap_or_default();
+        ls.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         statements.push(Statement {
             name: book.member(&id).map(|m| m.name.clone()).unwrap_or_default(),
             opening: o,
             cash,
+            set_off,
             discount: disc,
             converted_to_debt: conv,
             offsets: off,
+            transferred: moved,
             closing,
             box5,
             unpaid: unpaid.get(id.as_str()).copied().unwrap_or(z),
-            lines: lines.remove(&id).unwrap_or_default(),
+            lines: ls,
             member_id: id,
         });
     }
@@ -210,8 +260,8 @@ pub fn json(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
     Ok(v)
 }
 
-/// Every amount of the year as one CSV table: `status` = paid | discount | converted_to_debt |
-/// loss_offset | unpaid.
+/// Every amount of the year as one CSV table: `status` = paid | set_off | discount |
+/// converted_to_debt | loss_offset | transferred_out | transferred_in | unpaid.
 pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
@@ -224,16 +274,18 @@ pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
         "reason",
     ])?;
     let fy = rev.fiscal_year.to_string();
-    for p in &rev.payments {
-        w.write_record([
-            fy.as_str(),
-            "paid",
-            &p.member_id,
-            &p.allocation_year.to_string(),
-            &p.kind,
-            &p.amount.to_string(),
-            &p.reason,
-        ])?;
+    for (status, list) in [("paid", &rev.payments), ("set_off", &rev.set_offs)] {
+        for p in list {
+            w.write_record([
+                fy.as_str(),
+                status,
+                &p.member_id,
+                &p.allocation_year.to_string(),
+                &p.kind,
+                &p.amount.to_string(),
+                &p.reason,
+            ])?;
+        }
     }
     for (status, list) in [
         ("discount", &rev.discounts),
@@ -251,6 +303,31 @@ pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
                 &r.reason,
             ])?;
         }
+    }
+    let amount = |d: rust_decimal::Decimal| {
+        Money::from_decimal(d, rev.total.currency())
+            .map(|m| m.to_string())
+            .unwrap_or_else(|_| d.to_string())
+    };
+    for t in &rev.transfers {
+        w.write_record([
+            fy.as_str(),
+            "transferred_out",
+            &t.member_id,
+            &t.allocation_year.to_string(),
+            &t.kind,
+            &amount(t.amount),
+            &t.reason,
+        ])?;
+        w.write_record([
+            fy.as_str(),
+            "transferred_in",
+            &t.to,
+            &t.allocation_year.to_string(),
+            &t.kind,
+            &amount(t.amount),
+            &format!("received from the deceased joint member `{}`", t.member_id),
+        ])?;
     }
     for u in &rev.unpaid {
         w.write_record([
@@ -294,6 +371,46 @@ pub fn text(r: &Report) -> String {
         );
     }
     let _ = writeln!(s, "  total {:>46}", v.total.grouped());
+    if !v.set_offs.is_empty() {
+        let _ = writeln!(s, "\nset off against what members owe the co-op (no cash)");
+        for p in &v.set_offs {
+            let _ = writeln!(
+                s,
+                "  {:<10} {} {:<16} {:>14}",
+                p.member_id,
+                p.allocation_year,
+                p.kind,
+                p.amount.grouped(),
+            );
+        }
+        let _ = writeln!(s, "  total {:>46}", v.set_off_total.grouped());
+    }
+    if !v.receivables.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nreceivables at the year end    outstanding        set off      remaining"
+        );
+        for r in &v.receivables {
+            let _ = writeln!(
+                s,
+                "  {:<24} {:>14} {:>14} {:>14}",
+                r.member_id,
+                r.outstanding.grouped(),
+                r.set_off.grouped(),
+                r.remaining.grouped()
+            );
+        }
+    }
+    if !v.transfers.is_empty() {
+        let _ = writeln!(s, "\njoint memberships: equity passed to the survivor");
+        for t in &v.transfers {
+            let _ = writeln!(
+                s,
+                "  {:<10} -> {:<10} {} {:<16} {:>14}",
+                t.member_id, t.to, t.allocation_year, t.kind, t.amount
+            );
+        }
+    }
     if !v.unpaid.is_empty() {
         let _ = writeln!(s, "\nnot paid");
         for u in &v.unpaid {
@@ -379,6 +496,49 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     let _ = writeln!(s, "| **Total** | | | **{}** | |", v.total.grouped());
+    if !v.set_offs.is_empty() || !v.receivables.is_empty() {
+        let _ = writeln!(s, "\n## Set-offs against what members owe\n\nEquity retired without cash: the amount is applied to what the member owes the co-op (receivables.csv).\n\n| Member | Allocation year | Kind | Amount | Reason |\n|---|---|---|---:|---|");
+        for p in &v.set_offs {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                md(&p.member_id),
+                p.allocation_year,
+                p.kind,
+                p.amount.grouped(),
+                md(&p.reason)
+            );
+        }
+        let _ = writeln!(s, "| **Total** | | | **{}** | |", v.set_off_total.grouped());
+        let _ = writeln!(
+            s,
+            "\n| Member | Owed at the year end | Set off | Still owed |\n|---|---:|---:|---:|"
+        );
+        for r in &v.receivables {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                md(&r.member_id),
+                r.outstanding.grouped(),
+                r.set_off.grouped(),
+                r.remaining.grouped()
+            );
+        }
+    }
+    if !v.transfers.is_empty() {
+        let _ = writeln!(s, "\n## Joint memberships\n\nEquity of a deceased joint member passed to the surviving joint member (not retired; it keeps its allocation year).\n\n| From | To | Allocation year | Kind | Amount |\n|---|---|---|---|---:|");
+        for t in &v.transfers {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                md(&t.member_id),
+                md(&t.to),
+                t.allocation_year,
+                t.kind,
+                t.amount
+            );
+        }
+    }
     if !v.unpaid.is_empty() {
         let _ = writeln!(
             s,
@@ -394,18 +554,20 @@ pub fn markdown(r: &Report) -> String {
             );
         }
     }
-    let _ = writeln!(s, "\n## Member redemption statements\n\n| Member | Name | Opening | Cash | Discount | To debt | Offsets | Closing | Unpaid | 1099-PATR box 5 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "\n## Member redemption statements\n\n| Member | Name | Opening | Cash | Set-off | Discount | To debt | Offsets | Joint transfer | Closing | Unpaid | 1099-PATR box 5 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for m in &r.statements {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             md(&m.member_id),
             md(&m.name),
             m.opening.grouped(),
             m.cash.grouped(),
+            m.set_off.grouped(),
             m.discount.grouped(),
             m.converted_to_debt.grouped(),
             m.offsets.grouped(),
+            m.transferred.grouped(),
             m.closing.grouped(),
             m.unpaid.grouped(),
             m.box5.grouped()
@@ -563,6 +725,63 @@ pub fn html(r: &Report) -> String {
         &["Member", "Allocation year", "Kind", "Amount", "Reason"],
         &rows,
     ));
+    if !v.set_offs.is_empty() || !v.receivables.is_empty() {
+        b.push_str("<h2>Set-offs against what members owe</h2>\n<p>Equity retired without cash: the amount is applied to what the member owes the co-op (receivables.csv).</p>\n");
+        let mut rows: Vec<Vec<(String, bool)>> = v
+            .set_offs
+            .iter()
+            .map(|p| {
+                vec![
+                    t(p.member_id.clone()),
+                    t(p.allocation_year.to_string()),
+                    t(p.kind.clone()),
+                    n(p.amount),
+                    t(p.reason.clone()),
+                ]
+            })
+            .collect();
+        rows.push(vec![t("Total"), t(""), t(""), n(v.set_off_total), t("")]);
+        b.push_str(&table(
+            &["Member", "Allocation year", "Kind", "Amount", "Reason"],
+            &rows,
+        ));
+        let rows: Vec<Vec<(String, bool)>> = v
+            .receivables
+            .iter()
+            .map(|r| {
+                vec![
+                    t(r.member_id.clone()),
+                    n(r.outstanding),
+                    n(r.set_off),
+                    n(r.remaining),
+                ]
+            })
+            .collect();
+        b.push_str(&table(
+            &["Member", "Owed at the year end", "Set off", "Still owed"],
+            &rows,
+        ));
+    }
+    if !v.transfers.is_empty() {
+        b.push_str("<h2>Joint memberships</h2>\n<p>Equity of a deceased joint member passed to the surviving joint member (not retired; it keeps its allocation year).</p>\n");
+        let rows: Vec<Vec<(String, bool)>> = v
+            .transfers
+            .iter()
+            .map(|x| {
+                vec![
+                    t(x.member_id.clone()),
+                    t(x.to.clone()),
+                    t(x.allocation_year.to_string()),
+                    t(x.kind.clone()),
+                    (x.amount.to_string(), true),
+                ]
+            })
+            .collect();
+        b.push_str(&table(
+            &["From", "To", "Allocation year", "Kind", "Amount"],
+            &rows,
+        ));
+    }
     if !v.unpaid.is_empty() {
         b.push_str("<h2>Not paid</h2>\n");
         let rows: Vec<Vec<(String, bool)>> = v
@@ -582,9 +801,11 @@ pub fn html(r: &Report) -> String {
                 t(m.name.clone()),
                 n(m.opening),
                 n(m.cash),
+                n(m.set_off),
                 n(m.discount),
                 n(m.converted_to_debt),
                 n(m.offsets),
+                n(m.transferred),
                 n(m.closing),
                 n(m.unpaid),
                 n(m.box5),
@@ -597,9 +818,11 @@ pub fn html(r: &Report) -> String {
             "Name",
             "Opening",
             "Cash",
+            "Set-off",
             "Discount",
             "To debt",
             "Offsets",
+            "Joint transfer",
             "Closing",
             "Unpaid",
             "1099-PATR box 5",
@@ -667,7 +890,7 @@ pub fn forecast(
     from: i32,
     years: u32,
     state: &State,
-    debts: &[Debt],
+    earlier: &Options,
 ) -> Result<Forecast, RevolveError> {
     let cur = book.config.currency;
     let z = Money::zero(cur);
@@ -678,7 +901,7 @@ pub fn forecast(
         })
     };
     let mut state = state.clone();
-    let mut open: Vec<Debt> = debts.to_vec();
+    let mut opts = earlier.clone();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let mut no_plan_book: Option<Book> = None;
@@ -689,9 +912,6 @@ pub fn forecast(
         .map(|r| r.plan)
         .unwrap_or(RedemptionPlan::None);
     for fy in from..from + years as i32 {
-        let opts = Options {
-            open_debts: open.clone(),
-        };
         let rev = match revolve(no_plan_book.as_ref().unwrap_or(book), fy, &state, &opts) {
             Ok(r) => r,
             Err(RevolveError::MissingHistory { .. }) if plan == RedemptionPlan::BaseCapital => {
@@ -741,7 +961,19 @@ pub fn forecast(
             }
             acc
         };
-        open.extend(rev.debts.iter().cloned());
+        opts.open_debts.extend(rev.debts.iter().cloned());
+        for p in &rev.set_offs {
+            let e = opts
+                .earlier_set_offs
+                .entry(p.member_id.clone())
+                .or_default();
+            *e = e
+                .checked_add(p.amount.amount())
+                .ok_or(RevolveError::Money {
+                    what: "forecast set-offs".into(),
+                    source: MoneyError::Overflow,
+                })?;
+        }
         rows.push(ForecastRow {
             fiscal_year: fy,
             revolvement,

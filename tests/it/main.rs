@@ -5,6 +5,8 @@ mod close;
 mod common;
 mod e2c;
 mod frame;
+mod joint;
 mod report;
 mod revolve;
+mod setoff;
 mod statement;
