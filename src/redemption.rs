@@ -54,6 +54,9 @@ pub struct Report {
     pub revolvement: Revolvement,
     pub schedule: Vec<ScheduleRow>,
     pub statements: Vec<Statement>,
+    /// exceptions: uncashed payments due for notice or forfeiture at the year end (filled by the
+    /// caller from [`unclaimed`]; not part of the sealed JSON)
+    pub unclaimed: Vec<UnclaimedLine>,
 }
 
 fn add(
@@ -227,6 +230,7 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
         revolvement: rev.clone(),
         schedule,
         statements,
+        unclaimed: Vec::new(),
     })
 }
 
@@ -451,6 +455,26 @@ pub fn text(r: &Report) -> String {
         }
     }
     let _ = writeln!(s, "\ncash needed {}", v.cash_needed.grouped());
+    if !r.unclaimed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nunclaimed payments due for notice or forfeiture (uncashed.csv)"
+        );
+        for u in &r.unclaimed {
+            let _ = writeln!(
+                s,
+                "  {:<10} {} {:<10} {:>14}  issued {}  {:>5} days  {}: {}",
+                u.member_id,
+                u.fiscal_year,
+                u.source.name(),
+                u.amount.grouped(),
+                u.issued,
+                u.age_days,
+                u.status.name(),
+                u.action
+            );
+        }
+    }
     for n in &v.notes {
         let _ = writeln!(s, "note: {n}");
     }
@@ -622,6 +646,23 @@ pub fn markdown(r: &Report) -> String {
                 d.interest,
                 d.principal,
                 d.payment
+            );
+        }
+    }
+    if !r.unclaimed.is_empty() {
+        let _ = writeln!(s, "\n## Unclaimed payments due for notice or forfeiture\n\n| Member | Fiscal year | Source | Amount | Issued | Age (days) | Status | Action |\n|---|---|---|---:|---|---:|---|---|");
+        for u in &r.unclaimed {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                md(&u.member_id),
+                u.fiscal_year,
+                u.source.name(),
+                u.amount.grouped(),
+                u.issued,
+                u.age_days,
+                u.status.name(),
+                md(&u.action)
             );
         }
     }
@@ -846,6 +887,38 @@ pub fn html(r: &Report) -> String {
             .collect();
         b.push_str(&table(
             &["Year", "Opening", "Interest", "Principal", "Payment"],
+            &rows,
+        ));
+    }
+    if !r.unclaimed.is_empty() {
+        b.push_str("<h2>Unclaimed payments due for notice or forfeiture</h2>\n");
+        let rows: Vec<Vec<(String, bool)>> = r
+            .unclaimed
+            .iter()
+            .map(|u| {
+                vec![
+                    t(u.member_id.clone()),
+                    t(u.fiscal_year.to_string()),
+                    t(u.source.name()),
+                    n(u.amount),
+                    t(u.issued.to_string()),
+                    (u.age_days.to_string(), true),
+                    t(u.status.name()),
+                    t(u.action.clone()),
+                ]
+            })
+            .collect();
+        b.push_str(&table(
+            &[
+                "Member",
+                "Fiscal year",
+                "Source",
+                "Amount",
+                "Issued",
+                "Age (days)",
+                "Status",
+                "Action",
+            ],
             &rows,
         ));
     }
@@ -1167,4 +1240,266 @@ pub fn forecast_html(f: &Forecast) -> String {
         let _ = writeln!(b, "<p>{}</p>", esc(x));
     }
     html_page(&format!("{} — redemption forecast", f.coop), &b)
+}
+
+// ------------------------------------------------------------------ unclaimed payments
+
+/// Where an uncashed payment stands on the report date under the `[redemption]` policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnclaimedStatus {
+    /// past the forfeiture date: forfeit it to the co-op (or remit it to the state)
+    ForfeitureDue,
+    /// inside the notice period: send the member written notice now
+    NoticeDue,
+    /// not cashed yet, nothing due
+    Outstanding,
+}
+
+impl UnclaimedStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            UnclaimedStatus::ForfeitureDue => "forfeiture_due",
+            UnclaimedStatus::NoticeDue => "notice_due",
+            UnclaimedStatus::Outstanding => "outstanding",
+        }
+    }
+}
+
+/// One payment that was not cashed, with its age and what is due.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnclaimedLine {
+    pub member_id: String,
+    pub name: String,
+    pub fiscal_year: i32,
+    pub source: crate::book::uncashed::Source,
+    pub amount: Money,
+    pub issued: chrono::NaiveDate,
+    /// days from `issued` to the report date
+    pub age_days: i64,
+    /// whole years from `issued` to the report date
+    pub age_years: u32,
+    /// the last day to send notice (forfeiture date − notice days), under the policy
+    pub notice_by: Option<chrono::NaiveDate>,
+    /// `issued` + `unclaimed_forfeit_years`
+    pub forfeit_on: Option<chrono::NaiveDate>,
+    pub status: UnclaimedStatus,
+    /// what to do, in words
+    pub action: String,
+    pub note: String,
+}
+
+/// Uncashed payments as of the last day of a fiscal year (`report BOOK unclaimed --year FY`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unclaimed {
+    pub coop: String,
+    pub currency: String,
+    pub fiscal_year: i32,
+    pub as_of: chrono::NaiveDate,
+    pub forfeit_years: Option<u32>,
+    pub notice_days: u32,
+    /// `coop` or `state`
+    pub forfeit_to: crate::book::config::UnclaimedTo,
+    /// oldest first (issued, member id)
+    pub lines: Vec<UnclaimedLine>,
+    pub total: Money,
+    pub forfeiture_due: Money,
+    pub notice_due: Money,
+}
+
+/// Lists the uncashed payments issued on or before the last day of `fy`, with their age and, under
+/// the `[redemption]` unclaimed policy, which are due for notice or forfeiture.
+pub fn unclaimed(book: &Book, fy: i32) -> anyhow::Result<Unclaimed> {
+    use crate::book::config::UnclaimedTo;
+    let cur = book.config.currency;
+    let (_, as_of) = book
+        .config
+        .fiscal_year_bounds(fy)
+        .ok_or_else(|| anyhow::anyhow!("fiscal year {fy} ends on a day that cannot be computed"))?;
+    let red = book.config.redemption.as_ref();
+    let forfeit_years = red.and_then(|r| r.unclaimed_forfeit_years);
+    let notice_days = red.map(|r| r.unclaimed_notice_days).unwrap_or(60);
+    let forfeit_to = red.map(|r| r.unclaimed_to).unwrap_or(UnclaimedTo::Coop);
+    let to = match forfeit_to {
+        UnclaimedTo::Coop => "forfeit it to the co-op",
+        UnclaimedTo::State => "remit it to the state as unclaimed property",
+    };
+    let mut lines = Vec::new();
+    let z = Money::zero(cur);
+    let (mut total, mut forfeiture_due, mut notice_due) = (z, z, z);
+    for u in book.uncashed.iter().filter(|u| u.issued <= as_of) {
+        let forfeit_on = match forfeit_years {
+            Some(n) => Some(
+                u.issued
+                    .checked_add_months(chrono::Months::new(12 * n))
+                    .ok_or_else(|| anyhow::anyhow!("{} + {n} years is out of range", u.issued))?,
+            ),
+            None => None,
+        };
+        let notice_by =
+            forfeit_on.and_then(|f| f.checked_sub_days(chrono::Days::new(u64::from(notice_days))));
+        let (status, action) = match (forfeit_on, notice_by) {
+            (Some(f), _) if as_of >= f => (
+                UnclaimedStatus::ForfeitureDue,
+                format!("unclaimed since {} (forfeiture date {f}): once the {notice_days}-day notice has run, {to}", u.issued),
+            ),
+            (Some(f), Some(n)) if as_of >= n => (
+                UnclaimedStatus::NoticeDue,
+                format!("send written notice by {n}; unless claimed, {to} on {f}"),
+            ),
+            (Some(f), Some(n)) => (
+                UnclaimedStatus::Outstanding,
+                format!("notice from {n}; {to} on {f} unless claimed"),
+            ),
+            _ => (
+                UnclaimedStatus::Outstanding,
+                "no forfeiture policy: set unclaimed_forfeit_years in [redemption] of coop.toml"
+                    .to_string(),
+            ),
+        };
+        total = total.checked_add(&u.amount)?;
+        match status {
+            UnclaimedStatus::ForfeitureDue => {
+                forfeiture_due = forfeiture_due.checked_add(&u.amount)?
+            }
+            UnclaimedStatus::NoticeDue => notice_due = notice_due.checked_add(&u.amount)?,
+            UnclaimedStatus::Outstanding => {}
+        }
+        lines.push(UnclaimedLine {
+            member_id: u.member_id.clone(),
+            name: book
+                .member(&u.member_id)
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            fiscal_year: u.fiscal_year,
+            source: u.source,
+            amount: u.amount,
+            issued: u.issued,
+            age_days: (as_of - u.issued).num_days(),
+            age_years: crate::engine::close::full_years(u.issued, as_of),
+            notice_by,
+            forfeit_on,
+            status,
+            action,
+            note: u.note.clone(),
+        });
+    }
+    lines.sort_by(|a, b| {
+        (a.issued, &a.member_id, a.fiscal_year, a.source).cmp(&(
+            b.issued,
+            &b.member_id,
+            b.fiscal_year,
+            b.source,
+        ))
+    });
+    Ok(Unclaimed {
+        coop: book.config.name.clone(),
+        currency: cur.code().to_string(),
+        fiscal_year: fy,
+        as_of,
+        forfeit_years,
+        notice_days,
+        forfeit_to,
+        lines,
+        total,
+        forfeiture_due,
+        notice_due,
+    })
+}
+
+/// The unclaimed-payments report as a document (md, html, csv, json through [`crate::render`]).
+pub fn unclaimed_doc(u: &Unclaimed) -> crate::report::doc::Doc {
+    use crate::book::config::UnclaimedTo;
+    use crate::report::doc::{Block, Cell, Doc, RowKind, Section, Table};
+    let t = |s: &str| Cell::Text(s.to_string());
+    let policy = match u.forfeit_years {
+        Some(n) => format!(
+            "forfeited {n} year(s) after issue, after {} days' written notice, to {}",
+            u.notice_days,
+            match u.forfeit_to {
+                UnclaimedTo::Coop => "the co-op",
+                UnclaimedTo::State => "the state (unclaimed property)",
+            }
+        ),
+        None => "none set (unclaimed_forfeit_years in [redemption])".to_string(),
+    };
+    let mut doc = Doc {
+        kind: "unclaimed",
+        title: format!(
+            "Unclaimed payments — {}, fiscal year {}",
+            u.coop, u.fiscal_year
+        ),
+        header: vec![
+            ("Cooperative".into(), t(&u.coop)),
+            ("As of".into(), Cell::Date(u.as_of)),
+            ("Currency".into(), t(&u.currency)),
+            ("Policy".into(), Cell::Text(policy)),
+            (
+                "Source".into(),
+                t("uncashed.csv, checked against the sealed redemptions and closes"),
+            ),
+        ],
+        sections: Vec::new(),
+        primary: None,
+    };
+    let mut s = Section::new("summary", "Summary");
+    s.blocks.push(Block::Fields(vec![
+        ("Uncashed payments".into(), Cell::Int(u.lines.len() as i64)),
+        ("Total uncashed".into(), Cell::Money(u.total)),
+        ("Due for forfeiture".into(), Cell::Money(u.forfeiture_due)),
+        ("Due for notice".into(), Cell::Money(u.notice_due)),
+    ]));
+    doc.sections.push(s);
+    let mut tab = Table::new(&[
+        ("member_id", "Member"),
+        ("name", "Name"),
+        ("fiscal_year", "Fiscal year"),
+        ("source", "Source"),
+        ("amount", "Amount"),
+        ("issued", "Issued"),
+        ("age_days", "Age (days)"),
+        ("age_years", "Age (years)"),
+        ("notice_by", "Notice by"),
+        ("forfeit_on", "Forfeit on"),
+        ("status", "Status"),
+        ("action", "Action"),
+        ("note", "Note"),
+    ]);
+    let date = |d: Option<chrono::NaiveDate>| d.map(Cell::Date).unwrap_or(Cell::Empty);
+    for l in &u.lines {
+        tab.push(
+            RowKind::Body,
+            vec![
+                t(&l.member_id),
+                t(&l.name),
+                Cell::Int(i64::from(l.fiscal_year)),
+                t(l.source.name()),
+                Cell::Money(l.amount),
+                Cell::Date(l.issued),
+                Cell::Int(l.age_days),
+                Cell::Int(i64::from(l.age_years)),
+                date(l.notice_by),
+                date(l.forfeit_on),
+                t(l.status.name()),
+                t(&l.action),
+                t(&l.note),
+            ],
+        );
+    }
+    let empty = vec![Cell::Empty; 4];
+    let mut total = vec![t("Total")];
+    total.extend(empty);
+    total[4] = Cell::Money(u.total);
+    total.extend(vec![Cell::Empty; 8]);
+    tab.push(RowKind::Total, total);
+    let mut s = Section::new("payments", "Uncashed payments, oldest first");
+    if u.lines.is_empty() {
+        s.blocks.push(Block::Para(
+            "No uncashed payment issued by this date.".into(),
+        ));
+    }
+    s.blocks.push(Block::Table(tab));
+    let at = s.blocks.len() - 1;
+    doc.push_primary(s, at);
+    doc
 }

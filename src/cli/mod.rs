@@ -39,7 +39,8 @@ pub enum Command {
     Close(close::CloseArgs),
     /// Re-check every sealed year of a book and name any file that changed
     Verify(close::VerifyArgs),
-    /// Reports: schedule, worksheet, notices, rollforward, 1099-patr, board (of a close) and wealth
+    /// Reports: schedule, worksheet, notices, rollforward, 1099-patr, board (of a close), wealth
+    /// and unclaimed (uncashed payments due for notice or forfeiture)
     Report(report::ReportArgs),
     /// Journal entries of a close for hledger, beancount or a spreadsheet
     Export(export::ExportArgs),

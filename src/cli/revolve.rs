@@ -120,7 +120,13 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
             a.year
         ));
     }
-    let report = redemption::build(&b, &state, &rev)?;
+    let mut report = redemption::build(&b, &state, &rev)?;
+    // exceptions: uncashed payments due for notice or forfeiture at the year end
+    report.unclaimed = redemption::unclaimed(&b, a.year)?
+        .lines
+        .into_iter()
+        .filter(|u| u.status != redemption::UnclaimedStatus::Outstanding)
+        .collect();
     let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
         Some("json") => RevolveFormat::Json,
         Some("md") => RevolveFormat::Md,

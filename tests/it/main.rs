@@ -10,3 +10,4 @@ mod report;
 mod revolve;
 mod setoff;
 mod statement;
+mod unclaimed;
