@@ -1456,9 +1456,10 @@ impl Sealed {
         m
     }
 
-    /// Every sealed line that touched `member_id`, sorted by allocation year, kind and how.
-    pub fn member_lines(&self, member_id: &str) -> Vec<MemberLine> {
-        let mut v: Vec<MemberLine> = Vec::new();
+    /// Every sealed line, by member (each member's sorted by allocation year, kind and how);
+    /// a transfer is listed under both members.
+    pub fn lines_by_member(&self) -> BTreeMap<String, Vec<MemberLine>> {
+        let mut m: BTreeMap<String, Vec<MemberLine>> = BTreeMap::new();
         for (list, how) in [
             (&self.payments, How::Cash),
             (&self.set_offs, How::SetOff),
@@ -1466,8 +1467,8 @@ impl Sealed {
             (&self.conversions, How::ConvertedToDebt),
             (&self.offsets, How::LossOffset),
         ] {
-            for e in list.iter().filter(|e| e.member_id == member_id) {
-                v.push((
+            for e in list {
+                m.entry(e.member_id.clone()).or_default().push((
                     e.allocation_year,
                     e.kind.clone(),
                     how,
@@ -1477,27 +1478,25 @@ impl Sealed {
             }
         }
         for t in &self.transfers {
-            if t.member_id == member_id {
-                v.push((
-                    t.allocation_year,
-                    t.kind.clone(),
-                    How::TransferredOut,
-                    t.amount,
-                    t.reason.clone(),
-                ));
-            }
-            if t.to == member_id {
-                v.push((
-                    t.allocation_year,
-                    t.kind.clone(),
-                    How::TransferredIn,
-                    t.amount,
-                    format!("from the deceased joint member `{}`", t.member_id),
-                ));
-            }
+            m.entry(t.member_id.clone()).or_default().push((
+                t.allocation_year,
+                t.kind.clone(),
+                How::TransferredOut,
+                t.amount,
+                t.reason.clone(),
+            ));
+            m.entry(t.to.clone()).or_default().push((
+                t.allocation_year,
+                t.kind.clone(),
+                How::TransferredIn,
+                t.amount,
+                format!("from the deceased joint member `{}`", t.member_id),
+            ));
         }
-        v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
-        v
+        for v in m.values_mut() {
+            v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+        }
+        m
     }
 
     /// Parses a sealed `redemptions.json`.

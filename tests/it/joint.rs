@@ -321,6 +321,47 @@ fn sealed_transfers_reach_the_survivor_and_the_journal() {
         .iter()
         .find(|a| a["member_id"] == "RL11")
         .is_none_or(|a| a["opening"] == "0.00"));
+    // RL04's 2024 statement lists what RL04 received; after the redemptions the equity is the
+    // 2024 closing + 5,872.64 received − what RL04 was paid
+    let st: Value = serde_json::from_str(&ok(
+        &dir,
+        &[
+            "statement",
+            "--member",
+            "RL04",
+            "--as-of",
+            "2024-12-31",
+            "-O",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let received: i64 = st["sealed_redemptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["how"] == "transferred_in")
+        .map(|r| cents(r["amount"].as_str().unwrap()))
+        .sum();
+    assert_eq!(fmt(received), "5872.64");
+    assert_eq!(
+        cents(st["after_redemptions"].as_str().unwrap()),
+        closing(&c2024, "RL04", "closing") + 587_264 - paid("RL04")
+    );
+    let md = ok(
+        &dir,
+        &[
+            "statement",
+            "--member",
+            "RL11",
+            "--as-of",
+            "2024-12-31",
+            "-O",
+            "md",
+        ],
+    );
+    assert!(md.contains("passed to your joint member"), "{md}");
+    assert!(md.contains("your equity is 0.00"), "{md}");
     // journal: the transfer moves equity between the two members' accounts; checkers pass
     let journal = ok(&dir, &["export", "--year", "2024", "--to", "hledger"]);
     assert!(
