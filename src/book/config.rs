@@ -940,6 +940,27 @@ cash_pct = 20
     }
 
     #[test]
+    fn redemption_policy_defaults_and_bad_values() {
+        let t = format!("{GOOD}\n[redemption]\nplan = \"none\"\n");
+        let r = parse(&t, "coop.toml").unwrap().redemption.unwrap();
+        assert!(r.set_off);
+        assert_eq!(r.joint_estate, JointEstate::Survivor);
+        assert_eq!(r.joint_survivor, Decimal::new(50, 2));
+        assert_eq!(r.unclaimed_forfeit_years, None);
+        assert_eq!(r.unclaimed_notice_days, 60);
+        assert_eq!(r.unclaimed_to, UnclaimedTo::Coop);
+        let t = format!(
+            "{GOOD}\n[redemption]\nplan = \"none\"\njoint_survivor_pct = \"150\"\nunclaimed_forfeit_years = 0\n"
+        );
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        let got: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
+        assert_eq!(got, vec![("E0403", 18), ("E0403", 19)]);
+        let t = format!("{GOOD}\n[redemption]\nplan = \"none\"\njoint_estate = \"spouse\"\n");
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        assert_eq!(d[0].code, "E0401");
+    }
+
+    #[test]
     fn impossible_values_all_reported() {
         let t = GOOD
             .replace("06-30", "02-30")
