@@ -212,12 +212,13 @@ pub fn check_sealed(book: &Book) -> Diagnostics {
     rows.sort_by_key(|u| (u.fiscal_year, u.source, u.line));
     let mut cache: BTreeMap<(i32, Source), Option<Paid>> = BTreeMap::new();
     let mut used: BTreeMap<(i32, Source, &str), Decimal> = BTreeMap::new();
+    let mut unreadable = std::collections::BTreeSet::new();
     for u in rows {
         let key = (u.fiscal_year, u.source);
-        if !cache.contains_key(&key) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(key) {
             match sealed_paid(book, u.fiscal_year, u.source) {
                 Ok(p) => {
-                    cache.insert(key, p);
+                    slot.insert(p);
                 }
                 Err(e) => {
                     diags.push(
@@ -228,10 +229,14 @@ pub fn check_sealed(book: &Book) -> Diagnostics {
                             ))
                             .hint("run `coopledger verify` on the book"),
                     );
-                    cache.insert(key, Some(Paid::new()));
+                    slot.insert(None);
+                    unreadable.insert(key);
                     continue;
                 }
             }
+        }
+        if unreadable.contains(&key) {
+            continue; // reported once, on the first row of that year and source
         }
         let what = match u.source {
             Source::Redemption => "redemptions",

@@ -261,3 +261,18 @@ fn uncashed_rows_must_match_sealed_payments() {
         ]
     );
 }
+
+#[test]
+fn unreadable_sealed_records_are_reported_once() {
+    let (_t, dir) = sealed_rising_loaf();
+    std::fs::write(dir.join("uncashed.csv"), UNCASHED).unwrap();
+    std::fs::write(dir.join("closes/2024/redemptions.json"), "{not json").unwrap();
+    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    assert_eq!(code, 1, "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert!(
+        errors[0].contains("uncashed.csv:3:2: error[E0001]: the sealed records of fiscal year 2024 cannot be read"),
+        "{out}"
+    );
+}
