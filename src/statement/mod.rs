@@ -730,13 +730,23 @@ impl<'a> Generator<'a> {
         let mut retired: BTreeMap<(i32, &str), (Money, Vec<String>)> = BTreeMap::new();
         for (y, (ay, kind, how, amount, reason)) in all {
             let a = Money::from_decimal(*amount, cur)?;
+            // a statement names no other member: not even the joint member
+            let reason = match how {
+                How::TransferredOut => {
+                    "joint membership: passed to the surviving joint member".to_string()
+                }
+                How::TransferredIn => {
+                    "joint membership: received from the deceased joint member".to_string()
+                }
+                _ => reason.clone(),
+            };
             out.push(RedemptionLine {
                 fiscal_year: *y,
                 allocation_year: *ay,
                 kind: kind.clone(),
                 how: how.name().to_string(),
                 amount: a.to_string(),
-                reason: reason.clone(),
+                reason,
             });
             if *y != fy {
                 continue;

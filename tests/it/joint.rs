@@ -361,6 +361,9 @@ fn sealed_transfers_reach_the_survivor_and_the_journal() {
         ],
     );
     assert!(md.contains("passed to your joint member"), "{md}");
+    // statements name no other member, not even the joint one
+    assert!(!md.contains("RL04"), "{md}");
+    assert!(!st.to_string().contains("RL11"), "{st}");
     assert!(md.contains("your equity is 0.00"), "{md}");
     // journal: the transfer moves equity between the two members' accounts; checkers pass
     let journal = ok(&dir, &["export", "--year", "2024", "--to", "hledger"]);

@@ -272,7 +272,9 @@ fn unreadable_sealed_records_are_reported_once() {
     let errors: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
     assert_eq!(errors.len(), 1, "{out}");
     assert!(
-        errors[0].contains("uncashed.csv:3:2: error[E0001]: the sealed records of fiscal year 2024 cannot be read"),
+        errors[0].contains(
+            "uncashed.csv:3:2: error[E0001]: the sealed records of fiscal year 2024 cannot be read"
+        ),
         "{out}"
     );
 }
