@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use crate::book::config::RedemptionPlan;
 use crate::book::Book;
 use crate::engine::close::State;
-use crate::engine::revolve::{revolve, Debt, Options, RevolveError, Revolvement, BOX5_KINDS};
+use crate::engine::revolve::{revolve, Options, RevolveError, Revolvement, BOX5_KINDS};
 use crate::money::{Money, MoneyError};
 
 /// One allocation year of the revolvement schedule.
@@ -17,7 +17,7 @@ use crate::money::{Money, MoneyError};
 pub struct ScheduleRow {
     pub allocation_year: i32,
     pub opening: Money,
-    /// paid by the plan
+    /// retired by the plan (cash and set-off)
     pub retired: Money,
     /// estates and age retirements (cash and discount), leavers converted to debt
     pub special: Money,
@@ -33,9 +33,13 @@ pub struct Statement {
     pub name: String,
     pub opening: Money,
     pub cash: Money,
+    /// equity retired against what the member owes the co-op (receivables.csv)
+    pub set_off: Money,
     pub discount: Money,
     pub converted_to_debt: Money,
     pub offsets: Money,
+    /// joint memberships: received from a deceased joint member (+) or passed to the survivor (−)
+    pub transferred: Money,
     pub closing: Money,
     /// 1099-PATR box 5: redemptions of nonqualified equity paid
     pub box5: Money,
@@ -50,6 +54,9 @@ pub struct Report {
     pub revolvement: Revolvement,
     pub schedule: Vec<ScheduleRow>,
     pub statements: Vec<Statement>,
+    /// exceptions: uncashed payments due for notice or forfeiture at the year end (filled by the
+    /// caller from [`unclaimed`]; not part of the sealed JSON)
+    pub unclaimed: Vec<UnclaimedLine>,
 }
 
 fn add(
@@ -71,10 +78,11 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
     let fy = rev.fiscal_year;
     // schedule: [opening, retired, special, offsets] per allocation year
     let mut sch: BTreeMap<i32, [Money; 4]> = BTreeMap::new();
-    let mut st: BTreeMap<String, [Money; 6]> = BTreeMap::new();
+    // per member: [opening, cash, discount, to debt, offsets, box 5, set-off, transferred]
+    let mut st: BTreeMap<String, [Money; 8]> = BTreeMap::new();
     let mut lines: BTreeMap<String, Vec<(i32, String, Money, String)>> = BTreeMap::new();
     let mut bump = |id: &str, i: usize, a: Money| -> Result<(), MoneyError> {
-        let e = st.entry(id.to_string()).or_insert([z; 6]);
+        let e = st.entry(id.to_string()).or_insert([z; 8]);
         e[i] = e[i].checked_add(&a)?;
         Ok(())
     };
@@ -100,6 +108,43 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
             p.kind.clone(),
             p.amount,
             p.reason.clone(),
+        ));
+    }
+    for p in &rev.set_offs {
+        add(
+            &mut sch,
+            p.allocation_year,
+            if p.special { 2 } else { 1 },
+            p.amount,
+            z,
+        )?;
+        bump(&p.member_id, 6, p.amount)?;
+        if BOX5_KINDS.contains(&p.kind.as_str()) {
+            bump(&p.member_id, 5, p.amount)?;
+        }
+        lines.entry(p.member_id.clone()).or_default().push((
+            p.allocation_year,
+            p.kind.clone(),
+            p.amount,
+            p.reason.clone(),
+        ));
+    }
+    for t in &rev.transfers {
+        // a move between members inside the allocation year: the schedule is unchanged
+        let a = Money::from_decimal(t.amount, cur)?;
+        bump(&t.member_id, 7, a.neg())?;
+        bump(&t.to, 7, a)?;
+        lines.entry(t.member_id.clone()).or_default().push((
+            t.allocation_year,
+            t.kind.clone(),
+            a.neg(),
+            t.reason.clone(),
+        ));
+        lines.entry(t.to.clone()).or_default().push((
+            t.allocation_year,
+            t.kind.clone(),
+            a,
+            format!("received from the deceased joint member `{}`", t.member_id),
         ));
     }
     for d in &rev.discounts {
@@ -144,31 +189,39 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
         *e = e.checked_add(&u.amount)?;
     }
     let mut statements = Vec::new();
-    for (id, [o, cash, disc, conv, off, box5]) in st {
+    for (id, [o, cash, disc, conv, off, box5, set_off, moved]) in st {
         let touched = !cash.is_zero()
+            || !set_off.is_zero()
             || !disc.is_zero()
             || !conv.is_zero()
             || !off.is_zero()
+            || !moved.is_zero()
             || unpaid.contains_key(id.as_str());
         if !touched {
             continue;
         }
         let closing = o
             .checked_sub(&cash)?
+            .checked_sub(&set_off)?
             .checked_sub(&disc)?
             .checked_sub(&conv)?
-            .checked_sub(&off)?;
+            .checked_sub(&off)?
+            .checked_add(&moved)?;
+        let mut ls = lines.remove(&id).unwrap_or_default();
+        ls.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         statements.push(Statement {
             name: book.member(&id).map(|m| m.name.clone()).unwrap_or_default(),
             opening: o,
             cash,
+            set_off,
             discount: disc,
             converted_to_debt: conv,
             offsets: off,
+            transferred: moved,
             closing,
             box5,
             unpaid: unpaid.get(id.as_str()).copied().unwrap_or(z),
-            lines: lines.remove(&id).unwrap_or_default(),
+            lines: ls,
             member_id: id,
         });
     }
@@ -177,6 +230,7 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
         revolvement: rev.clone(),
         schedule,
         statements,
+        unclaimed: Vec::new(),
     })
 }
 
@@ -210,8 +264,8 @@ pub fn json(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
     Ok(v)
 }
 
-/// Every amount of the year as one CSV table: `status` = paid | discount | converted_to_debt |
-/// loss_offset | unpaid.
+/// Every amount of the year as one CSV table: `status` = paid | set_off | discount |
+/// converted_to_debt | loss_offset | transferred_out | transferred_in | unpaid.
 pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
@@ -224,16 +278,18 @@ pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
         "reason",
     ])?;
     let fy = rev.fiscal_year.to_string();
-    for p in &rev.payments {
-        w.write_record([
-            fy.as_str(),
-            "paid",
-            &p.member_id,
-            &p.allocation_year.to_string(),
-            &p.kind,
-            &p.amount.to_string(),
-            &p.reason,
-        ])?;
+    for (status, list) in [("paid", &rev.payments), ("set_off", &rev.set_offs)] {
+        for p in list {
+            w.write_record([
+                fy.as_str(),
+                status,
+                &p.member_id,
+                &p.allocation_year.to_string(),
+                &p.kind,
+                &p.amount.to_string(),
+                &p.reason,
+            ])?;
+        }
     }
     for (status, list) in [
         ("discount", &rev.discounts),
@@ -251,6 +307,31 @@ pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
                 &r.reason,
             ])?;
         }
+    }
+    let amount = |d: rust_decimal::Decimal| {
+        Money::from_decimal(d, rev.total.currency())
+            .map(|m| m.to_string())
+            .unwrap_or_else(|_| d.to_string())
+    };
+    for t in &rev.transfers {
+        w.write_record([
+            fy.as_str(),
+            "transferred_out",
+            &t.member_id,
+            &t.allocation_year.to_string(),
+            &t.kind,
+            &amount(t.amount),
+            &t.reason,
+        ])?;
+        w.write_record([
+            fy.as_str(),
+            "transferred_in",
+            &t.to,
+            &t.allocation_year.to_string(),
+            &t.kind,
+            &amount(t.amount),
+            &format!("received from the deceased joint member `{}`", t.member_id),
+        ])?;
     }
     for u in &rev.unpaid {
         w.write_record([
@@ -294,6 +375,46 @@ pub fn text(r: &Report) -> String {
         );
     }
     let _ = writeln!(s, "  total {:>46}", v.total.grouped());
+    if !v.set_offs.is_empty() {
+        let _ = writeln!(s, "\nset off against what members owe the co-op (no cash)");
+        for p in &v.set_offs {
+            let _ = writeln!(
+                s,
+                "  {:<10} {} {:<16} {:>14}",
+                p.member_id,
+                p.allocation_year,
+                p.kind,
+                p.amount.grouped(),
+            );
+        }
+        let _ = writeln!(s, "  total {:>46}", v.set_off_total.grouped());
+    }
+    if !v.receivables.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nreceivables at the year end    outstanding        set off      remaining"
+        );
+        for r in &v.receivables {
+            let _ = writeln!(
+                s,
+                "  {:<24} {:>14} {:>14} {:>14}",
+                r.member_id,
+                r.outstanding.grouped(),
+                r.set_off.grouped(),
+                r.remaining.grouped()
+            );
+        }
+    }
+    if !v.transfers.is_empty() {
+        let _ = writeln!(s, "\njoint memberships: equity passed to the survivor");
+        for t in &v.transfers {
+            let _ = writeln!(
+                s,
+                "  {:<10} -> {:<10} {} {:<16} {:>14}",
+                t.member_id, t.to, t.allocation_year, t.kind, t.amount
+            );
+        }
+    }
     if !v.unpaid.is_empty() {
         let _ = writeln!(s, "\nnot paid");
         for u in &v.unpaid {
@@ -334,6 +455,26 @@ pub fn text(r: &Report) -> String {
         }
     }
     let _ = writeln!(s, "\ncash needed {}", v.cash_needed.grouped());
+    if !r.unclaimed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nunclaimed payments due for notice or forfeiture (uncashed.csv)"
+        );
+        for u in &r.unclaimed {
+            let _ = writeln!(
+                s,
+                "  {:<10} {} {:<10} {:>14}  issued {}  {:>5} days  {}: {}",
+                u.member_id,
+                u.fiscal_year,
+                u.source.name(),
+                u.amount.grouped(),
+                u.issued,
+                u.age_days,
+                u.status.name(),
+                u.action
+            );
+        }
+    }
     for n in &v.notes {
         let _ = writeln!(s, "note: {n}");
     }
@@ -379,6 +520,49 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     let _ = writeln!(s, "| **Total** | | | **{}** | |", v.total.grouped());
+    if !v.set_offs.is_empty() || !v.receivables.is_empty() {
+        let _ = writeln!(s, "\n## Set-offs against what members owe\n\nEquity retired without cash: the amount is applied to what the member owes the co-op (receivables.csv).\n\n| Member | Allocation year | Kind | Amount | Reason |\n|---|---|---|---:|---|");
+        for p in &v.set_offs {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                md(&p.member_id),
+                p.allocation_year,
+                p.kind,
+                p.amount.grouped(),
+                md(&p.reason)
+            );
+        }
+        let _ = writeln!(s, "| **Total** | | | **{}** | |", v.set_off_total.grouped());
+        let _ = writeln!(
+            s,
+            "\n| Member | Owed at the year end | Set off | Still owed |\n|---|---:|---:|---:|"
+        );
+        for r in &v.receivables {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                md(&r.member_id),
+                r.outstanding.grouped(),
+                r.set_off.grouped(),
+                r.remaining.grouped()
+            );
+        }
+    }
+    if !v.transfers.is_empty() {
+        let _ = writeln!(s, "\n## Joint memberships\n\nEquity of a deceased joint member passed to the surviving joint member (not retired; it keeps its allocation year).\n\n| From | To | Allocation year | Kind | Amount |\n|---|---|---|---|---:|");
+        for t in &v.transfers {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                md(&t.member_id),
+                md(&t.to),
+                t.allocation_year,
+                t.kind,
+                t.amount
+            );
+        }
+    }
     if !v.unpaid.is_empty() {
         let _ = writeln!(
             s,
@@ -394,18 +578,20 @@ pub fn markdown(r: &Report) -> String {
             );
         }
     }
-    let _ = writeln!(s, "\n## Member redemption statements\n\n| Member | Name | Opening | Cash | Discount | To debt | Offsets | Closing | Unpaid | 1099-PATR box 5 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "\n## Member redemption statements\n\n| Member | Name | Opening | Cash | Set-off | Discount | To debt | Offsets | Joint transfer | Closing | Unpaid | 1099-PATR box 5 |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for m in &r.statements {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             md(&m.member_id),
             md(&m.name),
             m.opening.grouped(),
             m.cash.grouped(),
+            m.set_off.grouped(),
             m.discount.grouped(),
             m.converted_to_debt.grouped(),
             m.offsets.grouped(),
+            m.transferred.grouped(),
             m.closing.grouped(),
             m.unpaid.grouped(),
             m.box5.grouped()
@@ -460,6 +646,23 @@ pub fn markdown(r: &Report) -> String {
                 d.interest,
                 d.principal,
                 d.payment
+            );
+        }
+    }
+    if !r.unclaimed.is_empty() {
+        let _ = writeln!(s, "\n## Unclaimed payments due for notice or forfeiture\n\n| Member | Fiscal year | Source | Amount | Issued | Age (days) | Status | Action |\n|---|---|---|---:|---|---:|---|---|");
+        for u in &r.unclaimed {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                md(&u.member_id),
+                u.fiscal_year,
+                u.source.name(),
+                u.amount.grouped(),
+                u.issued,
+                u.age_days,
+                u.status.name(),
+                md(&u.action)
             );
         }
     }
@@ -563,6 +766,63 @@ pub fn html(r: &Report) -> String {
         &["Member", "Allocation year", "Kind", "Amount", "Reason"],
         &rows,
     ));
+    if !v.set_offs.is_empty() || !v.receivables.is_empty() {
+        b.push_str("<h2>Set-offs against what members owe</h2>\n<p>Equity retired without cash: the amount is applied to what the member owes the co-op (receivables.csv).</p>\n");
+        let mut rows: Vec<Vec<(String, bool)>> = v
+            .set_offs
+            .iter()
+            .map(|p| {
+                vec![
+                    t(p.member_id.clone()),
+                    t(p.allocation_year.to_string()),
+                    t(p.kind.clone()),
+                    n(p.amount),
+                    t(p.reason.clone()),
+                ]
+            })
+            .collect();
+        rows.push(vec![t("Total"), t(""), t(""), n(v.set_off_total), t("")]);
+        b.push_str(&table(
+            &["Member", "Allocation year", "Kind", "Amount", "Reason"],
+            &rows,
+        ));
+        let rows: Vec<Vec<(String, bool)>> = v
+            .receivables
+            .iter()
+            .map(|r| {
+                vec![
+                    t(r.member_id.clone()),
+                    n(r.outstanding),
+                    n(r.set_off),
+                    n(r.remaining),
+                ]
+            })
+            .collect();
+        b.push_str(&table(
+            &["Member", "Owed at the year end", "Set off", "Still owed"],
+            &rows,
+        ));
+    }
+    if !v.transfers.is_empty() {
+        b.push_str("<h2>Joint memberships</h2>\n<p>Equity of a deceased joint member passed to the surviving joint member (not retired; it keeps its allocation year).</p>\n");
+        let rows: Vec<Vec<(String, bool)>> = v
+            .transfers
+            .iter()
+            .map(|x| {
+                vec![
+                    t(x.member_id.clone()),
+                    t(x.to.clone()),
+                    t(x.allocation_year.to_string()),
+                    t(x.kind.clone()),
+                    (x.amount.to_string(), true),
+                ]
+            })
+            .collect();
+        b.push_str(&table(
+            &["From", "To", "Allocation year", "Kind", "Amount"],
+            &rows,
+        ));
+    }
     if !v.unpaid.is_empty() {
         b.push_str("<h2>Not paid</h2>\n");
         let rows: Vec<Vec<(String, bool)>> = v
@@ -582,9 +842,11 @@ pub fn html(r: &Report) -> String {
                 t(m.name.clone()),
                 n(m.opening),
                 n(m.cash),
+                n(m.set_off),
                 n(m.discount),
                 n(m.converted_to_debt),
                 n(m.offsets),
+                n(m.transferred),
                 n(m.closing),
                 n(m.unpaid),
                 n(m.box5),
@@ -597,9 +859,11 @@ pub fn html(r: &Report) -> String {
             "Name",
             "Opening",
             "Cash",
+            "Set-off",
             "Discount",
             "To debt",
             "Offsets",
+            "Joint transfer",
             "Closing",
             "Unpaid",
             "1099-PATR box 5",
@@ -623,6 +887,38 @@ pub fn html(r: &Report) -> String {
             .collect();
         b.push_str(&table(
             &["Year", "Opening", "Interest", "Principal", "Payment"],
+            &rows,
+        ));
+    }
+    if !r.unclaimed.is_empty() {
+        b.push_str("<h2>Unclaimed payments due for notice or forfeiture</h2>\n");
+        let rows: Vec<Vec<(String, bool)>> = r
+            .unclaimed
+            .iter()
+            .map(|u| {
+                vec![
+                    t(u.member_id.clone()),
+                    t(u.fiscal_year.to_string()),
+                    t(u.source.name()),
+                    n(u.amount),
+                    t(u.issued.to_string()),
+                    (u.age_days.to_string(), true),
+                    t(u.status.name()),
+                    t(u.action.clone()),
+                ]
+            })
+            .collect();
+        b.push_str(&table(
+            &[
+                "Member",
+                "Fiscal year",
+                "Source",
+                "Amount",
+                "Issued",
+                "Age (days)",
+                "Status",
+                "Action",
+            ],
             &rows,
         ));
     }
@@ -667,7 +963,7 @@ pub fn forecast(
     from: i32,
     years: u32,
     state: &State,
-    debts: &[Debt],
+    earlier: &Options,
 ) -> Result<Forecast, RevolveError> {
     let cur = book.config.currency;
     let z = Money::zero(cur);
@@ -678,7 +974,7 @@ pub fn forecast(
         })
     };
     let mut state = state.clone();
-    let mut open: Vec<Debt> = debts.to_vec();
+    let mut opts = earlier.clone();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let mut no_plan_book: Option<Book> = None;
@@ -689,9 +985,6 @@ pub fn forecast(
         .map(|r| r.plan)
         .unwrap_or(RedemptionPlan::None);
     for fy in from..from + years as i32 {
-        let opts = Options {
-            open_debts: open.clone(),
-        };
         let rev = match revolve(no_plan_book.as_ref().unwrap_or(book), fy, &state, &opts) {
             Ok(r) => r,
             Err(RevolveError::MissingHistory { .. }) if plan == RedemptionPlan::BaseCapital => {
@@ -741,7 +1034,19 @@ pub fn forecast(
             }
             acc
         };
-        open.extend(rev.debts.iter().cloned());
+        opts.open_debts.extend(rev.debts.iter().cloned());
+        for p in &rev.set_offs {
+            let e = opts
+                .earlier_set_offs
+                .entry(p.member_id.clone())
+                .or_default();
+            *e = e
+                .checked_add(p.amount.amount())
+                .ok_or(RevolveError::Money {
+                    what: "forecast set-offs".into(),
+                    source: MoneyError::Overflow,
+                })?;
+        }
         rows.push(ForecastRow {
             fiscal_year: fy,
             revolvement,
@@ -935,4 +1240,266 @@ pub fn forecast_html(f: &Forecast) -> String {
         let _ = writeln!(b, "<p>{}</p>", esc(x));
     }
     html_page(&format!("{} — redemption forecast", f.coop), &b)
+}
+
+// ------------------------------------------------------------------ unclaimed payments
+
+/// Where an uncashed payment stands on the report date under the `[redemption]` policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnclaimedStatus {
+    /// past the forfeiture date: forfeit it to the co-op (or remit it to the state)
+    ForfeitureDue,
+    /// inside the notice period: send the member written notice now
+    NoticeDue,
+    /// not cashed yet, nothing due
+    Outstanding,
+}
+
+impl UnclaimedStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            UnclaimedStatus::ForfeitureDue => "forfeiture_due",
+            UnclaimedStatus::NoticeDue => "notice_due",
+            UnclaimedStatus::Outstanding => "outstanding",
+        }
+    }
+}
+
+/// One payment that was not cashed, with its age and what is due.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnclaimedLine {
+    pub member_id: String,
+    pub name: String,
+    pub fiscal_year: i32,
+    pub source: crate::book::uncashed::Source,
+    pub amount: Money,
+    pub issued: chrono::NaiveDate,
+    /// days from `issued` to the report date
+    pub age_days: i64,
+    /// whole years from `issued` to the report date
+    pub age_years: u32,
+    /// the last day to send notice (forfeiture date − notice days), under the policy
+    pub notice_by: Option<chrono::NaiveDate>,
+    /// `issued` + `unclaimed_forfeit_years`
+    pub forfeit_on: Option<chrono::NaiveDate>,
+    pub status: UnclaimedStatus,
+    /// what to do, in words
+    pub action: String,
+    pub note: String,
+}
+
+/// Uncashed payments as of the last day of a fiscal year (`report BOOK unclaimed --year FY`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unclaimed {
+    pub coop: String,
+    pub currency: String,
+    pub fiscal_year: i32,
+    pub as_of: chrono::NaiveDate,
+    pub forfeit_years: Option<u32>,
+    pub notice_days: u32,
+    /// `coop` or `state`
+    pub forfeit_to: crate::book::config::UnclaimedTo,
+    /// oldest first (issued, member id)
+    pub lines: Vec<UnclaimedLine>,
+    pub total: Money,
+    pub forfeiture_due: Money,
+    pub notice_due: Money,
+}
+
+/// Lists the uncashed payments issued on or before the last day of `fy`, with their age and, under
+/// the `[redemption]` unclaimed policy, which are due for notice or forfeiture.
+pub fn unclaimed(book: &Book, fy: i32) -> anyhow::Result<Unclaimed> {
+    use crate::book::config::UnclaimedTo;
+    let cur = book.config.currency;
+    let (_, as_of) = book
+        .config
+        .fiscal_year_bounds(fy)
+        .ok_or_else(|| anyhow::anyhow!("fiscal year {fy} ends on a day that cannot be computed"))?;
+    let red = book.config.redemption.as_ref();
+    let forfeit_years = red.and_then(|r| r.unclaimed_forfeit_years);
+    let notice_days = red.map(|r| r.unclaimed_notice_days).unwrap_or(60);
+    let forfeit_to = red.map(|r| r.unclaimed_to).unwrap_or(UnclaimedTo::Coop);
+    let to = match forfeit_to {
+        UnclaimedTo::Coop => "forfeit it to the co-op",
+        UnclaimedTo::State => "remit it to the state as unclaimed property",
+    };
+    let mut lines = Vec::new();
+    let z = Money::zero(cur);
+    let (mut total, mut forfeiture_due, mut notice_due) = (z, z, z);
+    for u in book.uncashed.iter().filter(|u| u.issued <= as_of) {
+        let forfeit_on = match forfeit_years {
+            Some(n) => Some(
+                u.issued
+                    .checked_add_months(chrono::Months::new(12 * n))
+                    .ok_or_else(|| anyhow::anyhow!("{} + {n} years is out of range", u.issued))?,
+            ),
+            None => None,
+        };
+        let notice_by =
+            forfeit_on.and_then(|f| f.checked_sub_days(chrono::Days::new(u64::from(notice_days))));
+        let (status, action) = match (forfeit_on, notice_by) {
+            (Some(f), _) if as_of >= f => (
+                UnclaimedStatus::ForfeitureDue,
+                format!("unclaimed since {} (forfeiture date {f}): once the {notice_days}-day notice has run, {to}", u.issued),
+            ),
+            (Some(f), Some(n)) if as_of >= n => (
+                UnclaimedStatus::NoticeDue,
+                format!("send written notice by {n}; unless claimed, {to} on {f}"),
+            ),
+            (Some(f), Some(n)) => (
+                UnclaimedStatus::Outstanding,
+                format!("notice from {n}; {to} on {f} unless claimed"),
+            ),
+            _ => (
+                UnclaimedStatus::Outstanding,
+                "no forfeiture policy: set unclaimed_forfeit_years in [redemption] of coop.toml"
+                    .to_string(),
+            ),
+        };
+        total = total.checked_add(&u.amount)?;
+        match status {
+            UnclaimedStatus::ForfeitureDue => {
+                forfeiture_due = forfeiture_due.checked_add(&u.amount)?
+            }
+            UnclaimedStatus::NoticeDue => notice_due = notice_due.checked_add(&u.amount)?,
+            UnclaimedStatus::Outstanding => {}
+        }
+        lines.push(UnclaimedLine {
+            member_id: u.member_id.clone(),
+            name: book
+                .member(&u.member_id)
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            fiscal_year: u.fiscal_year,
+            source: u.source,
+            amount: u.amount,
+            issued: u.issued,
+            age_days: (as_of - u.issued).num_days(),
+            age_years: crate::engine::close::full_years(u.issued, as_of),
+            notice_by,
+            forfeit_on,
+            status,
+            action,
+            note: u.note.clone(),
+        });
+    }
+    lines.sort_by(|a, b| {
+        (a.issued, &a.member_id, a.fiscal_year, a.source).cmp(&(
+            b.issued,
+            &b.member_id,
+            b.fiscal_year,
+            b.source,
+        ))
+    });
+    Ok(Unclaimed {
+        coop: book.config.name.clone(),
+        currency: cur.code().to_string(),
+        fiscal_year: fy,
+        as_of,
+        forfeit_years,
+        notice_days,
+        forfeit_to,
+        lines,
+        total,
+        forfeiture_due,
+        notice_due,
+    })
+}
+
+/// The unclaimed-payments report as a document (md, html, csv, json through [`crate::render`]).
+pub fn unclaimed_doc(u: &Unclaimed) -> crate::report::doc::Doc {
+    use crate::book::config::UnclaimedTo;
+    use crate::report::doc::{Block, Cell, Doc, RowKind, Section, Table};
+    let t = |s: &str| Cell::Text(s.to_string());
+    let policy = match u.forfeit_years {
+        Some(n) => format!(
+            "forfeited {n} year(s) after issue, after {} days' written notice, to {}",
+            u.notice_days,
+            match u.forfeit_to {
+                UnclaimedTo::Coop => "the co-op",
+                UnclaimedTo::State => "the state (unclaimed property)",
+            }
+        ),
+        None => "none set (unclaimed_forfeit_years in [redemption])".to_string(),
+    };
+    let mut doc = Doc {
+        kind: "unclaimed",
+        title: format!(
+            "Unclaimed payments — {}, fiscal year {}",
+            u.coop, u.fiscal_year
+        ),
+        header: vec![
+            ("Cooperative".into(), t(&u.coop)),
+            ("As of".into(), Cell::Date(u.as_of)),
+            ("Currency".into(), t(&u.currency)),
+            ("Policy".into(), Cell::Text(policy)),
+            (
+                "Source".into(),
+                t("uncashed.csv, checked against the sealed redemptions and closes"),
+            ),
+        ],
+        sections: Vec::new(),
+        primary: None,
+    };
+    let mut s = Section::new("summary", "Summary");
+    s.blocks.push(Block::Fields(vec![
+        ("Uncashed payments".into(), Cell::Int(u.lines.len() as i64)),
+        ("Total uncashed".into(), Cell::Money(u.total)),
+        ("Due for forfeiture".into(), Cell::Money(u.forfeiture_due)),
+        ("Due for notice".into(), Cell::Money(u.notice_due)),
+    ]));
+    doc.sections.push(s);
+    let mut tab = Table::new(&[
+        ("member_id", "Member"),
+        ("name", "Name"),
+        ("fiscal_year", "Fiscal year"),
+        ("source", "Source"),
+        ("amount", "Amount"),
+        ("issued", "Issued"),
+        ("age_days", "Age (days)"),
+        ("age_years", "Age (years)"),
+        ("notice_by", "Notice by"),
+        ("forfeit_on", "Forfeit on"),
+        ("status", "Status"),
+        ("action", "Action"),
+        ("note", "Note"),
+    ]);
+    let date = |d: Option<chrono::NaiveDate>| d.map(Cell::Date).unwrap_or(Cell::Empty);
+    for l in &u.lines {
+        tab.push(
+            RowKind::Body,
+            vec![
+                t(&l.member_id),
+                t(&l.name),
+                Cell::Int(i64::from(l.fiscal_year)),
+                t(l.source.name()),
+                Cell::Money(l.amount),
+                Cell::Date(l.issued),
+                Cell::Int(l.age_days),
+                Cell::Int(i64::from(l.age_years)),
+                date(l.notice_by),
+                date(l.forfeit_on),
+                t(l.status.name()),
+                t(&l.action),
+                t(&l.note),
+            ],
+        );
+    }
+    let empty = vec![Cell::Empty; 4];
+    let mut total = vec![t("Total")];
+    total.extend(empty);
+    total[4] = Cell::Money(u.total);
+    total.extend(vec![Cell::Empty; 8]);
+    tab.push(RowKind::Total, total);
+    let mut s = Section::new("payments", "Uncashed payments, oldest first");
+    if u.lines.is_empty() {
+        s.blocks.push(Block::Para(
+            "No uncashed payment issued by this date.".into(),
+        ));
+    }
+    s.blocks.push(Block::Table(tab));
+    let at = s.blocks.len() - 1;
+    doc.push_primary(s, at);
+    doc
 }

@@ -73,6 +73,30 @@ pub enum RedemptionPlan {
     BaseCapital,
 }
 
+/// What happens to the equity of a deceased member whose joint member is still a member
+/// (`[redemption] joint_estate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JointEstate {
+    /// the joint membership ignores the survivor: the estate is retired like any other
+    Estate,
+    /// the whole account passes to the survivor, no early retirement (YVEA)
+    Survivor,
+    /// `joint_survivor_pct` passes to the survivor, the rest is retired as an estate, discounted
+    /// when `estate_discount_pct` is set (Mid-Rivers: 50% each)
+    Split,
+}
+
+/// Who receives a payment that stays unclaimed past `unclaimed_forfeit_years`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnclaimedTo {
+    /// forfeited to the co-op after notice (CoLab §7.5)
+    Coop,
+    /// reported and paid to the state as unclaimed property (e.g. MT §35-19-311)
+    State,
+}
+
 /// A decimal read exactly from a TOML string or integer; a TOML float is read through its
 /// shortest decimal form (`12.5` stays `12.5`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -194,6 +218,24 @@ pub struct RedemptionConfig {
     /// estates are paid even past the solvency limit (as Ark. Code §23-17-216 allows); default true
     #[serde(default)]
     pub solvency_exempts_estates: Option<bool>,
+    /// amounts a member owes (receivables.csv) are deducted from their redemption; default true
+    #[serde(default)]
+    pub set_off: Option<bool>,
+    /// a deceased joint member's equity: estate | survivor | split; default survivor
+    #[serde(default)]
+    pub joint_estate: Option<JointEstate>,
+    /// % of a deceased joint member's equity that passes to the survivor under `split`; default 50
+    #[serde(default)]
+    pub joint_survivor_pct: Option<Dec>,
+    /// years after issue when an uncashed payment is forfeited (or escheated); none = only listed
+    #[serde(default)]
+    pub unclaimed_forfeit_years: Option<u32>,
+    /// days of written notice before the forfeiture; default 60
+    #[serde(default)]
+    pub unclaimed_notice_days: Option<u32>,
+    /// who receives forfeited payments: coop | state; default coop
+    #[serde(default)]
+    pub unclaimed_to: Option<UnclaimedTo>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,6 +323,14 @@ pub struct Redemption {
     pub minimum_check: Option<Money>,
     pub solvency_limit: Option<Money>,
     pub solvency_exempts_estates: bool,
+    /// deduct receivables from redemption payments (default true)
+    pub set_off: bool,
+    pub joint_estate: JointEstate,
+    /// fraction (0.5 = 50%) passed to the survivor under [`JointEstate::Split`]
+    pub joint_survivor: Decimal,
+    pub unclaimed_forfeit_years: Option<u32>,
+    pub unclaimed_notice_days: u32,
+    pub unclaimed_to: UnclaimedTo,
 }
 
 /// A valid `coop.toml`.
@@ -728,6 +778,23 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
                 Decimal::ZERO,
             )
         });
+        let joint_survivor = pct(
+            &mut diags,
+            text,
+            file,
+            sec,
+            "joint_survivor_pct",
+            r.joint_survivor_pct,
+            Decimal::new(50, 2),
+        );
+        if r.unclaimed_forfeit_years == Some(0) {
+            let (l, c) = locate(text, sec, "unclaimed_forfeit_years", 0);
+            diags.push(
+                Diagnostic::error("E0403", file, l, c)
+                    .msg("`unclaimed_forfeit_years` is 0")
+                    .hint("set the years after issue when an uncashed payment is forfeited (e.g. 5), or remove the key"),
+            );
+        }
         let need = |diags: &mut Diagnostics, ok: bool, key: &str, what: &str| {
             if !ok {
                 let (l, c) = locate(text, sec, "plan", 0);
@@ -778,6 +845,12 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             minimum_check: money(&mut diags, sec, "minimum_check", r.minimum_check),
             solvency_limit: money(&mut diags, sec, "solvency_limit", r.solvency_limit),
             solvency_exempts_estates: r.solvency_exempts_estates.unwrap_or(true),
+            set_off: r.set_off.unwrap_or(true),
+            joint_estate: r.joint_estate.unwrap_or(JointEstate::Survivor),
+            joint_survivor,
+            unclaimed_forfeit_years: r.unclaimed_forfeit_years,
+            unclaimed_notice_days: r.unclaimed_notice_days.unwrap_or(60),
+            unclaimed_to: r.unclaimed_to.unwrap_or(UnclaimedTo::Coop),
         }
     });
     if diags.has_errors() {
@@ -864,6 +937,27 @@ cash_pct = 20
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
         assert_eq!(d[0].code, "E0402");
         assert_eq!(d[0].line, 15);
+    }
+
+    #[test]
+    fn redemption_policy_defaults_and_bad_values() {
+        let t = format!("{GOOD}\n[redemption]\nplan = \"none\"\n");
+        let r = parse(&t, "coop.toml").unwrap().redemption.unwrap();
+        assert!(r.set_off);
+        assert_eq!(r.joint_estate, JointEstate::Survivor);
+        assert_eq!(r.joint_survivor, Decimal::new(50, 2));
+        assert_eq!(r.unclaimed_forfeit_years, None);
+        assert_eq!(r.unclaimed_notice_days, 60);
+        assert_eq!(r.unclaimed_to, UnclaimedTo::Coop);
+        let t = format!(
+            "{GOOD}\n[redemption]\nplan = \"none\"\njoint_survivor_pct = \"150\"\nunclaimed_forfeit_years = 0\n"
+        );
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        let got: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
+        assert_eq!(got, vec![("E0403", 18), ("E0403", 19)]);
+        let t = format!("{GOOD}\n[redemption]\nplan = \"none\"\njoint_estate = \"spouse\"\n");
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        assert_eq!(d[0].code, "E0401");
     }
 
     #[test]

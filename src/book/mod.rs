@@ -8,6 +8,8 @@
 pub mod config;
 pub mod csvin;
 pub mod patronage;
+pub mod receivables;
+pub mod uncashed;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -26,6 +28,8 @@ pub const RESULTS: &str = "results.csv";
 pub const EQUITY: &str = "equity.csv";
 pub const ASSETS: &str = "assets.csv";
 pub const SUBSCRIPTIONS: &str = "subscriptions.csv";
+pub const RECEIVABLES: &str = "receivables.csv";
+pub const UNCASHED: &str = "uncashed.csv";
 
 /// Contribution kinds in contributions.csv.
 pub const CONTRIBUTION_KINDS: &[&str] =
@@ -172,6 +176,12 @@ pub struct Book {
     pub equity: Vec<EquityRow>,
     pub assets: Vec<Asset>,
     pub subscriptions: Vec<Subscription>,
+    /// amounts members owe the co-op and their repayments (`receivables.csv`), by date
+    pub receivables: Vec<receivables::Receivable>,
+    /// payments that were issued but not cashed (`uncashed.csv`)
+    pub uncashed: Vec<uncashed::Uncashed>,
+    /// joint memberships (`joint_with` in members.csv): each member id to its partner, both ways
+    pub joint: BTreeMap<String, String>,
     /// ids of members.csv rows that had errors (only in a partial book, see [`check`])
     pub broken_member_ids: BTreeSet<String>,
 }
@@ -197,6 +207,11 @@ impl Book {
     /// The path as shown in diagnostics and reports.
     pub fn display(&self, file: &str) -> String {
         display_path(&self.dir, file)
+    }
+
+    /// The joint member of `id` (`joint_with` in members.csv), if any.
+    pub fn joint_with(&self, id: &str) -> Option<&Member> {
+        self.joint.get(id).and_then(|p| self.member(p))
     }
 }
 
@@ -232,8 +247,17 @@ fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
     let Some(config) = config else {
         return (None, diags);
     };
-    let (members, broken_member_ids) = load_members(dir, &config, &mut diags);
+    let (members, broken_member_ids, links) = load_members(dir, &config, &mut diags);
     let ids: BTreeMap<&str, &Member> = members.iter().map(|m| (m.id.as_str(), m)).collect();
+    let joint = joint_memberships(
+        &display_path(dir, MEMBERS),
+        &links,
+        &ids,
+        &broken_member_ids,
+        &mut diags,
+    );
+    let receivables = receivables::load(dir, &config, &ids, &mut diags);
+    let uncashed = uncashed::load(dir, &config, &ids, &mut diags);
     let contributions = load_contributions(dir, &config, &ids, &mut diags);
     let results = load_results(dir, &config, &mut diags);
     let equity = load_equity(dir, &config, &ids, &mut diags);
@@ -257,8 +281,15 @@ fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
         equity,
         assets,
         subscriptions,
+        receivables,
+        uncashed,
+        joint,
         broken_member_ids,
     };
+    // uncashed payments must match payments recorded in the sealed closes and redemptions
+    if !book.uncashed.is_empty() {
+        diags.extend(uncashed::check_sealed(&book));
+    }
     (Some(book), diags)
 }
 
@@ -335,17 +366,22 @@ const MEMBER_COLS: &[Col] = &[
     opt("left"),
     req("status"),
     opt("birth_date"),
+    opt("joint_with"),
 ];
+
+/// A `joint_with` cell of members.csv: (member id, partner id, line, column).
+type JointLink = (String, String, u64, u64);
 
 fn load_members(
     dir: &Path,
     config: &Config,
     diags: &mut Diagnostics,
-) -> (Vec<Member>, BTreeSet<String>) {
+) -> (Vec<Member>, BTreeSet<String>, Vec<JointLink>) {
     let mut out: Vec<Member> = Vec::new();
     let mut broken = BTreeSet::new();
+    let mut links = Vec::new();
     let Some((_, mut t)) = open_table(dir, MEMBERS, MEMBER_COLS, true, diags) else {
-        return (out, broken);
+        return (out, broken, links);
     };
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     t.for_each(MEMBER_COLS, diags, |row, d| {
@@ -357,6 +393,7 @@ fn load_members(
         let left = row.opt_date(4, d);
         let status = row.choice(5, &["active", "left", "deceased"], d);
         let birth = row.opt_date(6, d);
+        let joint_with = row.text(7, d).filter(|p| !p.is_empty()).map(str::to_string);
         let mut repeated = false;
         if let Some(id) = &id {
             if let Some(first) = seen.get(id) {
@@ -438,6 +475,9 @@ fn load_members(
             Some(birth_date),
         ) = (id, name, class, joined, left, status, birth)
         {
+            if let Some(p) = joint_with {
+                links.push((id.clone(), p, row.line, row.col(7)));
+            }
             out.push(Member {
                 id,
                 name,
@@ -450,7 +490,69 @@ fn load_members(
             });
         }
     });
-    (out, broken)
+    (out, broken, links)
+}
+
+/// Validates the `joint_with` links: the partner exists, is not the member, and names the member
+/// back. Returns the valid links, both ways.
+fn joint_memberships(
+    file: &str,
+    links: &[JointLink],
+    ids: &BTreeMap<&str, &Member>,
+    broken: &BTreeSet<String>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, String> {
+    let named: BTreeMap<&str, &str> = links
+        .iter()
+        .map(|(a, b, _, _)| (a.as_str(), b.as_str()))
+        .collect();
+    let mut out = BTreeMap::new();
+    for (id, partner, line, col) in links {
+        let at = |code: &'static str| Diagnostic::error(code, file, *line, *col);
+        if broken.contains(partner) {
+            continue; // the partner's own row has an error, reported there
+        }
+        if !ids.contains_key(partner.as_str()) {
+            diags.push(
+                at("E0302")
+                    .msg(format!(
+                        "`{id}` is joint with `{partner}`, who is not in members.csv"
+                    ))
+                    .hint(format!(
+                        "add `{partner}` to members.csv or correct `joint_with`"
+                    )),
+            );
+        } else if partner == id {
+            diags.push(
+                at("E0313")
+                    .msg(format!("`{id}` is joint with itself"))
+                    .hint("`joint_with` names the other member of the joint membership; leave it empty otherwise"),
+            );
+        } else {
+            match named.get(partner.as_str()) {
+                Some(back) if *back == id => {
+                    out.insert(id.clone(), partner.clone());
+                }
+                Some(back) => diags.push(
+                    at("E0313")
+                        .msg(format!(
+                            "`{id}` is joint with `{partner}`, but `{partner}` is joint with `{back}`"
+                        ))
+                        .hint("a joint membership has two members, each naming the other in `joint_with`"),
+                ),
+                None => diags.push(
+                    at("E0313")
+                        .msg(format!(
+                            "`{id}` is joint with `{partner}`, but `{partner}` does not name `{id}` back"
+                        ))
+                        .hint(format!(
+                            "fill `joint_with` of `{partner}` with `{id}`: both members of a joint membership name each other"
+                        )),
+                ),
+            }
+        }
+    }
+    out
 }
 
 const CONTRIBUTION_COLS: &[Col] = &[

@@ -145,6 +145,11 @@ multiplier = "1"
 # plan = "revolving_fund"     # none | revolving_fund | percentage | base_capital
 # cycle_years = 7
 # budget = "50000.00"
+# set_off = true                # deduct what members owe (receivables.csv) from their redemptions
+# joint_estate = "survivor"     # survivor | split | estate: a deceased joint member's equity
+# unclaimed_forfeit_years = 5   # uncashed payments (uncashed.csv) forfeited after 5 years
+# unclaimed_notice_days = 60    # ... after this many days' written notice
+# unclaimed_to = "coop"         # coop | state
 "#,
         cur = a.currency
     );

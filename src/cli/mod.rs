@@ -39,16 +39,19 @@ pub enum Command {
     Close(close::CloseArgs),
     /// Re-check every sealed year of a book and name any file that changed
     Verify(close::VerifyArgs),
-    /// Reports: schedule, worksheet, notices, rollforward, 1099-patr, board (of a close) and wealth
+    /// Reports: schedule, worksheet, notices, rollforward, 1099-patr, board (of a close), wealth
+    /// and unclaimed (uncashed payments due for notice or forfeiture)
     Report(report::ReportArgs),
     /// Journal entries of a close for hledger, beancount or a spreadsheet
     Export(export::ExportArgs),
     /// Compute a year's equity redemptions (revolving fund, percentage, base capital, estates,
-    /// leavers); without --dry-run seals them into closes/FY/ next to the close
+    /// leavers, joint memberships, set-off of what members owe); without --dry-run seals them into
+    /// closes/FY/ next to the close
     Revolve(revolve::RevolveArgs),
     /// Project the cash needed for equity redemptions over the coming years
     Forecast(revolve::ForecastArgs),
-    /// A member's statement: equity by tranche, allocation history, payout, and an inclusion proof
+    /// A member's statement: equity by tranche, allocation history, sealed redemptions, payout, and
+    /// an inclusion proof
     Statement(statement::StatementArgs),
     /// Check a JSON member statement against a published member_root; exit 1 naming what was altered
     VerifyStatement(statement::VerifyStatementArgs),

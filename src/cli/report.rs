@@ -69,6 +69,17 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         super::emit(a.output.as_deref(), &buf)?;
         return Ok(ExitCode::SUCCESS);
     }
+    if a.kind == Kind::Unclaimed {
+        let (b, diags) = crate::book::load(&a.book);
+        let Some(b) = b else {
+            return super::check::report(diags, super::check::DiagFormat::Text);
+        };
+        let u = crate::redemption::unclaimed(&b, a.year)?;
+        let mut buf = Vec::new();
+        render::render(&crate::redemption::unclaimed_doc(&u), format, &mut buf)?;
+        super::emit(a.output.as_deref(), &buf)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let v = match load_view(&a.book, a.year)? {
         Ok(v) => v,
         Err(code) => return Ok(code),

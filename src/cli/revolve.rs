@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::book::{self, Book};
-use crate::engine::revolve::{revolve, Debt, Options};
+use crate::engine::revolve::{revolve, Options};
 use crate::redemption;
 use crate::seal;
 
@@ -83,15 +83,22 @@ fn load(dir: &Path) -> anyhow::Result<Result<Book, ExitCode>> {
     }
 }
 
-/// Leaver debts created by the sealed redemptions of years before `fy`.
-pub fn open_debts(book_dir: &Path, fy: i32) -> anyhow::Result<Vec<Debt>> {
-    let mut v = Vec::new();
+/// What the sealed redemptions of years before `fy` carry into `fy`: the leaver debts they
+/// created and, per member, the receivables they set off.
+pub fn earlier(book_dir: &Path, fy: i32) -> anyhow::Result<Options> {
+    let mut o = Options::default();
     for y in seal::sealed_years(book_dir).into_iter().filter(|y| *y < fy) {
         if let Some(r) = seal::sealed_redemptions(book_dir, y)? {
-            v.extend(r.debts);
+            for (id, a) in r.set_off_by_member() {
+                let e = o.earlier_set_offs.entry(id).or_default();
+                *e = e
+                    .checked_add(a)
+                    .ok_or_else(|| anyhow::anyhow!("the sealed set-offs overflow"))?;
+            }
+            o.open_debts.extend(r.debts);
         }
     }
-    Ok(v)
+    Ok(o)
 }
 
 pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
@@ -105,9 +112,7 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
         Some(s) => s,
         None => seal::prior_state(&b, a.year)?,
     };
-    let opts = Options {
-        open_debts: open_debts(&b.dir, a.year)?,
-    };
+    let opts = earlier(&b.dir, a.year)?;
     let mut rev = revolve(&b, a.year, &state, &opts)?;
     if !is_closed && (!rev.conversions.is_empty() || rev.payments.iter().any(|p| p.special)) {
         rev.notes.push(format!(
@@ -115,7 +120,13 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
             a.year
         ));
     }
-    let report = redemption::build(&b, &state, &rev)?;
+    let mut report = redemption::build(&b, &state, &rev)?;
+    // exceptions: uncashed payments due for notice or forfeiture at the year end
+    report.unclaimed = redemption::unclaimed(&b, a.year)?
+        .lines
+        .into_iter()
+        .filter(|u| u.status != redemption::UnclaimedStatus::Outstanding)
+        .collect();
     let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
         Some("json") => RevolveFormat::Json,
         Some("md") => RevolveFormat::Md,
@@ -174,7 +185,7 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let state = seal::prior_state(&b, from)?;
-    let f = redemption::forecast(&b, from, a.years, &state, &open_debts(&b.dir, from)?)?;
+    let f = redemption::forecast(&b, from, a.years, &state, &earlier(&b.dir, from)?)?;
     let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
         Some("json") => ForecastFormat::Json,
         Some("html" | "htm") => ForecastFormat::Html,

@@ -19,7 +19,7 @@ use num_traits::{One, Signed, ToPrimitive};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::book::config::RedemptionPlan;
+use crate::book::config::{JointEstate, RedemptionPlan};
 use crate::book::patronage::Activity;
 use crate::book::{Book, Status};
 use crate::engine::close::{full_years, merge, State, Tranche};
@@ -80,6 +80,8 @@ pub struct Options {
     /// leaver debts created by earlier sealed redemptions (their installments due this year are
     /// listed in [`Revolvement::debt_service`])
     pub open_debts: Vec<Debt>,
+    /// per member, receivables already set off by redemptions sealed in earlier years
+    pub earlier_set_offs: BTreeMap<String, Decimal>,
 }
 
 /// One cash redemption of (part of) a tranche. The JSON contract of `revolve --format json`.
@@ -112,6 +114,33 @@ pub struct Retirement {
     pub kind: String,
     pub amount: Money,
     pub reason: String,
+}
+
+/// Equity of a deceased joint member passed to the surviving joint member, tranche by tranche
+/// (same allocation year and kind).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// the deceased member
+    pub member_id: String,
+    /// the surviving joint member
+    pub to: String,
+    pub allocation_year: i32,
+    pub kind: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    pub reason: String,
+}
+
+/// A member who owes the co-op (receivables.csv) at the year end and what was set off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceivableLine {
+    pub member_id: String,
+    /// owed at the year end, net of set-offs sealed in earlier years
+    pub outstanding: Money,
+    /// deducted from this year's redemptions
+    pub set_off: Money,
+    /// still owed after this year's set-off
+    pub remaining: Money,
 }
 
 /// One installment of a leaver's debt.
@@ -181,8 +210,15 @@ pub struct Revolvement {
     pub conversions: Vec<Retirement>,
     /// loss tranches offset against the same member's redeemable tranches
     pub offsets: Vec<Retirement>,
+    /// equity retired without cash because it paid what the member owes the co-op
+    /// (receivables.csv; same keys as `payments`)
+    pub set_offs: Vec<Payment>,
+    /// a deceased joint member's equity passed to the survivor (not retired)
+    pub transfers: Vec<Transfer>,
     /// debts created this year
     pub debts: Vec<Debt>,
+    /// members who owe the co-op at the year end: outstanding, set off, remaining
+    pub receivables: Vec<ReceivableLine>,
     /// leaver debt installments due this year (new and earlier debts)
     pub debt_service: Vec<DebtPayment>,
     /// base capital plan: required investment per member
@@ -191,6 +227,8 @@ pub struct Revolvement {
     pub solvency_limit: Option<Money>,
     /// cash this year: Σ payments + Σ debt service
     pub cash_needed: Money,
+    /// Σ set_offs: equity retired against amounts members owe (no cash)
+    pub set_off_total: Money,
     /// 1099-PATR box 5: redemptions of nonqualified equity paid, per member
     pub box5: Vec<Box5>,
     pub notes: Vec<String>,
@@ -327,6 +365,11 @@ pub fn revolve(
         .ok_or(RevolveError::BadYear { fy })?;
     let members_file = book.display(crate::book::MEMBERS);
     let mut notes = Vec::new();
+
+    // ---- joint memberships: a deceased member's equity passes (in whole or in part) to the
+    // living joint member before anything is retired; the rest is an estate like any other
+    let (transfers, adjusted) = joint_transfers(book, fy, fy_end, state, &red)?;
+    let state = adjusted.as_ref().unwrap_or(state);
 
     // ---- the equity outstanding before the year, per member
     // `all`: allocated before the year (what the plans redeem); `whole`: every tranche up to and
@@ -808,18 +851,72 @@ pub fn revolve(
         }
     }
 
-    // ---- minimum check on the plan's payments (carried forward as outstanding equity)
-    let min = red.minimum_check.unwrap_or(zero);
-    let mut per_member: BTreeMap<&str, Money> = BTreeMap::new();
-    for ((id, _, _), a) in &plan_pay {
-        let e = per_member.entry(id.as_str()).or_insert(zero);
-        *e = mm("minimum check", e.checked_add(a))?;
+    // ---- what members owe the co-op at the year end (receivables.csv), net of the set-offs
+    // sealed in earlier years
+    let mut owed: BTreeMap<String, Money> = BTreeMap::new();
+    let balances = mm(
+        "receivables",
+        crate::book::receivables::outstanding(book, fy_end),
+    )?;
+    let mut ids: BTreeSet<&String> = balances.keys().collect();
+    ids.extend(options.earlier_set_offs.keys());
+    for id in ids {
+        let b = balances.get(id).copied().unwrap_or(zero);
+        let earlier = match options.earlier_set_offs.get(id) {
+            Some(d) => money(*d, cur, "earlier set-offs")?,
+            None => zero,
+        };
+        let left = mm("receivables", b.checked_sub(&earlier))?;
+        if left.is_negative() {
+            notes.push(format!(
+                "`{id}` has repaid or had set off {} more than they owed by {fy_end} (receivables.csv and earlier sealed set-offs); the co-op owes it back",
+                left.abs()
+            ));
+        } else if left.is_positive() {
+            owed.insert(id.clone(), left);
+        }
     }
-    let below: BTreeSet<String> = per_member
-        .iter()
-        .filter(|(_, a)| a.is_positive() && **a < min)
-        .map(|(id, _)| id.to_string())
-        .collect();
+    let owed_at_start = owed.clone();
+    let set_off_on = red.set_off;
+    let mut set_offs: Vec<Payment> = Vec::new();
+    let mut unset: BTreeMap<String, Money> = BTreeMap::new();
+
+    // set-off against the special retirements (estates, age), oldest tranche first
+    let mut cash_payments = Vec::with_capacity(payments.len());
+    for p in payments {
+        let left = owed.get(&p.member_id).copied().unwrap_or(zero);
+        if !left.is_positive() {
+            cash_payments.push(p);
+            continue;
+        }
+        if !set_off_on {
+            let e = unset.entry(p.member_id.clone()).or_insert(zero);
+            *e = mm("set-off", e.checked_add(&p.amount))?;
+            cash_payments.push(p);
+            continue;
+        }
+        let take = left.min(p.amount);
+        owed.insert(p.member_id.clone(), mm("set-off", left.checked_sub(&take))?);
+        let rest = mm("set-off", p.amount.checked_sub(&take))?;
+        if take.is_positive() {
+            set_offs.push(Payment {
+                amount: take,
+                reason: format!(
+                    "set off against what the member owes the co-op; {}",
+                    p.reason
+                ),
+                ..p.clone()
+            });
+        }
+        if rest.is_positive() {
+            cash_payments.push(Payment { amount: rest, ..p });
+        }
+    }
+    let mut payments = cash_payments;
+
+    // ---- the plan's payments: set-off first, then the minimum check on the cash part (a cash
+    // part under the minimum is carried forward as outstanding equity)
+    let min = red.minimum_check.unwrap_or(zero);
     let plan_reason = match red.plan {
         RedemptionPlan::RevolvingFund => format!(
             "revolving fund: {}-year cycle, allocation years up to {}",
@@ -835,33 +932,104 @@ pub fn revolve(
         }
         RedemptionPlan::None => String::new(),
     };
-    for id in &below {
-        unpaid.push(Unpaid {
-            member_id: id.clone(),
-            amount: per_member[id.as_str()],
-            reason: format!(
-                "below the minimum check of {min}; carried forward as outstanding equity"
-            ),
-        });
-    }
+    let mut per_member: BTreeMap<String, Vec<(i32, String, Money)>> = BTreeMap::new();
     for ((id, y, k), a) in plan_pay {
-        if below.contains(&id) {
-            continue;
+        per_member.entry(id).or_default().push((y, k, a));
+    }
+    for (id, lines) in per_member {
+        let gross = mm("minimum check", Money::sum(cur, lines.iter().map(|l| &l.2)))?;
+        let left = owed.get(&id).copied().unwrap_or(zero);
+        let take = if set_off_on { left.min(gross) } else { zero };
+        if !set_off_on && left.is_positive() && gross.is_positive() {
+            let e = unset.entry(id.clone()).or_insert(zero);
+            *e = mm("set-off", e.checked_add(&gross))?;
         }
-        payments.push(Payment {
+        let cash = mm("set-off", gross.checked_sub(&take))?;
+        let carried = cash.is_positive() && cash < min;
+        if carried {
+            unpaid.push(Unpaid {
+                member_id: id.clone(),
+                amount: cash,
+                reason: if take.is_positive() {
+                    format!("cash part below the minimum check of {min} after a set-off of {take}; carried forward as outstanding equity")
+                } else {
+                    format!("below the minimum check of {min}; carried forward as outstanding equity")
+                },
+            });
+        }
+        if take.is_positive() {
+            owed.insert(id.clone(), mm("set-off", left.checked_sub(&take))?);
+        }
+        // oldest tranche first: the set-off, then (unless carried forward) the cash
+        let mut to_set_off = take;
+        for (y, k, a) in lines {
+            let s = to_set_off.min(a);
+            to_set_off = mm("set-off", to_set_off.checked_sub(&s))?;
+            if s.is_positive() {
+                set_offs.push(Payment {
+                    member_id: id.clone(),
+                    allocation_year: y,
+                    kind: k.clone(),
+                    amount: s,
+                    reason: format!(
+                        "set off against what the member owes the co-op; {plan_reason}"
+                    ),
+                    special: false,
+                });
+            }
+            let c = mm("set-off", a.checked_sub(&s))?;
+            if c.is_positive() && !carried {
+                payments.push(Payment {
+                    member_id: id.clone(),
+                    allocation_year: y,
+                    kind: k,
+                    amount: c,
+                    reason: plan_reason.clone(),
+                    special: false,
+                });
+            }
+        }
+    }
+    for (id, paid) in &unset {
+        notes.push(format!(
+            "`{id}` owes the co-op {} (receivables.csv) and is paid {paid}; set_off = false in [redemption], so nothing is deducted",
+            owed_at_start.get(id).copied().unwrap_or(zero)
+        ));
+    }
+    let leaver_debts: BTreeSet<&str> = debts
+        .iter()
+        .chain(options.open_debts.iter())
+        .filter(|d| d.installments.iter().any(|i| i.fiscal_year == fy))
+        .map(|d| d.member_id.as_str())
+        .collect();
+    for id in leaver_debts {
+        if let Some(o) = owed.get(id).filter(|o| o.is_positive()) {
+            notes.push(format!(
+                "`{id}` owes the co-op {o} (receivables.csv); leaver debt installments are not set off automatically: deduct it from the installment and record the repayment in receivables.csv"
+            ));
+        }
+    }
+    let mut receivables = Vec::new();
+    for (id, outstanding) in owed_at_start {
+        let remaining = owed.get(&id).copied().unwrap_or(zero);
+        receivables.push(ReceivableLine {
+            set_off: mm("set-off", outstanding.checked_sub(&remaining))?,
             member_id: id,
-            allocation_year: y,
-            kind: k,
-            amount: a,
-            reason: plan_reason.clone(),
-            special: false,
+            outstanding,
+            remaining,
         });
     }
 
-    payments.sort_by(|a, b| {
+    let by_tranche = |a: &Payment, b: &Payment| {
         (&a.member_id, a.allocation_year, &a.kind).cmp(&(&b.member_id, b.allocation_year, &b.kind))
-    });
+    };
+    payments.sort_by(by_tranche);
+    set_offs.sort_by(by_tranche);
     unpaid.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    let set_off_total = mm(
+        "set-off",
+        Money::sum(cur, set_offs.iter().map(|p| &p.amount)),
+    )?;
     let total = mm("total", Money::sum(cur, payments.iter().map(|p| &p.amount)))?;
 
     // ---- debt service due this year
@@ -887,8 +1055,10 @@ pub fn revolve(
     )?;
     let cash_needed = mm("cash", total.checked_add(&service))?;
     let mut box5: BTreeMap<String, Money> = BTreeMap::new();
+    // box 5: nonqualified equity redeemed, in cash or applied to what the member owes
     for p in payments
         .iter()
+        .chain(set_offs.iter())
         .filter(|p| BOX5_KINDS.contains(&p.kind.as_str()))
     {
         let e = box5.entry(p.member_id.clone()).or_insert(zero);
@@ -904,18 +1074,149 @@ pub fn revolve(
         discounts,
         conversions,
         offsets,
+        set_offs,
+        transfers,
         debts,
+        receivables,
         debt_service,
         base_capital,
         budget: red.budget,
         solvency_limit: red.solvency_limit,
         cash_needed,
+        set_off_total,
         box5: box5
             .into_iter()
             .map(|(member_id, amount)| Box5 { member_id, amount })
             .collect(),
         notes,
     })
+}
+
+/// The transfers of deceased joint members' equity to the living joint member under
+/// `joint_estate`, and the state with them applied (`None` when there are none).
+fn joint_transfers(
+    book: &Book,
+    fy: i32,
+    fy_end: NaiveDate,
+    state: &State,
+    red: &crate::book::config::Redemption,
+) -> Result<(Vec<Transfer>, Option<State>), RevolveError> {
+    let cur = book.config.currency;
+    if red.joint_estate == JointEstate::Estate || book.joint.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let mut transfers = Vec::new();
+    let mut moved_ts = Vec::new();
+    for (id, partner) in &book.joint {
+        let (Some(m), Some(p)) = (book.member(id), book.member(partner)) else {
+            continue;
+        };
+        if m.status != Status::Deceased {
+            continue;
+        }
+        // the survivor is still a member at the year end
+        if p.status == Status::Deceased || p.left.is_some_and(|l| l <= fy_end) {
+            continue;
+        }
+        let ts: Vec<&Tranche> = state
+            .tranches
+            .iter()
+            .filter(|t| t.member_id == m.id && t.allocation_year <= fy && !t.amount.is_zero())
+            .collect();
+        if ts.is_empty() {
+            continue;
+        }
+        let Some(death) = m.left else {
+            return Err(RevolveError::NoDateOfDeath {
+                member: m.id.clone(),
+                file: book.display(crate::book::MEMBERS),
+                line: m.line,
+            });
+        };
+        if death > fy_end {
+            continue;
+        }
+        let reason = match red.joint_estate {
+            JointEstate::Split => format!(
+                "joint membership: {}% passes to the surviving joint member `{}` (died {death}); the rest is retired as an estate",
+                (red.joint_survivor * Decimal::ONE_HUNDRED).normalize(),
+                p.id
+            ),
+            _ => format!(
+                "joint membership: passes to the surviving joint member `{}` (died {death}); no early retirement",
+                p.id
+            ),
+        };
+        for t in ts {
+            let face = money(t.amount, cur, "joint membership")?;
+            let moved = match red.joint_estate {
+                JointEstate::Split => mm(
+                    "joint membership",
+                    face.checked_mul_round(
+                        red.joint_survivor,
+                        RoundingStrategy::MidpointAwayFromZero,
+                    ),
+                )?,
+                _ => face,
+            };
+            if moved.is_zero() {
+                continue;
+            }
+            transfers.push(Transfer {
+                member_id: m.id.clone(),
+                to: p.id.clone(),
+                allocation_year: t.allocation_year,
+                kind: t.kind.clone(),
+                amount: moved.amount(),
+                reason: reason.clone(),
+            });
+            moved_ts.push(Tranche {
+                member_id: m.id.clone(),
+                allocation_year: t.allocation_year,
+                kind: t.kind.clone(),
+                amount: -moved.amount(),
+            });
+            moved_ts.push(Tranche {
+                member_id: p.id.clone(),
+                allocation_year: t.allocation_year,
+                kind: t.kind.clone(),
+                amount: moved.amount(),
+            });
+        }
+    }
+    if transfers.is_empty() {
+        return Ok((transfers, None));
+    }
+    let mut s = state.clone();
+    s.tranches = merge_checked(s.tranches.into_iter().chain(moved_ts)).ok_or_else(|| {
+        RevolveError::Money {
+            what: "joint membership".into(),
+            source: MoneyError::Overflow,
+        }
+    })?;
+    Ok((transfers, Some(s)))
+}
+
+/// Sums tranches of the same (member, allocation year, kind) and drops zeros; `None` on overflow.
+fn merge_checked(ts: impl Iterator<Item = Tranche>) -> Option<Vec<Tranche>> {
+    let mut map: BTreeMap<TrancheKey, Decimal> = BTreeMap::new();
+    for t in ts {
+        let e = map
+            .entry((t.member_id, t.allocation_year, t.kind))
+            .or_insert(Decimal::ZERO);
+        *e = e.checked_add(t.amount)?;
+    }
+    Some(
+        map.into_iter()
+            .filter(|(_, a)| !a.is_zero())
+            .map(|((member_id, allocation_year, kind), amount)| Tranche {
+                member_id,
+                allocation_year,
+                kind,
+                amount,
+            })
+            .collect(),
+    )
 }
 
 /// The binding cap: the smaller of the remaining budget and (unless exempt) solvency limit.
@@ -1015,6 +1316,8 @@ struct Entry {
     kind: String,
     #[serde(with = "rust_decimal::serde::str")]
     amount: Decimal,
+    #[serde(default)]
+    reason: String,
 }
 
 /// The parts of a sealed `redemptions.json` that change the equity outstanding.
@@ -1029,8 +1332,59 @@ pub struct Sealed {
     #[serde(default)]
     offsets: Vec<Entry>,
     #[serde(default)]
+    set_offs: Vec<Entry>,
+    #[serde(default)]
+    transfers: Vec<Transfer>,
+    #[serde(default)]
     pub debts: Vec<Debt>,
+    #[serde(default)]
+    debt_service: Vec<ServiceEntry>,
 }
+
+/// A debt installment paid, as read back from a sealed `redemptions.json`.
+#[derive(Debug, Clone, Deserialize)]
+struct ServiceEntry {
+    member_id: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    payment: Decimal,
+}
+
+/// How a sealed amount reached (or left) a member, for statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    /// paid in cash
+    Cash,
+    /// applied to what the member owes the co-op
+    SetOff,
+    /// an estate's discount to present value (to unallocated equity)
+    Discount,
+    /// a leaver's equity converted to a debt the co-op owes them
+    ConvertedToDebt,
+    /// a loss tranche netted against the member's own equity
+    LossOffset,
+    /// passed to the surviving joint member
+    TransferredOut,
+    /// received from a deceased joint member
+    TransferredIn,
+}
+
+impl How {
+    pub fn name(self) -> &'static str {
+        match self {
+            How::Cash => "cash",
+            How::SetOff => "set_off",
+            How::Discount => "discount",
+            How::ConvertedToDebt => "converted_to_debt",
+            How::LossOffset => "loss_offset",
+            How::TransferredOut => "transferred_out",
+            How::TransferredIn => "transferred_in",
+        }
+    }
+}
+
+/// One sealed line of a member: (allocation year, kind, how, amount, reason).
+pub type MemberLine = (i32, String, How, Decimal, String);
 
 /// One line for the journal: (member, allocation year, kind, amount).
 pub type JournalLine = (String, i32, String, Decimal);
@@ -1057,13 +1411,102 @@ impl Sealed {
         ]
     }
 
+    /// Amounts set off against what members owe (Dr the tranche, Cr the member receivable).
+    pub fn set_off_lines(&self) -> Vec<JournalLine> {
+        self.set_offs
+            .iter()
+            .map(|e| {
+                (
+                    e.member_id.clone(),
+                    e.allocation_year,
+                    e.kind.clone(),
+                    e.amount,
+                )
+            })
+            .collect()
+    }
+
+    /// Equity of deceased joint members passed to the survivors.
+    pub fn transfers(&self) -> &[Transfer] {
+        &self.transfers
+    }
+
+    /// Per member, the receivables set off by these redemptions.
+    pub fn set_off_by_member(&self) -> BTreeMap<String, Decimal> {
+        let mut m: BTreeMap<String, Decimal> = BTreeMap::new();
+        for e in &self.set_offs {
+            let v = m.entry(e.member_id.clone()).or_default();
+            *v = v.checked_add(e.amount).unwrap_or(Decimal::MAX);
+        }
+        m
+    }
+
+    /// Per member, the cash paid this year: redemptions and debt installments.
+    pub fn cash_paid(&self) -> BTreeMap<String, Decimal> {
+        let mut m: BTreeMap<String, Decimal> = BTreeMap::new();
+        let all = self
+            .payments
+            .iter()
+            .map(|e| (&e.member_id, e.amount))
+            .chain(self.debt_service.iter().map(|d| (&d.member_id, d.payment)));
+        for (id, a) in all {
+            let v = m.entry(id.clone()).or_default();
+            *v = v.checked_add(a).unwrap_or(Decimal::MAX);
+        }
+        m
+    }
+
+    /// Every sealed line, by member (each member's sorted by allocation year, kind and how);
+    /// a transfer is listed under both members.
+    pub fn lines_by_member(&self) -> BTreeMap<String, Vec<MemberLine>> {
+        let mut m: BTreeMap<String, Vec<MemberLine>> = BTreeMap::new();
+        for (list, how) in [
+            (&self.payments, How::Cash),
+            (&self.set_offs, How::SetOff),
+            (&self.discounts, How::Discount),
+            (&self.conversions, How::ConvertedToDebt),
+            (&self.offsets, How::LossOffset),
+        ] {
+            for e in list {
+                m.entry(e.member_id.clone()).or_default().push((
+                    e.allocation_year,
+                    e.kind.clone(),
+                    how,
+                    e.amount,
+                    e.reason.clone(),
+                ));
+            }
+        }
+        for t in &self.transfers {
+            m.entry(t.member_id.clone()).or_default().push((
+                t.allocation_year,
+                t.kind.clone(),
+                How::TransferredOut,
+                t.amount,
+                t.reason.clone(),
+            ));
+            m.entry(t.to.clone()).or_default().push((
+                t.allocation_year,
+                t.kind.clone(),
+                How::TransferredIn,
+                t.amount,
+                format!("from the deceased joint member `{}`", t.member_id),
+            ));
+        }
+        for v in m.values_mut() {
+            v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+        }
+        m
+    }
+
     /// Parses a sealed `redemptions.json`.
     pub fn parse(text: &str) -> serde_json::Result<Sealed> {
         serde_json::from_str(text)
     }
 
-    /// The state after these redemptions: every paid, discounted, converted or offset amount
-    /// reduces its tranche; estate discounts are credited to unallocated equity.
+    /// The state after these redemptions: every paid, set off, discounted, converted or offset
+    /// amount reduces its tranche; a joint member's transfer moves it to the survivor; estate
+    /// discounts are credited to unallocated equity.
     pub fn apply(&self, state: &State) -> State {
         let mut ts = state.tranches.clone();
         let neg = |e: &Entry| Tranche {
@@ -1078,8 +1521,19 @@ impl Sealed {
             .chain(&self.discounts)
             .chain(&self.conversions)
             .chain(&self.offsets)
+            .chain(&self.set_offs)
         {
             ts.push(neg(e));
+        }
+        for t in &self.transfers {
+            for (member_id, amount) in [(&t.member_id, -t.amount), (&t.to, t.amount)] {
+                ts.push(Tranche {
+                    member_id: member_id.clone(),
+                    allocation_year: t.allocation_year,
+                    kind: t.kind.clone(),
+                    amount,
+                });
+            }
         }
         let gain: Decimal = self
             .discounts

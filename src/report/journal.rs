@@ -22,6 +22,8 @@ pub const STOCK_DIV_PAYABLE: &str = "Liabilities:Stock-Dividends-Payable";
 pub const REDEMPTIONS_PAYABLE: &str = "Liabilities:Redemptions-Payable";
 pub const MEMBER_DEBT: &str = "Liabilities:Member-Debt";
 pub const DEBT_INTEREST: &str = "Expenses:Interest-On-Member-Debt";
+/// what members owe the co-op (receivables.csv); a set-off credits it instead of cash
+pub const MEMBER_RECEIVABLE: &str = "Assets:Member-Receivables";
 
 #[derive(Debug, Clone)]
 pub struct Posting {
@@ -269,8 +271,10 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
 /// redemptions paid (Dr the tranche's equity account, Cr redemptions payable), estate discounts
 /// (Dr the tranche, Cr the unallocated reserve), leavers' balances converted to debt (Dr the
 /// tranche, Cr member debt) and the debt installments due in the year (Dr member debt and
-/// interest expense, Cr redemptions payable). Offsets of loss tranches are reclassifications
-/// inside equity and have no entry.
+/// interest expense, Cr redemptions payable). Redemptions set off against what the member owes
+/// credit the member's receivable instead (Dr the tranche, Cr `Assets:Member-Receivables`), and
+/// a deceased joint member's equity passed to the survivor moves between their equity accounts.
+/// Offsets of loss tranches are reclassifications inside equity and have no entry.
 ///
 /// `debts` are the member debts of every sealed year up to `fy`: their installments due in `fy`
 /// are booked even when the debt was created in an earlier year.
@@ -282,9 +286,15 @@ pub fn redemption_entries(
 ) -> anyhow::Result<Vec<Entry>> {
     let date = v.close.dates.end;
     let [paid, discounts, conversions] = sealed.map(|s| s.journal_lines()).unwrap_or_default();
+    let set_offs = sealed.map(|s| s.set_off_lines()).unwrap_or_default();
     let mut out = Vec::new();
-    let groups: [(&[crate::engine::revolve::JournalLine], &str, &str); 3] = [
+    let groups: [(&[crate::engine::revolve::JournalLine], &str, &str); 4] = [
         (&paid, REDEMPTIONS_PAYABLE, "Equity redemptions paid"),
+        (
+            &set_offs,
+            MEMBER_RECEIVABLE,
+            "Equity redemptions set off against what members owe",
+        ),
         (
             &discounts,
             UNALLOCATED,
@@ -328,6 +338,29 @@ pub fn redemption_entries(
         out.push(Entry {
             date,
             description: format!("{what}, fiscal year {fy}"),
+            postings: ps,
+        });
+    }
+    let mut ps = Vec::new();
+    for t in sealed.map(|s| s.transfers()).unwrap_or_default() {
+        let a = v.m(t.amount)?;
+        ps.push(Posting {
+            account: equity_account(t.allocation_year, &t.kind, &t.member_id),
+            member_id: Some(t.member_id.clone()),
+            amount: a,
+        });
+        ps.push(Posting {
+            account: equity_account(t.allocation_year, &t.kind, &t.to),
+            member_id: Some(t.to.clone()),
+            amount: a.neg(),
+        });
+    }
+    if !ps.is_empty() {
+        out.push(Entry {
+            date,
+            description: format!(
+                "Joint memberships: equity passed to the surviving member, fiscal year {fy}"
+            ),
             postings: ps,
         });
     }

@@ -20,6 +20,8 @@ pub enum Kind {
     Board,
     /// community wealth (built by `crate::wealth`, not from the close alone)
     Wealth,
+    /// uncashed payments with their age and what is due (built by `crate::redemption`)
+    Unclaimed,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Patr1099 => "1099-patr",
             Kind::Board => "board",
             Kind::Wealth => "wealth",
+            Kind::Unclaimed => "unclaimed",
         }
     }
 }
@@ -46,6 +49,9 @@ pub fn build(kind: Kind, v: &View) -> anyhow::Result<Doc> {
         Kind::Board => board(v),
         Kind::Wealth => anyhow::bail!(
             "the wealth report is built from the whole book: use `coopledger report BOOK wealth`"
+        ),
+        Kind::Unclaimed => anyhow::bail!(
+            "the unclaimed report is built from the whole book: use `coopledger report BOOK unclaimed`"
         ),
     }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::config::RedemptionPlan;
 use crate::book::{Book, Member, Status};
 use crate::engine::close::Tranche;
+use crate::engine::revolve::{How, MemberLine, Sealed};
 use crate::money::{Currency, Money};
 use crate::seal::{self, LeafDetail, ProofStep};
 
@@ -175,6 +176,14 @@ pub struct Statement {
     pub allocations: Vec<YearAllocation>,
     pub redemptions: Vec<YearAmount>,
     pub loss_charges: Vec<YearAmount>,
+    /// equity redemptions sealed by `coopledger revolve` in the sealed years up to `fiscal_year`
+    /// (not covered by the proof: each year's `redemptions.json` is covered by its manifest)
+    #[serde(default)]
+    pub sealed_redemptions: Vec<RedemptionLine>,
+    /// the equity left once the redemptions of `fiscal_year` sealed after its close are applied
+    /// (`None` when that year has no sealed redemptions)
+    #[serde(default)]
+    pub after_redemptions: Option<String>,
     /// total of the member tree (Σ of every member's closing equity)
     pub member_total: String,
     pub salt: String,
@@ -256,6 +265,21 @@ pub struct MeasureLine {
     pub amount: String,
     pub members_total: String,
     pub share: String,
+}
+
+/// One amount of a member's equity retired, converted or moved by sealed redemptions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionLine {
+    /// the fiscal year whose redemptions retired it
+    pub fiscal_year: i32,
+    /// the tranche it came from
+    pub allocation_year: i32,
+    pub kind: String,
+    /// `cash`, `set_off` (applied to what the member owes), `discount`, `converted_to_debt`,
+    /// `loss_offset`, `transferred_out` (to the surviving joint member), `transferred_in`
+    pub how: String,
+    pub amount: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -446,6 +470,35 @@ pub struct Generator<'a> {
     levels: Vec<Vec<([u8; 32], i128)>>,
     root: String,
     leaf_index: HashMap<String, usize>,
+    /// sealed redemptions of the years up to the statement year: per member, (fiscal year, line)
+    redemptions: HashMap<String, Vec<(i32, MemberLine)>>,
+}
+
+/// The redemptions sealed for `fy`, refused when `redemptions.json` differs from the hash in the
+/// year's manifest.
+pub fn read_sealed_redemptions(book_dir: &Path, fy: i32) -> anyhow::Result<Option<Sealed>> {
+    let dir = book_dir.join(seal::CLOSES).join(fy.to_string());
+    let p = dir.join(seal::REDEMPTIONS_JSON);
+    if !p.exists() {
+        return Ok(None);
+    }
+    let mp = dir.join(seal::MANIFEST);
+    let m: seal::Manifest = serde_json::from_str(
+        &std::fs::read_to_string(&mp).with_context(|| format!("cannot read `{}`", mp.display()))?,
+    )
+    .with_context(|| format!("`{}` is not a manifest", mp.display()))?;
+    let bytes = std::fs::read(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
+    if m.outputs.get(seal::REDEMPTIONS_JSON) != Some(&seal::sha256_hex(&bytes)) {
+        bail!(
+            "`{}` changed since the redemptions of fiscal year {fy} were sealed; run `coopledger verify` on the book",
+            p.display()
+        );
+    }
+    let text =
+        String::from_utf8(bytes).with_context(|| format!("`{}` is not UTF-8", p.display()))?;
+    Ok(Some(Sealed::parse(&text).with_context(|| {
+        format!("`{}` is not a sealed redemption record", p.display())
+    })?))
 }
 
 /// The sealed fiscal year a statement as of `as_of` uses: the latest sealed year that ended on
@@ -499,6 +552,15 @@ impl<'a> Generator<'a> {
             .enumerate()
             .map(|(i, l)| (l.member_id.clone(), i))
             .collect::<HashMap<_, _>>();
+        let mut redemptions: HashMap<String, Vec<(i32, MemberLine)>> = HashMap::new();
+        for y in years {
+            if let Some(r) = read_sealed_redemptions(&book.dir, y.fiscal_year)? {
+                for (id, lines) in r.lines_by_member() {
+                    let e = redemptions.entry(id).or_default();
+                    e.extend(lines.into_iter().map(|l| (y.fiscal_year, l)));
+                }
+            }
+        }
         Ok(Generator {
             book,
             as_of,
@@ -507,6 +569,7 @@ impl<'a> Generator<'a> {
             levels,
             root,
             leaf_index,
+            redemptions,
         })
     }
 
@@ -603,7 +666,9 @@ impl<'a> Generator<'a> {
         let total = Money::from_minor(leaf.amount_minor, cur)?;
         let mut tranches: Vec<&Tranche> = last.tranches.get(member_id).cloned().unwrap_or_default();
         tranches.sort_by(|a, b| (a.allocation_year, &a.kind).cmp(&(b.allocation_year, &b.kind)));
-        let (status, lines) = self.payout(member, &tranches, total, cur)?;
+        let (status, mut lines) = self.payout(member, &tranches, total, cur)?;
+        let (sealed_redemptions, after_redemptions) =
+            self.sealed_redemptions(member_id, fy, total, &mut lines, cur)?;
 
         let member_equity = last.m(&last.y.close.identity.member_equity)?;
         let reserve = last.m(&last.y.close.identity.unallocated)?;
@@ -636,11 +701,97 @@ impl<'a> Generator<'a> {
             allocations,
             redemptions,
             loss_charges,
+            sealed_redemptions,
+            after_redemptions,
             member_total: last.y.member_total.clone(),
             salt: leaf.salt.clone(),
             root: self.root.clone(),
             proof: seal::proof(&self.levels, li),
         })
+    }
+
+    /// The member's sealed redemption lines, and (when the statement year's redemptions are
+    /// sealed) the equity left after them; the tranches they retired say so in `payout`.
+    fn sealed_redemptions(
+        &self,
+        member_id: &str,
+        fy: i32,
+        total: Money,
+        lines: &mut [TrancheLine],
+        cur: Currency,
+    ) -> anyhow::Result<(Vec<RedemptionLine>, Option<String>)> {
+        let Some(all) = self.redemptions.get(member_id) else {
+            return Ok((Vec::new(), None));
+        };
+        let mut out = Vec::with_capacity(all.len());
+        let mut after = total;
+        let mut this_year = false;
+        // per tranche of the statement year: what was retired and how
+        let mut retired: BTreeMap<(i32, &str), (Money, Vec<String>)> = BTreeMap::new();
+        for (y, (ay, kind, how, amount, reason)) in all {
+            let a = Money::from_decimal(*amount, cur)?;
+            // a statement names no other member: not even the joint member
+            let reason = match how {
+                How::TransferredOut => {
+                    "joint membership: passed to the surviving joint member".to_string()
+                }
+                How::TransferredIn => {
+                    "joint membership: received from the deceased joint member".to_string()
+                }
+                _ => reason.clone(),
+            };
+            out.push(RedemptionLine {
+                fiscal_year: *y,
+                allocation_year: *ay,
+                kind: kind.clone(),
+                how: how.name().to_string(),
+                amount: a.to_string(),
+                reason,
+            });
+            if *y != fy {
+                continue;
+            }
+            this_year = true;
+            if *how == How::TransferredIn {
+                after = after.checked_add(&a)?;
+                continue;
+            }
+            after = after.checked_sub(&a)?;
+            let label = match how {
+                How::Cash => "paid in cash",
+                How::SetOff => "set off against what you owe the co-op",
+                How::Discount => "estate discount",
+                How::ConvertedToDebt => "converted to a debt the co-op owes you",
+                How::LossOffset => "netted against a loss",
+                _ => "passed to your joint member",
+            };
+            let e = retired
+                .entry((*ay, kind.as_str()))
+                .or_insert((Money::zero(cur), Vec::new()));
+            e.0 = e.0.checked_add(&a)?;
+            e.1.push(format!("{} {label}", a.grouped()));
+        }
+        for t in lines.iter_mut() {
+            let Some((r, hows)) = retired.get(&(t.allocation_year, t.kind.as_str())) else {
+                continue;
+            };
+            let left = Money::parse(&t.amount, cur)?.checked_sub(r)?;
+            t.payout = if left.is_zero() {
+                t.expected_payout_year = Some(fy);
+                format!(
+                    "retired by the redemptions of fiscal year {fy}: {}",
+                    hows.join(", ")
+                )
+            } else {
+                format!(
+                    "partly retired by the redemptions of fiscal year {fy}: {}; {} left. {}",
+                    hows.join(", "),
+                    left.grouped(),
+                    t.payout
+                )
+            };
+        }
+        Ok((out, this_year.then(|| after.to_string())))
     }
 
     fn year_allocation(

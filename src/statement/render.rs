@@ -36,6 +36,29 @@ fn kind_label(kind: &str) -> String {
     }
 }
 
+fn how_label(how: &str) -> &str {
+    match how {
+        "cash" => "paid in cash",
+        "set_off" => "set off against what you owe",
+        "discount" => "estate discount",
+        "converted_to_debt" => "converted to a debt owed to you",
+        "loss_offset" => "netted against a loss",
+        "transferred_out" => "passed to your joint member",
+        "transferred_in" => "received from your joint member",
+        h => h,
+    }
+}
+
+fn after_sentence(s: &Statement) -> Option<String> {
+    s.after_redemptions.as_ref().map(|a| {
+        format!(
+            "After the redemptions of fiscal year {} sealed since the close, your equity is {}.",
+            s.fiscal_year,
+            g(s, a)
+        )
+    })
+}
+
 fn payout_year(y: Option<i32>) -> String {
     y.map(|y| y.to_string()).unwrap_or_else(|| "–".into())
 }
@@ -121,6 +144,9 @@ pub fn markdown(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
         )?;
     }
     writeln!(w, "| **Total** | | **{}** | | |\n", g(s, &s.equity.total))?;
+    if let Some(a) = after_sentence(s) {
+        writeln!(w, "{}\n", e(&a))?;
+    }
     writeln!(w, "## Capital account by year\n")?;
     writeln!(w, "| Fiscal year | Opening | Contributions | Allocations | Losses | Interest | Redemptions | Closing |\n|---|---:|---:|---:|---:|---:|---:|---:|")?;
     for a in &s.history {
@@ -165,10 +191,18 @@ pub fn markdown(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
     }
     writeln!(w, "## Redemptions and loss charges\n")?;
     if s.redemptions.is_empty() {
-        writeln!(w, "- Redemptions: none recorded in the sealed years.")?;
+        writeln!(
+            w,
+            "- Paid-in capital refunded: none recorded in the sealed years."
+        )?;
     }
     for r in &s.redemptions {
-        writeln!(w, "- Redemption in {}: {}", r.fiscal_year, g(s, &r.amount))?;
+        writeln!(
+            w,
+            "- Paid-in capital refunded in {}: {}",
+            r.fiscal_year,
+            g(s, &r.amount)
+        )?;
     }
     if s.loss_charges.is_empty() {
         writeln!(w, "- Loss charges: none.")?;
@@ -180,6 +214,32 @@ pub fn markdown(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
             r.fiscal_year,
             g(s, &r.amount)
         )?;
+    }
+    if s.sealed_redemptions.is_empty() {
+        writeln!(
+            w,
+            "- Equity redemptions sealed by `coopledger revolve`: none."
+        )?;
+    } else {
+        writeln!(
+            w,
+            "\n### Equity redemptions sealed by `coopledger revolve`\n"
+        )?;
+        writeln!(
+            w,
+            "| Fiscal year | Allocation year | Kind | How | Amount |\n|---|---|---|---|---:|"
+        )?;
+        for r in &s.sealed_redemptions {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} |",
+                r.fiscal_year,
+                r.allocation_year,
+                e(&kind_label(&r.kind)),
+                e(how_label(&r.how)),
+                g(s, &r.amount)
+            )?;
+        }
     }
     writeln!(w, "\n## Verification\n")?;
     writeln!(
@@ -371,9 +431,13 @@ pub fn html(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
     }
     writeln!(
         w,
-        "</tbody>\n<tfoot><tr><th scope=\"row\">Total</th><td></td><td class=\"n\"><strong>{}</strong></td><td></td><td></td></tr></tfoot>\n</table>\n</section>",
+        "</tbody>\n<tfoot><tr><th scope=\"row\">Total</th><td></td><td class=\"n\"><strong>{}</strong></td><td></td><td></td></tr></tfoot>\n</table>",
         e(&g(s, &s.equity.total))
     )?;
+    if let Some(a) = after_sentence(s) {
+        writeln!(w, "<p>{}</p>", e(&a))?;
+    }
+    writeln!(w, "</section>")?;
 
     writeln!(
         w,
@@ -432,13 +496,13 @@ pub fn html(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
     if s.redemptions.is_empty() {
         writeln!(
             w,
-            "<li>Redemptions: none recorded in the sealed years.</li>"
+            "<li>Paid-in capital refunded: none recorded in the sealed years.</li>"
         )?;
     }
     for r in &s.redemptions {
         writeln!(
             w,
-            "<li>Redemption in {}: {}</li>",
+            "<li>Paid-in capital refunded in {}: {}</li>",
             r.fiscal_year,
             e(&g(s, &r.amount))
         )?;
@@ -454,7 +518,29 @@ pub fn html(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
             e(&g(s, &r.amount))
         )?;
     }
-    writeln!(w, "</ul>\n</section>")?;
+    if s.sealed_redemptions.is_empty() {
+        writeln!(
+            w,
+            "<li>Equity redemptions sealed by <code>coopledger revolve</code>: none.</li>"
+        )?;
+    }
+    writeln!(w, "</ul>")?;
+    if !s.sealed_redemptions.is_empty() {
+        writeln!(w, "<table>\n<caption>Equity redemptions sealed by <code>coopledger revolve</code></caption>\n<thead><tr><th scope=\"col\">Fiscal year</th><th scope=\"col\">Allocation year</th><th scope=\"col\">Kind</th><th scope=\"col\">How</th><th scope=\"col\" class=\"n\">Amount</th></tr></thead>\n<tbody>")?;
+        for r in &s.sealed_redemptions {
+            writeln!(
+                w,
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                r.fiscal_year,
+                r.allocation_year,
+                e(&kind_label(&r.kind)),
+                e(how_label(&r.how)),
+                e(&g(s, &r.amount))
+            )?;
+        }
+        writeln!(w, "</tbody>\n</table>")?;
+    }
+    writeln!(w, "</section>")?;
 
     writeln!(
         w,

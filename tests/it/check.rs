@@ -174,3 +174,37 @@ fn big_amounts_survive_csv_to_json() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["reserves"]["nonpatronage_income"], "1234567890123456.78");
 }
+
+#[test]
+fn every_diagnostic_code_is_documented() {
+    // each `"E0nnn"` literal in the sources has a row in docs/ERRORS.md
+    let docs = std::fs::read_to_string(crate::common::root().join("docs/ERRORS.md")).unwrap();
+    let mut stack = vec![crate::common::root().join("src")];
+    let mut codes = std::collections::BTreeSet::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (i, _) in text.match_indices("\"E0") {
+                    let code = &text[i + 1..(i + 6).min(text.len())];
+                    if code.len() == 5 && code[1..].bytes().all(|b| b.is_ascii_digit()) {
+                        codes.insert(code.to_string());
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        codes.contains("E0312") && codes.contains("E0314"),
+        "{codes:?}"
+    );
+    for c in &codes {
+        assert!(
+            docs.contains(&format!("| {c} |")),
+            "{c} is not in docs/ERRORS.md"
+        );
+    }
+}

@@ -36,3 +36,30 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
+
+/// Runs `hledger check --strict` and `bean-check` (when installed) on journals.
+pub fn real_checkers(hledger: &str, beancount: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (j, bc) = (dir.path().join("r.journal"), dir.path().join("r.beancount"));
+    std::fs::write(&j, hledger).unwrap();
+    std::fs::write(&bc, beancount).unwrap();
+    let have = |tool: &str| {
+        Command::new("which")
+            .arg(tool)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if have("hledger") {
+        let o = Command::new("hledger")
+            .arg("-f")
+            .arg(&j)
+            .args(["check", "--strict"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    if have("bean-check") {
+        let o = Command::new("bean-check").arg(&bc).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}

@@ -8,7 +8,7 @@ use crate::common::*;
 use serde_json::Value;
 
 /// A copy of the E11 book with `[redemption]` replaced by `redemption` (TOML body lines).
-fn e11(redemption: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn e11(redemption: &str) -> (tempfile::TempDir, PathBuf) {
     let (t, dir) = copy_book(&fixture("e11"));
     let toml = std::fs::read_to_string(dir.join("coop.toml")).unwrap();
     let head = toml.split("[redemption]").next().unwrap();
@@ -20,14 +20,14 @@ fn e11(redemption: &str) -> (tempfile::TempDir, PathBuf) {
     (t, dir)
 }
 
-fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+pub(crate) fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     let p = dir.join(file);
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(text.contains(from), "{file} has no `{from}`");
     std::fs::write(&p, text.replace(from, to)).unwrap();
 }
 
-fn revolve_json(dir: &Path, fy: i32) -> Value {
+pub(crate) fn revolve_json(dir: &Path, fy: i32) -> Value {
     let (code, out, err) = run(bin().arg("revolve").arg(dir).args([
         "--year",
         &fy.to_string(),
@@ -39,7 +39,7 @@ fn revolve_json(dir: &Path, fy: i32) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
-fn revolve_err(dir: &Path, fy: i32) -> String {
+pub(crate) fn revolve_err(dir: &Path, fy: i32) -> String {
     let (code, _, err) = run(bin().arg("revolve").arg(dir).args([
         "--year",
         &fy.to_string(),
@@ -51,7 +51,7 @@ fn revolve_err(dir: &Path, fy: i32) -> String {
     err
 }
 
-fn cents(s: &str) -> i64 {
+pub(crate) fn cents(s: &str) -> i64 {
     let (a, b) = s.split_once('.').unwrap();
     let neg = a.starts_with('-');
     let v = a.trim_start_matches('-').parse::<i64>().unwrap() * 100 + b.parse::<i64>().unwrap();
@@ -62,12 +62,12 @@ fn cents(s: &str) -> i64 {
     }
 }
 
-fn fmt(c: i64) -> String {
+pub(crate) fn fmt(c: i64) -> String {
     format!("{}.{:02}", c / 100, c % 100)
 }
 
 /// Σ payments per member (members with no payment are absent).
-fn per_member(v: &Value, list: &str) -> BTreeMap<String, String> {
+pub(crate) fn per_member(v: &Value, list: &str) -> BTreeMap<String, String> {
     let mut m: BTreeMap<String, i64> = BTreeMap::new();
     for p in v[list].as_array().unwrap() {
         *m.entry(p["member_id"].as_str().unwrap().to_string())
@@ -76,14 +76,14 @@ fn per_member(v: &Value, list: &str) -> BTreeMap<String, String> {
     m.into_iter().map(|(k, c)| (k, fmt(c))).collect()
 }
 
-fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(crate) fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
 }
 
-fn check_total(v: &Value) {
+pub(crate) fn check_total(v: &Value) {
     let sum: i64 = v["payments"]
         .as_array()
         .unwrap()
@@ -770,6 +770,11 @@ fn export_includes_sealed_redemptions_and_passes_the_real_checkers() {
     );
     assert!(
         journal.contains("Liabilities:Redemptions-Payable:RL11"),
+        "{journal}"
+    );
+    // the shipped book's receivable: RL02's wage advance is set off against the 2024 redemption
+    assert!(
+        journal.contains("Assets:Member-Receivables:RL02"),
         "{journal}"
     );
     assert!(

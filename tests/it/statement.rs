@@ -330,3 +330,121 @@ fn html_escapes_text_from_the_books() {
     let md = statement(&book, "RL01", "md");
     assert!(!md.contains("<script>"));
 }
+
+/// rising-loaf with 2023 and 2024 closed and their redemptions sealed, then 2025 closed.
+fn revolved_rising_loaf() -> (tempfile::TempDir, PathBuf) {
+    let (t, dir) = copy_book(&root().join("data/rising-loaf"));
+    for (cmd, y) in [
+        ("close", "2023"),
+        ("revolve", "2023"),
+        ("close", "2024"),
+        ("revolve", "2024"),
+        ("close", "2025"),
+    ] {
+        let (code, _, err) = run(bin().arg(cmd).arg(&dir).args(["--year", y]));
+        assert_eq!(code, 0, "{cmd} {y}: {err}");
+    }
+    (t, dir)
+}
+
+#[test]
+fn statements_list_sealed_redemptions_and_still_verify() {
+    // 2024 (FIFO, budget 15,000.00): RL02 is due 505.22 of the 2019 tranche and owes 250.00
+    // (receivables.csv: 300.00 advance − 50.00 repaid): 255.22 cash + 250.00 set off.
+    let (t, book) = revolved_rising_loaf();
+    let (code, out, err) = run(bin().arg("statement").arg(&book).args([
+        "--member",
+        "RL02",
+        "--as-of",
+        "2024-12-31",
+        "-O",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["fiscal_year"], 2024);
+    let lines: Vec<(i64, i64, &str, &str)> = v["sealed_redemptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["fiscal_year"].as_i64().unwrap(),
+                r["allocation_year"].as_i64().unwrap(),
+                r["how"].as_str().unwrap(),
+                r["amount"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (2024, 2019, "cash", "255.22"),
+            (2024, 2019, "set_off", "250.00")
+        ]
+    );
+    // 10,319.60 at the 2024 close − 505.22 = 9,814.38
+    assert_eq!(v["equity"]["total"], "10319.60");
+    assert_eq!(v["after_redemptions"], "9814.38");
+    let t2019 = v["equity"]["tranches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["allocation_year"] == 2019)
+        .unwrap();
+    assert!(
+        t2019["payout"].as_str().unwrap().starts_with(
+            "partly retired by the redemptions of fiscal year 2024: 255.22 paid in cash, 250.00 set off against what you owe the co-op; 587.24 left."
+        ),
+        "{t2019}"
+    );
+    let root = member_root(&book, 2024);
+    let (code, out, err) = verify(t.path(), &v, &root);
+    assert_eq!(code, 0, "{out}{err}");
+    // the 2025 statement lists the 2024 lines in its history; the next close opened lower
+    let v = json(&book, "RL02");
+    assert_eq!(v["fiscal_year"], 2025);
+    assert_eq!(v["sealed_redemptions"].as_array().unwrap().len(), 2);
+    assert!(v["after_redemptions"].is_null());
+    assert_eq!(v["history"][2]["opening"], "9814.38");
+    let (code, out, err) = verify(t.path(), &v, &member_root(&book, 2025));
+    assert_eq!(code, 0, "{out}{err}");
+    // RL11's estate (2024) and RL07's debt (2023) show how each tranche left
+    let as_of = |m: &str, d: &str| -> serde_json::Value {
+        let (code, out, err) = run(bin()
+            .arg("statement")
+            .arg(&book)
+            .args(["--member", m, "--as-of", d, "-O", "json"]));
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let rl11 = as_of("RL11", "2024-12-31");
+    let hows: Vec<&str> = rl11["sealed_redemptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["how"].as_str().unwrap())
+        .collect();
+    assert_eq!(hows, vec!["cash"; 6], "{rl11}");
+    assert_eq!(rl11["after_redemptions"], "0.00");
+    let rl07 = as_of("RL07", "2023-12-31");
+    assert!(rl07["sealed_redemptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["fiscal_year"] == 2023 && r["how"] == "converted_to_debt"));
+    insta::assert_snapshot!("statement_rl02_redeemed_md", statement(&book, "RL02", "md"));
+    // a changed redemptions.json is refused
+    let p = book.join("closes/2024/redemptions.json");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, text.replace("255.22", "355.22")).unwrap();
+    let (code, _, err) = run(bin()
+        .arg("statement")
+        .arg(&book)
+        .args(["--member", "RL02", "-O", "json"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("changed since the redemptions of fiscal year 2024 were sealed"),
+        "{err}"
+    );
+}
