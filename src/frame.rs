@@ -18,7 +18,7 @@
 //!   counted in [`FrameResult::problem_rows`]. Callers use the totals only when that count is 0
 //!   and otherwise run the fold, which locates every problem.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -58,45 +58,10 @@ pub struct FrameResult {
     pub problem_rows: u64,
 }
 
-/// A small, fast, non-cryptographic hasher (the Fx hash of rustc) for the hot lookups of the
-/// scan: member ids and packed group keys. Not exposed to untrusted input in a way that matters:
-/// a crafted ledger could only make its own aggregation slower.
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut v = 0u64;
-            for (i, b) in chunk.iter().enumerate() {
-                v |= u64::from(*b) << (8 * i);
-            }
-            self.add(v);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    fn write_i64(&mut self, i: i64) {
-        self.add(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        // the multiply leaves the low bits weak; the table indexes by them, so rotate the
-        // well-mixed high bits down (as rustc-hash 2 does)
-        self.0.rotate_left(26)
-    }
-}
-
-impl Fx {
-    fn add(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxBuild = std::hash::BuildHasherDefault<Fx>;
+/// The Fx hash of rustc (crate `rustc-hash`) for the hot maps of the scan: small integer keys
+/// and long member ids. Not exposed to untrusted input in a way that matters: a crafted ledger
+/// could only make its own aggregation slower.
+type FxBuild = rustc_hash::FxBuildHasher;
 
 /// Bits of the packed key: | fiscal year (14+) | member index (32) | unit × measure (12) |.
 const UM_BITS: u32 = 12;
@@ -194,16 +159,6 @@ impl Ctx {
                     .map(|p| base + p as u64);
             }
             base += ms.len() as u64;
-        }
-        None
-    }
-
-    fn unflatten(&self, mut um: u64) -> Option<(&str, &str)> {
-        for (u, ms) in &self.units {
-            if (um as usize) < ms.len() {
-                return Some((u.as_str(), ms[um as usize].as_str()));
-            }
-            um -= ms.len() as u64;
         }
         None
     }
@@ -1098,41 +1053,72 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The sorted activity from packed group keys with their sums and row counts.
+///
+/// Sorted with integer keys, not strings: members are sorted by id in the book (the non-member
+/// "" comes first), and the unit measures are ranked by (unit, measure) once.
 fn totals(
     book: &Book,
     ctx: &Ctx,
     groups: impl Iterator<Item = (i64, i128, u64)>,
 ) -> Result<Activity, FrameError> {
-    let mut map: BTreeMap<ActivityKey, (i128, u64)> = BTreeMap::new();
+    let flat: Vec<(&str, &str)> = ctx
+        .units
+        .iter()
+        .flat_map(|(u, ms)| ms.iter().map(move |m| (u.as_str(), m.as_str())))
+        .collect();
+    let mut order: Vec<usize> = (0..flat.len()).collect();
+    order.sort_by_key(|&i| flat[i]);
+    let mut um_rank = vec![0u64; flat.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        um_rank[i] = rank as u64;
+    }
+    let nonmember = ctx.nonmember();
+    // ((fiscal year, member rank, unit-measure rank), unit-measure index, sum, rows)
+    type Row = ((i32, u64, u64), u64, i128, u64);
+    let mut rows: Vec<Row> = Vec::new();
     for (key, sum, n) in groups {
         let (fy, m, um) = unpack(key);
-        let member_id = if m == ctx.nonmember() {
+        let member_rank = if m == nonmember { 0 } else { m + 1 };
+        let r = *um_rank
+            .get(um as usize)
+            .ok_or_else(|| FrameError::Unsupported("bad unit index".into()))?;
+        rows.push(((fy, member_rank, r), um, sum, n));
+    }
+    rows.sort_unstable_by_key(|r| r.0);
+    let mut totals: Vec<ActivityTotal> = Vec::with_capacity(rows.len());
+    let mut last: Option<(i32, u64, u64)> = None;
+    for ((fy, member_rank, r), um, sum, n) in rows {
+        if last == Some((fy, member_rank, r)) {
+            if let Some(t) = totals.last_mut() {
+                t.amount = t.amount.checked_add(sum).ok_or(FrameError::Overflow)?;
+                t.rows += n;
+            }
+            continue;
+        }
+        last = Some((fy, member_rank, r));
+        let member_id = if member_rank == 0 {
             String::new()
         } else {
             book.members
-                .get(m as usize)
+                .get(member_rank as usize - 1)
                 .map(|m| m.id.clone())
                 .ok_or_else(|| FrameError::Unsupported("bad member index".into()))?
         };
-        let (unit, measure) = ctx
-            .unflatten(um)
+        let (unit, measure) = flat
+            .get(um as usize)
             .ok_or_else(|| FrameError::Unsupported("bad unit index".into()))?;
-        let k = ActivityKey {
-            fiscal_year: fy,
-            member_id,
-            unit: unit.to_string(),
-            measure: measure.to_string(),
-        };
-        let e = map.entry(k).or_insert((0, 0));
-        e.0 = e.0.checked_add(sum).ok_or(FrameError::Overflow)?;
-        e.1 += n;
+        totals.push(ActivityTotal {
+            key: ActivityKey {
+                fiscal_year: fy,
+                member_id,
+                unit: unit.to_string(),
+                measure: measure.to_string(),
+            },
+            amount: sum,
+            rows: n,
+        });
     }
-    Ok(Activity {
-        totals: map
-            .into_iter()
-            .map(|(key, (amount, rows))| ActivityTotal { key, amount, rows })
-            .collect(),
-    })
+    Ok(Activity { totals })
 }
 
 #[cfg(test)]

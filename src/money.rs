@@ -23,7 +23,7 @@ use std::str::FromStr;
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{Signed, ToPrimitive, Zero};
+use num_traits::{ToPrimitive, Zero};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Serialize, Serializer};
 
@@ -287,6 +287,10 @@ impl Money {
 
     pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same(other)?;
+        // both are held at the currency's minor units: add the integer mantissas
+        if self.amount.scale() == other.amount.scale() {
+            return Money::from_minor(self.to_minor() + other.to_minor(), self.currency);
+        }
         let d = self
             .amount
             .checked_add(other.amount)
@@ -296,6 +300,9 @@ impl Money {
 
     pub fn checked_sub(&self, other: &Money) -> Result<Money, MoneyError> {
         self.same(other)?;
+        if self.amount.scale() == other.amount.scale() {
+            return Money::from_minor(self.to_minor() - other.to_minor(), self.currency);
+        }
         let d = self
             .amount
             .checked_sub(other.amount)
@@ -415,32 +422,78 @@ impl Serialize for Money {
 }
 
 /// An exact, non-negative rational weight for [`allocate`].
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Weight(BigRational);
+///
+/// Whole numbers that fit in 128 bits (the common case: patronage in minor units, scaled
+/// integer weights) are kept as machine integers and everything else as a big rational, so the
+/// usual allocation of a large co-op allocates no heap memory per member. The form is canonical
+/// (an integer that fits is always `Int`), so derived equality and hashing are exact.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Weight(Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Int(i128),
+    Big(BigRational),
+}
 
 impl Weight {
+    fn from_big(r: BigRational) -> Self {
+        if r.is_integer() {
+            if let Some(n) = r.numer().to_i128() {
+                return Weight(Repr::Int(n));
+            }
+        }
+        Weight(Repr::Big(r))
+    }
+
+    fn big(&self) -> BigRational {
+        match &self.0 {
+            Repr::Int(n) => BigRational::from_integer(BigInt::from(*n)),
+            Repr::Big(r) => r.clone(),
+        }
+    }
+
+    /// (numerator, denominator) in 128 bits, when they fit.
+    fn parts_i128(&self) -> Option<(i128, i128)> {
+        match &self.0 {
+            Repr::Int(n) => Some((*n, 1)),
+            Repr::Big(r) => Some((r.numer().to_i128()?, r.denom().to_i128()?)),
+        }
+    }
+
     pub fn zero() -> Self {
-        Weight(BigRational::zero())
+        Weight(Repr::Int(0))
     }
 
     pub fn from_decimal(d: Decimal) -> Result<Self, MoneyError> {
         if d.is_sign_negative() && !d.is_zero() {
             return Err(MoneyError::NegativeWeight(d.to_string()));
         }
+        let p = 10i128.pow(d.scale());
+        if d.mantissa() % p == 0 {
+            return Ok(Weight(Repr::Int(d.mantissa() / p)));
+        }
         let num = BigInt::from(d.mantissa());
         let den = BigInt::from(10u8).pow(d.scale());
-        Ok(Weight(BigRational::new(num, den)))
+        Ok(Weight::from_big(BigRational::new(num, den)))
     }
 
     pub fn from_ratio(num: i128, den: i128) -> Result<Self, MoneyError> {
         if den == 0 {
             return Err(MoneyError::Overflow);
         }
-        let r = BigRational::new(BigInt::from(num), BigInt::from(den));
-        if r.is_negative() {
+        if (num < 0) != (den < 0) && num != 0 {
             return Err(MoneyError::NegativeWeight(format!("{num}/{den}")));
         }
-        Ok(Weight(r))
+        if let Some(0) = num.checked_rem(den) {
+            if let Some(q) = num.checked_div(den) {
+                return Ok(Weight(Repr::Int(q)));
+            }
+        }
+        Ok(Weight::from_big(BigRational::new(
+            BigInt::from(num),
+            BigInt::from(den),
+        )))
     }
 
     /// A whole-number weight; negative is an error.
@@ -448,62 +501,129 @@ impl Weight {
         if n < 0 {
             return Err(MoneyError::NegativeWeight(n.to_string()));
         }
-        Ok(Weight(BigRational::from_integer(BigInt::from(n))))
+        Ok(Weight(Repr::Int(n)))
     }
 
     pub fn from_int(n: u64) -> Self {
-        Weight(BigRational::from_integer(BigInt::from(n)))
+        Weight(Repr::Int(i128::from(n)))
     }
 
     pub fn is_zero(&self) -> bool {
-        self.0.is_zero()
+        match &self.0 {
+            Repr::Int(n) => *n == 0,
+            Repr::Big(r) => r.is_zero(),
+        }
     }
 
     /// `self × other` (exact).
     pub fn mul(&self, other: &Weight) -> Weight {
-        Weight(&self.0 * &other.0)
+        if let (Repr::Int(a), Repr::Int(b)) = (&self.0, &other.0) {
+            if let Some(v) = a.checked_mul(*b) {
+                return Weight(Repr::Int(v));
+            }
+        }
+        Weight::from_big(self.big() * other.big())
     }
 
     /// `self + other` (exact).
     pub fn add(&self, other: &Weight) -> Weight {
-        Weight(&self.0 + &other.0)
+        if let (Repr::Int(a), Repr::Int(b)) = (&self.0, &other.0) {
+            if let Some(v) = a.checked_add(*b) {
+                return Weight(Repr::Int(v));
+            }
+        }
+        Weight::from_big(self.big() + other.big())
     }
 
     /// `max(0, self − other)` (exact).
     pub fn sub_or_zero(&self, other: &Weight) -> Weight {
-        if other.0 >= self.0 {
-            Weight::zero()
-        } else {
-            Weight(&self.0 - &other.0)
+        if other >= self {
+            return Weight::zero();
         }
+        if let (Repr::Int(a), Repr::Int(b)) = (&self.0, &other.0) {
+            return Weight(Repr::Int(a - b));
+        }
+        Weight::from_big(self.big() - other.big())
     }
 
     /// `self / other` (exact); zero when `other` is zero.
     pub fn div(&self, other: &Weight) -> Weight {
         if other.is_zero() {
-            Weight::zero()
-        } else {
-            Weight(&self.0 / &other.0)
+            return Weight::zero();
         }
+        if let (Repr::Int(a), Repr::Int(b)) = (&self.0, &other.0) {
+            if a % b == 0 {
+                return Weight(Repr::Int(a / b));
+            }
+        }
+        Weight::from_big(self.big() / other.big())
     }
 
     /// A decimal approximation for display (28 significant digits at most).
     pub fn to_decimal_lossy(&self) -> Decimal {
-        let scale = 12u32;
-        let scaled = (&self.0 * BigRational::from_integer(BigInt::from(10u64.pow(scale))))
+        const SCALE: u32 = 12;
+        if let Repr::Int(n) = &self.0 {
+            if let Some(m) = n.checked_mul(10i128.pow(SCALE)) {
+                return Decimal::try_from_i128_with_scale(m, SCALE)
+                    .map(|d| d.normalize())
+                    .unwrap_or(Decimal::MAX);
+            }
+        }
+        let scaled = (self.big() * BigRational::from_integer(BigInt::from(10u64.pow(SCALE))))
             .round()
             .to_integer();
         scaled
             .to_i128()
-            .and_then(|m| Decimal::try_from_i128_with_scale(m, scale).ok())
+            .and_then(|m| Decimal::try_from_i128_with_scale(m, SCALE).ok())
             .map(|d| d.normalize())
             .unwrap_or(Decimal::MAX)
+    }
+
+    /// `(self / other).to_decimal_lossy()`, without big numbers when both are small integers;
+    /// zero when `other` is zero.
+    pub fn ratio_lossy(&self, other: &Weight) -> Decimal {
+        const SCALE: u32 = 12;
+        if let (Repr::Int(a), Repr::Int(b)) = (&self.0, &other.0) {
+            if *b == 0 {
+                return Decimal::ZERO;
+            }
+            if let Some(n) = a.checked_mul(10i128.pow(SCALE)) {
+                // round half away from zero, as BigRational::round (both are non-negative)
+                let (q, r) = match (u64::try_from(n), u64::try_from(*b)) {
+                    (Ok(n), Ok(b)) => (i128::from(n / b), i128::from(n % b)),
+                    _ => (n / b, n % b),
+                };
+                let q = if r >= b - r { q + 1 } else { q };
+                return Decimal::try_from_i128_with_scale(q, SCALE)
+                    .map(|d| d.normalize())
+                    .unwrap_or(Decimal::MAX);
+            }
+        }
+        self.div(other).to_decimal_lossy()
+    }
+}
+
+impl PartialOrd for Weight {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Weight {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (&self.0, &other.0) {
+            (Repr::Int(a), Repr::Int(b)) => a.cmp(b),
+            _ => self.big().cmp(&other.big()),
+        }
     }
 }
 
 impl fmt::Debug for Weight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        match &self.0 {
+            Repr::Int(n) => write!(f, "{n}"),
+            Repr::Big(r) => write!(f, "{r}"),
+        }
     }
 }
 
@@ -532,7 +652,8 @@ pub fn allocate<K: Ord>(total: Money, items: &[(K, Weight)]) -> Result<Vec<Money
     let currency = total.currency();
     let sum = items
         .iter()
-        .fold(BigRational::zero(), |acc, (_, w)| acc + &w.0);
+        .fold(Weight::zero(), |acc, (_, w)| acc.add(w))
+        .big();
     if sum.is_zero() {
         if total.is_zero() {
             return Ok(items.iter().map(|_| Money::zero(currency)).collect());
@@ -548,7 +669,7 @@ pub fn allocate<K: Ord>(total: Money, items: &[(K, Weight)]) -> Result<Vec<Money
     let mut base: Vec<BigInt> = Vec::with_capacity(items.len());
     let mut rem: Vec<BigRational> = Vec::with_capacity(items.len());
     for (_, w) in items {
-        let exact = &tc_r * &w.0 / &sum;
+        let exact = &tc_r * w.big() / &sum;
         let floor = exact.floor();
         rem.push(&exact - &floor);
         base.push(floor.to_integer());
@@ -589,15 +710,16 @@ fn allocate_i128<K: Ord>(
 ) -> Option<Result<Vec<Money>, MoneyError>> {
     let mut den: i128 = 1;
     for (_, w) in items {
-        let d = w.0.denom().to_i128()?;
-        let g = Integer::gcd(&den, &d);
-        den = (den / g).checked_mul(d)?;
+        let (_, d) = w.parts_i128()?;
+        if d != 1 {
+            let g = Integer::gcd(&den, &d);
+            den = (den / g).checked_mul(d)?;
+        }
     }
     let mut ints: Vec<i128> = Vec::with_capacity(items.len());
     let mut sum: i128 = 0;
     for (_, w) in items {
-        let n = w.0.numer().to_i128()?;
-        let d = w.0.denom().to_i128()?;
+        let (n, d) = w.parts_i128()?;
         let v = n.checked_mul(den / d)?;
         sum = sum.checked_add(v)?;
         ints.push(v);
@@ -612,20 +734,36 @@ fn allocate_i128<K: Ord>(
     let mut rem: Vec<i128> = Vec::with_capacity(items.len());
     for &v in &ints {
         let p = tc.checked_mul(v)?;
-        base.push(p / sum);
-        rem.push(p % sum);
+        // a 64-bit division when both fit (a 128-bit one is a slow library call)
+        match (u64::try_from(p), u64::try_from(sum)) {
+            (Ok(p), Ok(s)) => {
+                base.push(i128::from(p / s));
+                rem.push(i128::from(p % s));
+            }
+            _ => {
+                base.push(p / sum);
+                rem.push(p % sum);
+            }
+        }
     }
     let given: i128 = base.iter().sum();
     let mut left = tc - given;
     if left > 0 {
         let mut order: Vec<usize> = (0..items.len()).filter(|&i| rem[i] != 0).collect();
-        order.sort_by(|&a, &b| {
-            rem[b]
-                .cmp(&rem[a])
-                .then_with(|| ints[b].cmp(&ints[a]))
-                .then_with(|| items[a].0.cmp(&items[b].0))
-                .then_with(|| a.cmp(&b))
-        });
+        // a total order (the position breaks the last ties), so selecting the `left` first
+        // picks exactly the entries a full sort would put first, in linear time
+        let by = |a: &usize, b: &usize| {
+            rem[*b]
+                .cmp(&rem[*a])
+                .then_with(|| ints[*b].cmp(&ints[*a]))
+                .then_with(|| items[*a].0.cmp(&items[*b].0))
+                .then_with(|| a.cmp(b))
+        };
+        let k = usize::try_from(left).unwrap_or(usize::MAX);
+        if k < order.len() {
+            order.select_nth_unstable_by(k, by);
+            order.truncate(k);
+        }
         for &i in &order {
             if left == 0 {
                 break;
@@ -652,6 +790,7 @@ pub fn div_ceil_i128(a: i128, b: i128) -> Option<i128> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use num_traits::Signed;
     use proptest::prelude::*;
 
     fn usd() -> Currency {
@@ -786,7 +925,7 @@ mod tests {
         // 1/3 and 33333333333333333333333333333333333333333/1e41 differ after 40 digits;
         // a rounded-decimal comparison would call them equal.
         let a = Weight::from_ratio(1, 3).unwrap();
-        let b = Weight(BigRational::new(
+        let b = Weight::from_big(BigRational::new(
             "33333333333333333333333333333333333333334".parse().unwrap(),
             BigInt::from(10u8).pow(41),
         ));
@@ -874,13 +1013,50 @@ mod tests {
                 .collect();
             let fast = allocate_i128(total, &items);
             // force the big-integer path by scaling every weight by a huge common factor
-            let huge = Weight(BigRational::from_integer(BigInt::from(10u8).pow(60)));
+            let huge = Weight::from_big(BigRational::from_integer(BigInt::from(10u8).pow(60)));
             let big: Vec<(u32, Weight)> = items.iter().map(|(k, w)| (*k, w.mul(&huge))).collect();
             prop_assert!(allocate_i128(total, &big).is_none());
             match fast {
                 Some(f) => prop_assert_eq!(f.unwrap(), allocate(total, &big).unwrap()),
                 None => prop_assert!(allocate(total, &big).is_err() || items.iter().all(|(_, w)| w.is_zero())),
             }
+        }
+
+        /// The machine-integer form of [`Weight`] gives exactly what big rationals give, for
+        /// every operation, across the boundary where products leave 128 bits.
+        #[test]
+        fn weight_forms_agree(
+            a in (0i128..1_000_000, 1i128..20, 0u32..3),
+            b in (0i128..1_000_000, 1i128..20, 0u32..3),
+        ) {
+            // scale some numerators far up so that products and sums overflow 128 bits
+            let mk = |(n, d, e): (i128, i128, u32)| {
+                let n = n * 10i128.pow(11 * e);
+                (Weight::from_ratio(n, d).unwrap(), BigRational::new(BigInt::from(n), BigInt::from(d)))
+            };
+            let ((wa, ra), (wb, rb)) = (mk(a), mk(b));
+            let big = |w: &Weight| w.big();
+            prop_assert_eq!(big(&wa.mul(&wb)), &ra * &rb);
+            prop_assert_eq!(big(&wa.add(&wb)), &ra + &rb);
+            let sub = if rb >= ra { BigRational::zero() } else { &ra - &rb };
+            prop_assert_eq!(big(&wa.sub_or_zero(&wb)), sub);
+            if !rb.is_zero() {
+                prop_assert_eq!(big(&wa.div(&wb)), &ra / &rb);
+                let slow = Weight::from_big(&ra / &rb).to_decimal_lossy();
+                prop_assert_eq!(wa.ratio_lossy(&wb), slow);
+            }
+            prop_assert_eq!(wa.cmp(&wb), ra.cmp(&rb));
+            prop_assert_eq!(wa == wb, ra == rb);
+            // canonical: the same value built two ways is equal and hashes the same
+            let again = Weight::from_big(ra.clone());
+            prop_assert_eq!(&again, &wa);
+            let h = |w: &Weight| {
+                use std::hash::{Hash, Hasher};
+                let mut s = std::collections::hash_map::DefaultHasher::new();
+                w.hash(&mut s);
+                s.finish()
+            };
+            prop_assert_eq!(h(&again), h(&wa));
         }
 
         #[test]

@@ -92,9 +92,18 @@ pub struct Allocation {
     pub unit: String,
     /// the member's share of the unit's weighted patronage (with multipliers), 12 decimals at most
     pub patronage: Decimal,
-    /// the member's raw patronage per measure in this unit
-    pub measures: BTreeMap<String, Decimal>,
+    /// the member's raw patronage per measure in this unit, sorted by measure (a JSON object)
+    #[serde(serialize_with = "measures_map")]
+    pub measures: Vec<(String, Decimal)>,
     pub amount: Money,
+}
+
+/// A member's id, patronage weight in a unit and raw patronage per measure.
+type MemberWeight<'a> = (&'a str, Weight, Vec<(String, Decimal)>);
+
+/// Serializes (measure, amount) pairs as a JSON object, as a map would be.
+fn measures_map<S: serde::Serializer>(v: &[(String, Decimal)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(k, x)| (k, x)))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -267,21 +276,114 @@ fn contribution_tranche(c: &crate::book::Contribution, fy: i32) -> Tranche {
 }
 
 /// Sums tranches with the same (member, year, kind) and sorts them; zero tranches are dropped.
-pub fn merge(tranches: Vec<Tranche>) -> Vec<Tranche> {
-    let mut map: BTreeMap<(String, i32, String), Decimal> = BTreeMap::new();
+pub fn merge(mut tranches: Vec<Tranche>) -> Vec<Tranche> {
+    // a stable sort is linear on the usual input: runs that are already sorted
+    tranches.sort_by(|a, b| {
+        (a.member_id.as_str(), a.allocation_year, a.kind.as_str()).cmp(&(
+            b.member_id.as_str(),
+            b.allocation_year,
+            b.kind.as_str(),
+        ))
+    });
+    let mut out: Vec<Tranche> = Vec::with_capacity(tranches.len());
     for t in tranches {
-        *map.entry((t.member_id, t.allocation_year, t.kind))
-            .or_insert(Decimal::ZERO) += t.amount;
+        match out.last_mut() {
+            Some(l)
+                if l.member_id == t.member_id
+                    && l.allocation_year == t.allocation_year
+                    && l.kind == t.kind =>
+            {
+                l.amount += t.amount;
+            }
+            _ => out.push(t),
+        }
     }
-    map.into_iter()
-        .filter(|(_, a)| !a.is_zero())
-        .map(|((member_id, allocation_year, kind), amount)| Tranche {
-            member_id,
-            allocation_year,
-            kind,
-            amount,
-        })
-        .collect()
+    out.retain(|t| !t.amount.is_zero());
+    out
+}
+
+/// Amounts per member id: sorted by id, one entry per id (summed; zero sums kept). The usual
+/// input is a few runs that are already sorted, which the stable sort merges in linear time.
+fn by_id(mut v: Vec<(&str, Money)>) -> Result<Vec<(&str, Money)>, MoneyError> {
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out: Vec<(&str, Money)> = Vec::with_capacity(v.len());
+    for (id, x) in v {
+        match out.last_mut() {
+            Some((last, sum)) if *last == id => *sum = sum.checked_add(&x)?,
+            _ => out.push((id, x)),
+        }
+    }
+    Ok(out)
+}
+
+/// The sorted union of lists of ids.
+fn sorted_ids<'a>(lists: &[Vec<&'a str>]) -> Vec<&'a str> {
+    let mut all: Vec<&str> = lists.iter().flatten().copied().collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Lookups by id in a [`by_id`] list for ids asked in ascending order (a merge walk); an id
+/// asked out of order falls back to a binary search.
+struct Cursor<'s, 'a, T> {
+    v: &'s [(&'a str, T)],
+    at: usize,
+}
+
+impl<'s, 'a, T> Cursor<'s, 'a, T> {
+    fn new(v: &'s [(&'a str, T)]) -> Self {
+        Cursor { v, at: 0 }
+    }
+
+    fn get(&mut self, id: &str) -> Option<&'s T> {
+        if self.at > 0 && self.v.get(self.at - 1).is_some_and(|(k, _)| *k >= id) {
+            self.at = self.v.partition_point(|(k, _)| *k < id);
+        }
+        while self.v.get(self.at).is_some_and(|(k, _)| *k < id) {
+            self.at += 1;
+        }
+        match self.v.get(self.at) {
+            Some((k, t)) if *k == id => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// [`Book::member`] for ids that mostly come in ascending order: a merge walk over the sorted
+/// member list (a few steps forward, else a binary search of the rest), restarting from the
+/// beginning when an id goes backwards.
+struct MemberWalk<'a> {
+    members: &'a [crate::book::Member],
+    at: usize,
+}
+
+impl<'a> MemberWalk<'a> {
+    fn new(book: &'a Book) -> Self {
+        MemberWalk {
+            members: &book.members,
+            at: 0,
+        }
+    }
+
+    fn get(&mut self, id: &str) -> Option<&'a crate::book::Member> {
+        let m = self.members;
+        let start = if m.get(self.at).is_some_and(|x| x.id.as_str() <= id) {
+            self.at
+        } else {
+            0
+        };
+        let lim = (start + 8).min(m.len());
+        let mut i = start;
+        while i < lim && m[i].id.as_str() < id {
+            i += 1;
+        }
+        if i == lim && i < m.len() {
+            i += m[i..].partition_point(|x| x.id.as_str() < id);
+        }
+        self.at = i;
+        m.get(i).filter(|x| x.id == id)
+    }
 }
 
 /// Key dates of fiscal year `fy`.
@@ -368,15 +470,37 @@ pub fn close(
     let dec = |x: i128| Decimal::try_from_i128_with_scale(x, SCALE).unwrap_or(Decimal::MAX);
 
     // ---- activity of the year: per unit, per measure, members and non-members
-    // unit -> measure -> member -> amount (10^-SCALE); member "" = non-member
-    let mut act: BTreeMap<&str, BTreeMap<&str, BTreeMap<&str, i128>>> = BTreeMap::new();
-    for t in activity.year(fy) {
-        *act.entry(t.key.unit.as_str())
-            .or_default()
-            .entry(t.key.measure.as_str())
-            .or_default()
-            .entry(t.key.member_id.as_str())
-            .or_insert(0) += t.amount;
+    // per unit (in the order of coop.toml): (member, measure index, amount in 10^-SCALE) rows,
+    // member "" = non-member, sorted by member
+    let mut act: Vec<Vec<(&str, usize, i128)>> = vec![Vec::new(); cfg.units.len()];
+    {
+        // (unit, measure) of the previous total and its (unit index, measure index)
+        type Last<'s> = Option<(&'s str, &'s str, Option<(usize, usize)>)>;
+        let mut last: Last = None;
+        for t in activity.year(fy) {
+            let (unit, measure) = (t.key.unit.as_str(), t.key.measure.as_str());
+            let at = match last {
+                Some((u, m, at)) if u == unit && m == measure => at,
+                _ => {
+                    let at = cfg.units.iter().position(|u| u.id == unit).and_then(|ui| {
+                        cfg.units[ui]
+                            .measures
+                            .iter()
+                            .position(|(m, _)| m == measure)
+                            .map(|mi| (ui, mi))
+                    });
+                    last = Some((unit, measure, at));
+                    at
+                }
+            };
+            if let Some((ui, mi)) = at {
+                act[ui].push((t.key.member_id.as_str(), mi, t.amount));
+            }
+        }
+        for rows in act.iter_mut() {
+            // activity comes sorted by member: this is a check, linear on sorted input
+            rows.sort_by(|a, b| a.0.cmp(b.0));
+        }
     }
 
     // ---- stock dividends: charged to units pro rata by positive patronage margin
@@ -399,34 +523,35 @@ pub fn close(
     };
 
     // ---- per unit: member / non-member shares, stock dividends, provisional pool
-    struct Work {
+    struct Work<'a> {
         pool: Pool,
         /// non-member share net of its stock-dividend charge (to the unallocated reserve)
         nonmember_net: Money,
-        weights: Vec<(String, Weight, BTreeMap<String, Decimal>)>,
+        weights: Vec<MemberWeight<'a>>,
     }
     let mut work: Vec<Work> = Vec::new();
     let mut nonmember_refunds = zero;
     for (ui, u) in cfg.units.iter().enumerate() {
         let pm = unit_pm[ui];
-        let measures = act.get(u.id.as_str());
+        let rows = &act[ui];
+        // per measure of the unit: (all volume, members' volume)
+        let mut volume: Vec<(i128, i128)> = vec![(0, 0); u.measures.len()];
+        for (member, mi, x) in rows {
+            let v = &mut volume[*mi];
+            v.0 += *x;
+            if !member.is_empty() {
+                v.1 += *x;
+            }
+        }
         // member fraction of volume and member weights
         let mut frac_num = Weight::zero();
-        // (measure, λ, members' total) of the measures with member volume; member -> measure -> x
+        // (measure, λ, members' total) of the measures with member volume, and the position of
+        // each measure of the unit among them
         let mut active: Vec<(&str, Decimal, i128)> = Vec::new();
-        let mut raws: BTreeMap<&str, BTreeMap<&str, i128>> = BTreeMap::new();
+        let mut slot: Vec<Option<usize>> = vec![None; u.measures.len()];
         let mut any_volume = false;
-        for (measure, lambda) in &u.measures {
-            let by_member = measures.and_then(|x| x.get(measure.as_str()));
-            let total: i128 = by_member.map(|x| x.values().sum()).unwrap_or(0);
-            let members_total: i128 = by_member
-                .map(|x| {
-                    x.iter()
-                        .filter(|(k, _)| !k.is_empty())
-                        .map(|(_, v)| *v)
-                        .sum()
-                })
-                .unwrap_or(0);
+        for (mi, (measure, lambda)) in u.measures.iter().enumerate() {
+            let (total, members_total) = volume[mi];
             if total <= 0 {
                 continue;
             }
@@ -439,17 +564,28 @@ pub fn close(
             if members_total <= 0 {
                 continue;
             }
+            slot[mi] = Some(active.len());
             active.push((measure.as_str(), *lambda, members_total));
-            for (member, x) in by_member.into_iter().flatten() {
-                if !member.is_empty() {
-                    raws.entry(member).or_default().insert(measure.as_str(), *x);
-                }
+        }
+        // member -> its amount of each active measure (None: no row), sorted by member
+        let mut raws: Vec<(&str, Vec<Option<i128>>)> = Vec::new();
+        for (member, mi, x) in rows {
+            let Some(k) = slot[*mi] else { continue };
+            if member.is_empty() {
+                continue;
+            }
+            if raws.last().is_none_or(|(id, _)| id != member) {
+                raws.push((member, vec![None; active.len()]));
+            }
+            if let Some((_, v)) = raws.last_mut() {
+                v[k] = Some(*x);
             }
         }
         // class and seniority factor of each member with patronage in this unit
-        let factor = |id: &str| -> Decimal {
+        let mut walk = MemberWalk::new(book);
+        let mut factor = |id: &str| -> Decimal {
             let mut f = Decimal::ONE;
-            if let Some(mem) = book.member(id) {
+            if let Some(mem) = walk.get(id) {
                 if let Some(class) = cfg.class(&mem.class) {
                     f *= class.multiplier;
                 }
@@ -461,15 +597,21 @@ pub fn close(
             }
             f
         };
-        let factors: Vec<Decimal> = raws.keys().map(|id| factor(id)).collect();
+        let factors: Vec<Decimal> = raws.iter().map(|(id, _)| factor(id)).collect();
         let weights = integer_weights(&active, &raws, &factors)
             .unwrap_or_else(|| rational_weights(&active, &raws, &factors));
-        let wv: Vec<(String, Weight, BTreeMap<String, Decimal>)> = raws
+        // the active measures in name order, for the per-member lists
+        let mut by_name: Vec<usize> = (0..active.len()).collect();
+        by_name.sort_by_key(|&k| active[k].0);
+        let wv: Vec<MemberWeight> = raws
             .iter()
             .zip(weights)
             .map(|((id, raw), w)| {
-                let raw = raw.iter().map(|(k, v)| (k.to_string(), dec(*v))).collect();
-                (id.to_string(), w, raw)
+                let raw = by_name
+                    .iter()
+                    .filter_map(|&k| raw[k].map(|x| (active[k].0.to_string(), dec(x))))
+                    .collect();
+                (*id, w, raw)
             })
             .collect();
         let member_frac_w = if any_volume { frac_num } else { Weight::zero() };
@@ -614,9 +756,9 @@ pub fn close(
 
     // ---- allocate each pool (and charge losses) by patronage
     let mut allocations: Vec<Allocation> = Vec::new();
-    let mut totals_by_member: BTreeMap<String, Money> = BTreeMap::new();
-    let mut loss_by_member: BTreeMap<String, Money> = BTreeMap::new();
-    for w in &work {
+    let mut shares_pos: Vec<(&str, Money)> = Vec::new();
+    let mut shares_neg: Vec<(&str, Money)> = Vec::new();
+    for w in work.iter_mut() {
         let p = &w.pool;
         let amount = if p.allocable.is_positive() {
             p.allocable
@@ -629,7 +771,7 @@ pub fn close(
         let items: Vec<(&str, Weight)> = w
             .weights
             .iter()
-            .map(|(id, wt, _)| (id.as_str(), wt.clone()))
+            .map(|(id, wt, _)| (*id, wt.clone()))
             .collect();
         if items.iter().all(|(_, wt)| wt.is_zero()) {
             notes.push(format!(
@@ -642,23 +784,21 @@ pub fn close(
         let sum_w = items
             .iter()
             .fold(Weight::zero(), |acc, (_, wt)| acc.add(wt));
-        for ((id, wt, raw), share) in w.weights.iter().zip(shares) {
+        for ((id, wt, raw), share) in w.weights.iter_mut().zip(shares) {
             if share.is_zero() && wt.is_zero() {
                 continue;
             }
-            let target = if amount.is_positive() {
-                &mut totals_by_member
+            if amount.is_positive() {
+                shares_pos.push((*id, share));
             } else {
-                &mut loss_by_member
-            };
-            let e = target.entry(id.clone()).or_insert(zero);
-            *e = m("member total", e.checked_add(&share))?;
+                shares_neg.push((*id, share));
+            }
             if amount.is_positive() {
                 allocations.push(Allocation {
-                    member_id: id.clone(),
+                    member_id: id.to_string(),
                     unit: p.unit.clone(),
-                    patronage: wt.div(&sum_w).to_decimal_lossy(),
-                    measures: raw.clone(),
+                    patronage: wt.ratio_lossy(&sum_w),
+                    measures: std::mem::take(raw),
                     amount: share,
                 });
             }
@@ -669,25 +809,29 @@ pub fn close(
     // ---- per member: cash (rounded up), retained, minimum check
     let mut members_out: Vec<MemberAllocation> = Vec::new();
     let mut carried_after: BTreeMap<String, String> = BTreeMap::new();
-    let ids: std::collections::BTreeSet<String> = totals_by_member
-        .keys()
-        .chain(loss_by_member.keys())
-        .chain(
-            prior
-                .carried_cash
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(id, _)| id),
-        )
-        .cloned()
-        .collect();
+    // per member, sorted by id: the sums of the shares of every unit
+    let totals_by_member = m("member total", by_id(shares_pos))?;
+    let loss_by_member = m("member total", by_id(shares_neg))?;
+    let ids = sorted_ids(&[
+        totals_by_member.iter().map(|(id, _)| *id).collect(),
+        loss_by_member.iter().map(|(id, _)| *id).collect(),
+        prior
+            .carried_cash
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(id, _)| id.as_str())
+            .collect(),
+    ]);
+    let (mut totals_at, mut loss_at) =
+        (Cursor::new(&totals_by_member), Cursor::new(&loss_by_member));
     let mut tranches_created: Vec<Tranche> = Vec::new();
+    let mut walk = MemberWalk::new(book);
     for id in ids {
-        let total = totals_by_member.get(&id).copied().unwrap_or(zero);
-        let loss = loss_by_member.get(&id).copied().unwrap_or(zero);
+        let total = totals_at.get(id).copied().unwrap_or(zero);
+        let loss = loss_at.get(id).copied().unwrap_or(zero);
         let carried_in = prior
             .carried_cash
-            .get(&id)
+            .get(id)
             .and_then(|s| Money::parse(s, cur).ok())
             .unwrap_or(zero);
         let mut cash = if total.is_positive() {
@@ -717,7 +861,7 @@ pub fn close(
         let retained = m("retained", total.checked_sub(&cash))?;
         if retained.is_positive() {
             tranches_created.push(Tranche {
-                member_id: id.clone(),
+                member_id: id.to_string(),
                 allocation_year: fy,
                 kind: match notice {
                     Notice::Qualified => "qualified",
@@ -728,11 +872,11 @@ pub fn close(
             });
         }
         if carried_out.is_positive() {
-            carried_after.insert(id.clone(), carried_out.to_string());
+            carried_after.insert(id.to_string(), carried_out.to_string());
         }
-        let name = book.member(&id).map(|m| m.name.clone()).unwrap_or_default();
+        let name = walk.get(id).map(|m| m.name.clone()).unwrap_or_default();
         members_out.push(MemberAllocation {
-            member_id: id,
+            member_id: id.to_string(),
             name,
             total,
             cash: if carried_out.is_positive() {
@@ -751,9 +895,9 @@ pub fn close(
     }
 
     // ---- contributions and interest of the year → tranches
-    let mut contrib: BTreeMap<String, Money> = BTreeMap::new();
+    let mut contrib: Vec<(&str, Money)> = Vec::new();
     // membership shares paid back on leaving (≤ 0), shown as redemptions
-    let mut refunds: BTreeMap<String, Money> = BTreeMap::new();
+    let mut refunds: Vec<(&str, Money)> = Vec::new();
     for c in book
         .contributions
         .iter()
@@ -761,23 +905,23 @@ pub fn close(
     {
         tranches_created.push(contribution_tranche(c, fy));
         if c.kind == ContributionKind::Refund {
-            let e = refunds.entry(c.member_id.clone()).or_insert(zero);
-            *e = m("refunds", e.checked_sub(&c.amount))?;
+            refunds.push((c.member_id.as_str(), c.amount.neg()));
             continue;
         }
-        let e = contrib.entry(c.member_id.clone()).or_insert(zero);
-        *e = m("contributions", e.checked_add(&c.amount))?;
+        contrib.push((c.member_id.as_str(), c.amount));
     }
-    let mut opening: BTreeMap<String, Money> = BTreeMap::new();
+    let contrib = m("contributions", by_id(contrib))?;
+    let refunds = m("refunds", by_id(refunds))?;
+    let mut opening: Vec<(&str, Money)> = Vec::with_capacity(prior.tranches.len());
     for t in &prior.tranches {
-        let e = opening.entry(t.member_id.clone()).or_insert(zero);
         let a = Money::from_decimal(t.amount, cur).map_err(|e| CloseError::Money {
             what: "opening equity".into(),
             source: e,
         })?;
-        *e = m("opening equity", e.checked_add(&a))?;
+        opening.push((t.member_id.as_str(), a));
     }
-    let mut interest: BTreeMap<String, Money> = BTreeMap::new();
+    let opening = m("opening equity", by_id(opening))?;
+    let mut interest: Vec<(&str, Money)> = Vec::new();
     if !pol.capital_interest.is_zero() {
         for (id, open) in &opening {
             if open.is_positive() {
@@ -790,12 +934,12 @@ pub fn close(
                 )?;
                 if !i.is_zero() {
                     tranches_created.push(Tranche {
-                        member_id: id.clone(),
+                        member_id: id.to_string(),
                         allocation_year: fy,
                         kind: "interest".into(),
                         amount: i.amount(),
                     });
-                    interest.insert(id.clone(), i);
+                    interest.push((id, i));
                 }
             }
         }
@@ -817,8 +961,8 @@ pub fn close(
     for (id, loss) in &loss_by_member {
         let mut left = -loss.amount();
         // `after` is sorted by member id: look at this member's tranches only
-        let lo = after.partition_point(|t| t.member_id.as_str() < id.as_str());
-        let hi = after.partition_point(|t| t.member_id.as_str() <= id.as_str());
+        let lo = after.partition_point(|t| t.member_id.as_str() < *id);
+        let hi = after.partition_point(|t| t.member_id.as_str() <= *id);
         let mut idx: Vec<usize> = (lo..hi)
             .filter(|&i| after[i].amount > Decimal::ZERO && cancel_rank(&after[i].kind).is_some())
             .collect();
@@ -836,7 +980,7 @@ pub fn close(
             after[i].amount -= take;
             left -= take;
             cancellations.push(Tranche {
-                member_id: id.clone(),
+                member_id: id.to_string(),
                 allocation_year: after[i].allocation_year,
                 kind: after[i].kind.clone(),
                 amount: -take,
@@ -844,7 +988,7 @@ pub fn close(
         }
         if left > Decimal::ZERO {
             shortfall.insert(
-                id.clone(),
+                id.to_string(),
                 m("loss shortfall", Money::from_decimal(left, cur))?,
             );
         }
@@ -856,36 +1000,45 @@ pub fn close(
     }
 
     // ---- capital accounts roll-forward
-    let mut all_ids: Vec<String> = opening.keys().cloned().collect();
-    all_ids.extend(members_out.iter().map(|x| x.member_id.clone()));
-    all_ids.extend(contrib.keys().cloned());
-    all_ids.extend(refunds.keys().cloned());
-    all_ids.sort();
-    all_ids.dedup();
+    let all_ids = sorted_ids(&[
+        opening.iter().map(|(id, _)| *id).collect(),
+        members_out.iter().map(|x| x.member_id.as_str()).collect(),
+        contrib.iter().map(|(id, _)| *id).collect(),
+        refunds.iter().map(|(id, _)| *id).collect(),
+    ]);
+    let mut at = (
+        Cursor::new(&opening),
+        Cursor::new(&contrib),
+        Cursor::new(&interest),
+        Cursor::new(&refunds),
+    );
+    let mut ma_at = 0usize;
     let mut accounts = Vec::new();
     for id in all_ids {
-        let get = |map: &BTreeMap<String, Money>| map.get(&id).copied().unwrap_or(zero);
-        // members_out is sorted by member id
-        let ma = members_out
-            .binary_search_by(|x| x.member_id.as_str().cmp(id.as_str()))
-            .ok()
-            .map(|i| &members_out[i]);
+        // members_out is sorted by member id, as all_ids
+        while members_out
+            .get(ma_at)
+            .is_some_and(|x| x.member_id.as_str() < id)
+        {
+            ma_at += 1;
+        }
+        let ma = members_out.get(ma_at).filter(|x| x.member_id == id);
         let alloc = ma.map(|x| x.retained).unwrap_or(zero);
         // the part of the loss that cancelled equity (the shortfall went to the reserve)
         let loss = match ma {
             Some(x) => m("loss", x.loss.checked_add(&x.loss_shortfall))?,
             None => zero,
         };
-        let o = get(&opening);
-        let c = get(&contrib);
-        let i = get(&interest);
-        let r = get(&refunds);
+        let o = at.0.get(id).copied().unwrap_or(zero);
+        let c = at.1.get(id).copied().unwrap_or(zero);
+        let i = at.2.get(id).copied().unwrap_or(zero);
+        let r = at.3.get(id).copied().unwrap_or(zero);
         let closing = m(
             "capital account",
             Money::sum(cur, &[o, c, alloc, loss, i, r]),
         )?;
         accounts.push(CapitalAccount {
-            member_id: id,
+            member_id: id.to_string(),
             opening: o,
             contributions: c,
             allocations: alloc,
@@ -1005,8 +1158,9 @@ pub fn close(
         notes.push(format!("no patronage was recorded in fiscal year {fy}"));
     }
     // departed or deceased members allocated in the year (their patronage was while members)
+    let mut walk = MemberWalk::new(book);
     for x in &members_out {
-        if let Some(mm) = book.member(&x.member_id) {
+        if let Some(mm) = walk.get(&x.member_id) {
             if mm.status != Status::Active
                 && mm.left.is_some_and(|l| l < dates.start)
                 && x.total.is_positive()
@@ -1055,7 +1209,7 @@ pub fn close(
 /// a product does not fit in 128 bits; [`rational_weights`] then does the same in big rationals.
 fn integer_weights(
     active: &[(&str, Decimal, i128)],
-    raws: &BTreeMap<&str, BTreeMap<&str, i128>>,
+    raws: &[(&str, Vec<Option<i128>>)],
     factors: &[Decimal],
 ) -> Option<Vec<Weight>> {
     let pow10 = |n: u32| 10i128.checked_pow(n);
@@ -1073,8 +1227,8 @@ fn integer_weights(
     let mut out = Vec::with_capacity(raws.len());
     for ((_, raw), f) in raws.iter().zip(factors) {
         let mut w: i128 = 0;
-        for ((m, _, _), c) in active.iter().zip(&coef) {
-            if let Some(x) = raw.get(m) {
+        for (x, c) in raw.iter().zip(&coef) {
+            if let Some(x) = x {
                 w = w.checked_add(c.checked_mul(*x)?)?;
             }
         }
@@ -1087,15 +1241,15 @@ fn integer_weights(
 /// The same weights as exact big rationals (no overflow possible).
 fn rational_weights(
     active: &[(&str, Decimal, i128)],
-    raws: &BTreeMap<&str, BTreeMap<&str, i128>>,
+    raws: &[(&str, Vec<Option<i128>>)],
     factors: &[Decimal],
 ) -> Vec<Weight> {
     raws.iter()
         .zip(factors)
         .map(|((_, raw), f)| {
             let mut w = Weight::zero();
-            for (m, l, total) in active {
-                if let Some(x) = raw.get(m) {
+            for ((_, l, total), x) in active.iter().zip(raw) {
+                if let Some(x) = x {
                     let share = Weight::from_ratio(*x, *total).unwrap_or_else(|_| Weight::zero());
                     w = w.add(&dec_weight(*l).mul(&share));
                 }
@@ -1129,5 +1283,77 @@ fn cancel_rank(kind: &str) -> Option<u8> {
         "in_kind" => Some(5),
         "ica_fee" => Some(6),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(s: &str) -> Money {
+        Money::parse(s, crate::money::Currency::from_code("USD").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn by_id_sums_and_sorts_runs() {
+        let v = vec![
+            ("b", usd("1.00")),
+            ("d", usd("2.00")),
+            ("a", usd("3.00")),
+            ("b", usd("4.00")),
+            ("c", usd("0.00")),
+        ];
+        let out = by_id(v).unwrap();
+        let ids: Vec<&str> = out.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, ["a", "b", "c", "d"]);
+        assert_eq!(out[1].1, usd("5.00"));
+        // a zero sum is kept: the member still has a line
+        assert!(out[2].1.is_zero());
+    }
+
+    #[test]
+    fn cursor_walks_and_recovers_from_out_of_order_ids() {
+        let v = vec![("a", 1), ("c", 3), ("e", 5), ("g", 7)];
+        let mut c = Cursor::new(&v);
+        assert_eq!(c.get("a"), Some(&1));
+        assert_eq!(c.get("b"), None);
+        assert_eq!(c.get("e"), Some(&5));
+        assert_eq!(c.get("e"), Some(&5));
+        // backwards: falls back to a search
+        assert_eq!(c.get("c"), Some(&3));
+        assert_eq!(c.get("a"), Some(&1));
+        assert_eq!(c.get("g"), Some(&7));
+        assert_eq!(c.get("h"), None);
+        assert_eq!(c.get("0"), None);
+        assert_eq!(
+            sorted_ids(&[vec!["b", "a"], vec!["c", "a"], vec![]]),
+            ["a", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn member_walk_matches_binary_search() {
+        let (b, d) = crate::book::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/valley-commons"),
+        );
+        let b = b.unwrap_or_else(|| panic!("{:?}", d.into_sorted()));
+        let mut ids: Vec<String> = b.members.iter().map(|m| m.id.clone()).collect();
+        ids.extend(["", "VC", "VC0000", "zzz", "VC0100x"].map(String::from));
+        // ascending, then a shuffled order
+        let mut asc = ids.clone();
+        asc.sort();
+        let mut mixed = ids.clone();
+        mixed.reverse();
+        mixed.rotate_left(37);
+        for order in [asc, mixed] {
+            let mut walk = MemberWalk::new(&b);
+            for id in &order {
+                assert_eq!(
+                    walk.get(id).map(|m| &m.id),
+                    b.member(id).map(|m| &m.id),
+                    "{id}"
+                );
+            }
+        }
     }
 }
