@@ -1292,6 +1292,47 @@ measures = { purchases = "0.5", hours = "0.5" }
         }
     }
 
+    /// The dense totals and the map used for books too big for them give the same groups,
+    /// including sums that overflow 64 bits and merges of several workers' parts.
+    #[test]
+    fn dense_and_sparse_groups_agree() {
+        let (members, um) = (5u64, 3u64);
+        let cells = ((members + 1) * um) as usize;
+        let rows: Vec<(i32, u64, u64, i64)> = (0..400u64)
+            .map(|i| {
+                let big = if i % 50 == 0 {
+                    i64::MAX / 3
+                } else {
+                    (i * 7919 % 1000) as i64
+                };
+                (2024 + (i % 3) as i32, i % (members + 1), i % um, big)
+            })
+            .collect();
+        let run = |cells_arg: usize| {
+            let mut parts: Vec<Groups> = (0..3)
+                .map(|_| Groups::new(cells_arg, um as usize))
+                .collect();
+            for (n, (fy, m, u, a)) in rows.iter().enumerate() {
+                parts[n % 3].add(*fy, *m, *u, *a);
+            }
+            let mut all = Groups::new(cells_arg, um as usize);
+            for p in parts {
+                all.merge(p).unwrap();
+            }
+            let mut g = all.into_groups().unwrap();
+            g.sort();
+            g
+        };
+        let dense = run(cells);
+        let sparse = run(DENSE_CELLS + 1);
+        assert_eq!(dense, sparse);
+        assert!(dense.iter().any(|(_, s, _)| *s > i128::from(i64::MAX)));
+        assert_eq!(
+            dense.iter().map(|(_, _, n)| n).sum::<u64>(),
+            rows.len() as u64
+        );
+    }
+
     #[test]
     fn plain_decimal_matches_the_exact_parser() {
         for t in [
