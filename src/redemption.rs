@@ -91,43 +91,27 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
         add(&mut sch, t.allocation_year, 0, a, z)?;
         bump(&t.member_id, 0, a)?;
     }
-    for p in &rev.payments {
-        add(
-            &mut sch,
-            p.allocation_year,
-            if p.special { 2 } else { 1 },
-            p.amount,
-            z,
-        )?;
-        bump(&p.member_id, 1, p.amount)?;
-        if BOX5_KINDS.contains(&p.kind.as_str()) {
-            bump(&p.member_id, 5, p.amount)?;
+    // cash payments (column 1) and set-offs (column 6) retire equity alike
+    for (list, column) in [(&rev.payments, 1), (&rev.set_offs, 6)] {
+        for p in list {
+            add(
+                &mut sch,
+                p.allocation_year,
+                if p.special { 2 } else { 1 },
+                p.amount,
+                z,
+            )?;
+            bump(&p.member_id, column, p.amount)?;
+            if BOX5_KINDS.contains(&p.kind.as_str()) {
+                bump(&p.member_id, 5, p.amount)?;
+            }
+            lines.entry(p.member_id.clone()).or_default().push((
+                p.allocation_year,
+                p.kind.clone(),
+                p.amount,
+                p.reason.clone(),
+            ));
         }
-        lines.entry(p.member_id.clone()).or_default().push((
-            p.allocation_year,
-            p.kind.clone(),
-            p.amount,
-            p.reason.clone(),
-        ));
-    }
-    for p in &rev.set_offs {
-        add(
-            &mut sch,
-            p.allocation_year,
-            if p.special { 2 } else { 1 },
-            p.amount,
-            z,
-        )?;
-        bump(&p.member_id, 6, p.amount)?;
-        if BOX5_KINDS.contains(&p.kind.as_str()) {
-            bump(&p.member_id, 5, p.amount)?;
-        }
-        lines.entry(p.member_id.clone()).or_default().push((
-            p.allocation_year,
-            p.kind.clone(),
-            p.amount,
-            p.reason.clone(),
-        ));
     }
     for t in &rev.transfers {
         // a move between members inside the allocation year: the schedule is unchanged
