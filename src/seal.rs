@@ -354,7 +354,11 @@ pub fn prior_state(book: &Book, fy: i32) -> anyhow::Result<State> {
         .filter(|y| *y < fy)
         .max();
     match prev {
-        None => Ok(initial_state(book, fy)),
+        None => Ok(initial_state(book, fy).with_context(|| {
+            format!(
+                "cannot sum the opening equity of {fy} (equity.csv and contributions before the year) exactly"
+            )
+        })?),
         Some(y) => {
             let p = closes_dir(book).join(y.to_string()).join(CLOSE_JSON);
             let text = std::fs::read_to_string(&p)
@@ -405,7 +409,7 @@ pub fn sealed_redemptions(
 /// Hook of [`prior_state`]: a year's sealed redemptions reduce the tranches its close left.
 fn apply_sealed_redemptions(book: &Book, fy: i32, state: State) -> anyhow::Result<State> {
     Ok(match sealed_redemptions(&book.dir, fy)? {
-        Some(r) => r.apply(&state),
+        Some(r) => r.apply(&state)?,
         None => state,
     })
 }

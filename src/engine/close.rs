@@ -220,7 +220,7 @@ pub struct Close {
 }
 
 /// The state before the first close: equity.csv, contributions before the year, `opening_reserve`.
-pub fn initial_state(book: &Book, fy: i32) -> State {
+pub fn initial_state(book: &Book, fy: i32) -> Result<State, MoneyError> {
     let mut tranches: Vec<Tranche> = book
         .equity
         .iter()
@@ -245,13 +245,13 @@ pub fn initial_state(book: &Book, fy: i32) -> State {
         .find(|r| r.fiscal_year == fy && r.unit.is_none() && r.line == "opening_reserve")
         .map(|r| r.amount.amount())
         .unwrap_or(Decimal::ZERO);
-    State {
+    Ok(State {
         fiscal_year: fy - 1,
-        tranches: merge(tranches),
+        tranches: merge(tranches)?,
         unallocated,
         deficit: Decimal::ZERO,
         carried_cash: BTreeMap::new(),
-    }
+    })
 }
 
 fn contribution_tranche(c: &crate::book::Contribution, fy: i32) -> Tranche {
@@ -276,7 +276,8 @@ fn contribution_tranche(c: &crate::book::Contribution, fy: i32) -> Tranche {
 }
 
 /// Sums tranches with the same (member, year, kind) and sorts them; zero tranches are dropped.
-pub fn merge(mut tranches: Vec<Tranche>) -> Vec<Tranche> {
+/// A sum beyond the range of exact amounts is an error, never a rounded or wrapped total.
+pub fn merge(mut tranches: Vec<Tranche>) -> Result<Vec<Tranche>, MoneyError> {
     // a stable sort is linear on the usual input: runs that are already sorted
     tranches.sort_by(|a, b| {
         (a.member_id.as_str(), a.allocation_year, a.kind.as_str()).cmp(&(
@@ -293,13 +294,23 @@ pub fn merge(mut tranches: Vec<Tranche>) -> Vec<Tranche> {
                     && l.allocation_year == t.allocation_year
                     && l.kind == t.kind =>
             {
-                l.amount += t.amount;
+                l.amount = exact_sum(l.amount, t.amount)?;
             }
             _ => out.push(t),
         }
     }
     out.retain(|t| !t.amount.is_zero());
-    out
+    Ok(out)
+}
+
+/// `a + b` for tranche amounts: `rust_decimal` would round a sum that needs more than 96 bits
+/// at this scale (or panic at scale 0); here that is an overflow error.
+pub fn exact_sum(a: Decimal, b: Decimal) -> Result<Decimal, MoneyError> {
+    let s = a.checked_add(b).ok_or(MoneyError::Overflow)?;
+    if s.scale() < a.scale().max(b.scale()) {
+        return Err(MoneyError::Overflow);
+    }
+    Ok(s)
 }
 
 /// Amounts per member id: sorted by id, one entry per id (summed; zero sums kept). The usual
@@ -944,18 +955,21 @@ pub fn close(
             }
         }
     }
-    let tranches_created = merge(tranches_created);
+    let tranches_created = m("equity tranches", merge(tranches_created))?;
 
     // ---- losses cancel the member's equity, newest tranche first; what equity cannot cover is a
     // shortfall absorbed by the unallocated reserve
-    let mut after = merge(
-        prior
-            .tranches
-            .iter()
-            .chain(tranches_created.iter())
-            .cloned()
-            .collect(),
-    );
+    let mut after = m(
+        "equity tranches",
+        merge(
+            prior
+                .tranches
+                .iter()
+                .chain(tranches_created.iter())
+                .cloned()
+                .collect(),
+        ),
+    )?;
     let mut cancellations: Vec<Tranche> = Vec::new();
     let mut shortfall: BTreeMap<String, Money> = BTreeMap::new();
     for (id, loss) in &loss_by_member {
@@ -993,7 +1007,7 @@ pub fn close(
             );
         }
     }
-    let after = merge(after);
+    let after = m("equity tranches", merge(after))?;
     cancellations.sort();
     for x in members_out.iter_mut() {
         x.loss_shortfall = shortfall.get(&x.member_id).copied().unwrap_or(zero);

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::config::{JointEstate, RedemptionPlan};
 use crate::book::patronage::Activity;
 use crate::book::{Book, Status};
-use crate::engine::close::{full_years, merge, State, Tranche};
+use crate::engine::close::{exact_sum, full_years, merge, State, Tranche};
 use crate::money::{allocate, Currency, Money, MoneyError, Weight};
 
 /// Tranche kinds the plans (FIFO, percentage, base capital) redeem.
@@ -1288,7 +1288,14 @@ pub fn base_patronage(
                 continue;
             };
             any = true;
-            *out.entry(t.key.member_id.clone()).or_insert(Decimal::ZERO) += *l * t.amount_decimal();
+            let e = out.entry(t.key.member_id.clone()).or_insert(Decimal::ZERO);
+            *e = l
+                .checked_mul(t.amount_decimal())
+                .and_then(|x| e.checked_add(x))
+                .ok_or(RevolveError::Money {
+                    what: "base-capital patronage".into(),
+                    source: MoneyError::Overflow,
+                })?;
         }
         if !any {
             missing.push(y.to_string());
@@ -1507,7 +1514,7 @@ impl Sealed {
     /// The state after these redemptions: every paid, set off, discounted, converted or offset
     /// amount reduces its tranche; a joint member's transfer moves it to the survivor; estate
     /// discounts are credited to unallocated equity.
-    pub fn apply(&self, state: &State) -> State {
+    pub fn apply(&self, state: &State) -> Result<State, MoneyError> {
         let mut ts = state.tranches.clone();
         let neg = |e: &Entry| Tranche {
             member_id: e.member_id.clone(),
@@ -1535,25 +1542,24 @@ impl Sealed {
                 });
             }
         }
-        let gain: Decimal = self
+        let gain = self
             .discounts
             .iter()
             .filter(|d| d.kind != "loss")
-            .map(|d| d.amount)
-            .sum();
+            .try_fold(Decimal::ZERO, |acc, d| exact_sum(acc, d.amount))?;
         // a loss absorbed by an estate: the negative discount entries restore nothing
         let mut s = state.clone();
-        s.tranches = merge(ts);
-        s.unallocated += gain;
-        s
+        s.tranches = merge(ts)?;
+        s.unallocated = exact_sum(s.unallocated, gain)?;
+        Ok(s)
     }
 }
 
 impl Revolvement {
     /// Applies this (not yet sealed) revolvement to `state`, as a sealed one would be.
-    pub fn apply(&self, state: &State) -> Result<State, serde_json::Error> {
+    pub fn apply(&self, state: &State) -> anyhow::Result<State> {
         let v = serde_json::to_string(self)?;
-        Ok(Sealed::parse(&v)?.apply(state))
+        Ok(Sealed::parse(&v)?.apply(state)?)
     }
 }
 

@@ -451,3 +451,38 @@ fn a_loss_beyond_a_members_equity_is_a_shortfall_absorbed_by_the_reserve() {
     assert_eq!(s(y2.reserves.loss_shortfall_absorbed), "-6390.91");
     assert_eq!(s(y2.reserves.closing), "11609.09");
 }
+
+/// Amounts near the top of the exact range: equity that sums beyond it is an error naming the
+/// arithmetic, never a panic or a silently rounded total (rust_decimal would drop the cents first
+/// and panic once even whole units no longer fit).
+#[test]
+fn equity_beyond_the_exact_range_is_an_error() {
+    let (_t, dir) = copy_book(&root().join("data/rising-loaf"));
+    let mut extra = String::new();
+    for day in 1..=28 {
+        for month in 6..=11 {
+            extra.push_str(&format!(
+                "2022-{month:02}-{day:02},RL10,capital,700000000000000000000000000.00,huge\n"
+            ));
+        }
+    }
+    let path = dir.join("contributions.csv");
+    let text = std::fs::read_to_string(&path).unwrap() + &extra;
+    std::fs::write(&path, text).unwrap();
+    // each amount is valid on its own
+    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    assert_eq!(code, 0, "{out}");
+    for args in [
+        vec!["close", "--year", "2025", "--dry-run"],
+        vec!["revolve", "--year", "2025", "--dry-run"],
+        vec!["report", "rollforward", "--year", "2025"],
+    ] {
+        let (code, _, err) = run(bin().arg(args[0]).arg(&dir).args(&args[1..]));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("overflow") || err.contains("beyond"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
