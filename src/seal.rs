@@ -495,6 +495,33 @@ fn previous_manifest_hash(book: &Book, fy: i32) -> anyhow::Result<Option<String>
     }
 }
 
+/// The bytes of a file sealed for fiscal year `fy` (`closes/FY/NAME` of the book at `book_dir`),
+/// refused when they differ from the SHA-256 recorded in that year's manifest: reports,
+/// statements and the wealth trend are made only from records as they were sealed
+/// (`coopledger verify` names what changed).
+/// Returns the year's manifest with the bytes.
+pub fn read_sealed_file(
+    book_dir: &Path,
+    fy: i32,
+    name: &str,
+) -> anyhow::Result<(Manifest, Vec<u8>)> {
+    let dir = book_dir.join(CLOSES).join(fy.to_string());
+    let mp = dir.join(MANIFEST);
+    let m: Manifest = serde_json::from_str(
+        &std::fs::read_to_string(&mp).with_context(|| format!("cannot read `{}`", mp.display()))?,
+    )
+    .with_context(|| format!("`{}` is not a manifest", mp.display()))?;
+    let p = dir.join(name);
+    let bytes = std::fs::read(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
+    if m.outputs.get(name) != Some(&sha256_hex(&bytes)) {
+        bail!(
+            "`{}` changed since fiscal year {fy} was sealed; run `coopledger verify` on the book",
+            p.display()
+        );
+    }
+    Ok((m, bytes))
+}
+
 /// The files a close writes (besides the manifest), by name.
 pub fn close_files(close: &Close) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();

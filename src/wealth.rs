@@ -179,10 +179,9 @@ fn from_sealed(book: &Book, fy: i32) -> anyhow::Result<YearFigures> {
     let cur = book.config.currency;
     let p = seal::closes_dir(book)
         .join(fy.to_string())
-        .join("close.json");
-    let text =
-        std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
-    let v: Value = serde_json::from_str(&text)
+        .join(seal::CLOSE_JSON);
+    let (_, bytes) = seal::read_sealed_file(&book.dir, fy, seal::CLOSE_JSON)?;
+    let v: Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("`{}` is not a sealed close", p.display()))?;
     let state: State = serde_json::from_value(v.get("state").cloned().unwrap_or(Value::Null))
         .with_context(|| format!("`{}` has no state", p.display()))?;

@@ -42,10 +42,7 @@ pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> 
     };
     if seal::sealed_years(&b.dir).contains(&fy) {
         let prior = seal::prior_state(&b, fy)?;
-        let p = seal::closes_dir(&b)
-            .join(fy.to_string())
-            .join(seal::CLOSE_JSON);
-        return Ok(Ok(View::from_sealed(&p, prior, kind)?));
+        return Ok(Ok(View::from_sealed(&b.dir, fy, prior, kind)?));
     }
     // a dry run: earlier unsealed years are closed in memory first
     let (prior, _) = seal::prior_state_in_memory(&b, fy, &activity)?;

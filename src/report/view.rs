@@ -193,12 +193,17 @@ impl View {
         View::new(data, false, opening, coop_kind)
     }
 
-    /// From a sealed `close.json`.
-    pub fn from_sealed(path: &Path, opening: State, coop_kind: String) -> anyhow::Result<View> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
-        let data: CloseData = serde_json::from_str(&text)
-            .with_context(|| format!("`{}` is not a sealed close", path.display()))?;
+    /// From the sealed `close.json` of fiscal year `fy`, refused if it changed since sealing.
+    pub fn from_sealed(
+        book_dir: &Path,
+        fy: i32,
+        opening: State,
+        coop_kind: String,
+    ) -> anyhow::Result<View> {
+        let (_, bytes) = crate::seal::read_sealed_file(book_dir, fy, crate::seal::CLOSE_JSON)?;
+        let data: CloseData = serde_json::from_slice(&bytes).with_context(|| {
+            format!("the sealed close.json of fiscal year {fy} is not a sealed close")
+        })?;
         View::new(data, true, opening, coop_kind)
     }
 

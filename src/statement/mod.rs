@@ -122,23 +122,12 @@ pub fn read_sealed(book_dir: &Path, upto: i32) -> anyhow::Result<Vec<SealedYear>
         .into_iter()
         .filter(|y| *y <= upto)
     {
-        let dir = book_dir.join(seal::CLOSES).join(y.to_string());
-        let mp = dir.join(seal::MANIFEST);
-        let m: seal::Manifest = serde_json::from_str(
-            &std::fs::read_to_string(&mp)
-                .with_context(|| format!("cannot read `{}`", mp.display()))?,
-        )
-        .with_context(|| format!("`{}` is not a manifest", mp.display()))?;
-        let cp = dir.join(seal::CLOSE_JSON);
-        let bytes =
-            std::fs::read(&cp).with_context(|| format!("cannot read `{}`", cp.display()))?;
+        let cp = book_dir
+            .join(seal::CLOSES)
+            .join(y.to_string())
+            .join(seal::CLOSE_JSON);
+        let (m, bytes) = seal::read_sealed_file(book_dir, y, seal::CLOSE_JSON)?;
         let secret = seal::sha256_hex(&bytes);
-        if m.outputs.get(seal::CLOSE_JSON) != Some(&secret) {
-            bail!(
-                "`{}` changed since fiscal year {y} was sealed; run `coopledger verify` on the book",
-                cp.display()
-            );
-        }
         let close: CloseDoc = serde_json::from_slice(&bytes)
             .with_context(|| format!("`{}` is not a sealed close", cp.display()))?;
         out.push(SealedYear {
@@ -477,23 +466,14 @@ pub struct Generator<'a> {
 /// The redemptions sealed for `fy`, refused when `redemptions.json` differs from the hash in the
 /// year's manifest.
 pub fn read_sealed_redemptions(book_dir: &Path, fy: i32) -> anyhow::Result<Option<Sealed>> {
-    let dir = book_dir.join(seal::CLOSES).join(fy.to_string());
-    let p = dir.join(seal::REDEMPTIONS_JSON);
+    let p = book_dir
+        .join(seal::CLOSES)
+        .join(fy.to_string())
+        .join(seal::REDEMPTIONS_JSON);
     if !p.exists() {
         return Ok(None);
     }
-    let mp = dir.join(seal::MANIFEST);
-    let m: seal::Manifest = serde_json::from_str(
-        &std::fs::read_to_string(&mp).with_context(|| format!("cannot read `{}`", mp.display()))?,
-    )
-    .with_context(|| format!("`{}` is not a manifest", mp.display()))?;
-    let bytes = std::fs::read(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
-    if m.outputs.get(seal::REDEMPTIONS_JSON) != Some(&seal::sha256_hex(&bytes)) {
-        bail!(
-            "`{}` changed since the redemptions of fiscal year {fy} were sealed; run `coopledger verify` on the book",
-            p.display()
-        );
-    }
+    let (_, bytes) = seal::read_sealed_file(book_dir, fy, seal::REDEMPTIONS_JSON)?;
     let text =
         String::from_utf8(bytes).with_context(|| format!("`{}` is not UTF-8", p.display()))?;
     Ok(Some(Sealed::parse(&text).with_context(|| {

@@ -410,3 +410,39 @@ fn report_of_a_later_unsealed_year_closes_earlier_years_in_memory() {
         "roll-forward lacks the member equity {total}"
     );
 }
+
+/// Reports and the wealth trend are made from sealed records only as they were sealed: an
+/// altered `close.json` (here, amounts far beyond any real close) is refused with the file named,
+/// never summed (summing them used to panic in the 1099-PATR data).
+#[test]
+fn altered_sealed_close_is_refused() {
+    use crate::common::{bin, copy_book, root, run};
+    let (_t, dir) = copy_book(&root().join("data/rising-loaf"));
+    let (code, _, err) = run(bin().arg("close").arg(&dir).args(["--year", "2023"]));
+    assert_eq!(code, 0, "{err}");
+    let p = dir.join("closes/2023/close.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    for m in v["members"].as_array_mut().unwrap() {
+        m["cash"] = "79228162514264337593543950335".into();
+    }
+    std::fs::write(&p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    for kind in ["schedule", "1099-patr", "rollforward", "board"] {
+        let (code, _, err) = run(bin()
+            .arg("report")
+            .arg(&dir)
+            .arg(kind)
+            .args(["--year", "2023"]));
+        assert_eq!(code, 2, "{kind}: {err}");
+        assert!(
+            err.contains("close.json` changed since fiscal year 2023 was sealed"),
+            "{kind}: {err}"
+        );
+    }
+    let (code, _, err) = run(bin().arg("wealth").arg(&dir).args(["--year", "2023"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("changed since fiscal year 2023 was sealed"),
+        "{err}"
+    );
+}

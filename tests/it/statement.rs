@@ -444,7 +444,7 @@ fn statements_list_sealed_redemptions_and_still_verify() {
         .args(["--member", "RL02", "-O", "json"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains("changed since the redemptions of fiscal year 2024 were sealed"),
+        err.contains("redemptions.json` changed since fiscal year 2024 was sealed"),
         "{err}"
     );
 }
