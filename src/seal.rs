@@ -361,9 +361,8 @@ pub fn prior_state(book: &Book, fy: i32) -> anyhow::Result<State> {
         })?),
         Some(y) => {
             let p = closes_dir(book).join(y.to_string()).join(CLOSE_JSON);
-            let text = std::fs::read_to_string(&p)
-                .with_context(|| format!("cannot read `{}`", p.display()))?;
-            let s: SealedClose = serde_json::from_str(&text)
+            let (_, bytes) = read_sealed_file(&book.dir, y, CLOSE_JSON)?;
+            let s: SealedClose = serde_json::from_slice(&bytes)
                 .with_context(|| format!("`{}` is not a sealed close", p.display()))?;
             apply_sealed_redemptions(book, y, s.state)
         }
@@ -380,14 +379,14 @@ pub fn close_state(book: &Book, fy: i32) -> anyhow::Result<Option<State>> {
     {
         return Ok(None);
     }
-    let text =
-        std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
-    let s: SealedClose = serde_json::from_str(&text)
+    let (_, bytes) = read_sealed_file(&book.dir, fy, CLOSE_JSON)?;
+    let s: SealedClose = serde_json::from_slice(&bytes)
         .with_context(|| format!("`{}` is not a sealed close", p.display()))?;
     Ok(Some(s.state))
 }
 
-/// The redemptions sealed for `fy` (`closes/FY/redemptions.json`), if any.
+/// The redemptions sealed for `fy` (`closes/FY/redemptions.json`), if any; refused when the file
+/// differs from the hash in the year's manifest.
 pub fn sealed_redemptions(
     book_dir: &Path,
     fy: i32,
@@ -399,8 +398,9 @@ pub fn sealed_redemptions(
     if !p.exists() {
         return Ok(None);
     }
+    let (_, bytes) = read_sealed_file(book_dir, fy, REDEMPTIONS_JSON)?;
     let text =
-        std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
+        String::from_utf8(bytes).with_context(|| format!("`{}` is not UTF-8", p.display()))?;
     let r = crate::engine::revolve::Sealed::parse(&text)
         .with_context(|| format!("`{}` is not a sealed redemption record", p.display()))?;
     Ok(Some(r))

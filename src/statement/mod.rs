@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::config::RedemptionPlan;
 use crate::book::{Book, Member, Status};
 use crate::engine::close::Tranche;
-use crate::engine::revolve::{How, MemberLine, Sealed};
+use crate::engine::revolve::{How, MemberLine};
 use crate::money::{Currency, Money};
 use crate::seal::{self, LeafDetail, ProofStep};
 
@@ -463,24 +463,6 @@ pub struct Generator<'a> {
     redemptions: HashMap<String, Vec<(i32, MemberLine)>>,
 }
 
-/// The redemptions sealed for `fy`, refused when `redemptions.json` differs from the hash in the
-/// year's manifest.
-pub fn read_sealed_redemptions(book_dir: &Path, fy: i32) -> anyhow::Result<Option<Sealed>> {
-    let p = book_dir
-        .join(seal::CLOSES)
-        .join(fy.to_string())
-        .join(seal::REDEMPTIONS_JSON);
-    if !p.exists() {
-        return Ok(None);
-    }
-    let (_, bytes) = seal::read_sealed_file(book_dir, fy, seal::REDEMPTIONS_JSON)?;
-    let text =
-        String::from_utf8(bytes).with_context(|| format!("`{}` is not UTF-8", p.display()))?;
-    Ok(Some(Sealed::parse(&text).with_context(|| {
-        format!("`{}` is not a sealed redemption record", p.display())
-    })?))
-}
-
 /// The sealed fiscal year a statement as of `as_of` uses: the latest sealed year that ended on
 /// or before it (the latest sealed year when `as_of` is not given).
 pub fn year_for(book: &Book, as_of: Option<NaiveDate>) -> anyhow::Result<(i32, NaiveDate)> {
@@ -534,7 +516,7 @@ impl<'a> Generator<'a> {
             .collect::<HashMap<_, _>>();
         let mut redemptions: HashMap<String, Vec<(i32, MemberLine)>> = HashMap::new();
         for y in years {
-            if let Some(r) = read_sealed_redemptions(&book.dir, y.fiscal_year)? {
+            if let Some(r) = seal::sealed_redemptions(&book.dir, y.fiscal_year)? {
                 for (id, lines) in r.lines_by_member() {
                     let e = redemptions.entry(id).or_default();
                     e.extend(lines.into_iter().map(|l| (y.fiscal_year, l)));
