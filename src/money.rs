@@ -779,6 +779,27 @@ fn allocate_i128<K: Ord>(
     )
 }
 
+/// `a + b` of two decimal amounts, exactly: `rust_decimal` would round a sum that needs more
+/// than 96 bits at its scale (and panic at scale 0); here that is [`MoneyError::Overflow`].
+pub fn add_exact(a: Decimal, b: Decimal) -> Result<Decimal, MoneyError> {
+    // align both mantissas on the larger scale and add them as integers: exact by construction
+    let scale = a.scale().max(b.scale());
+    let up = |d: Decimal| -> Option<i128> {
+        d.mantissa()
+            .checked_mul(10i128.checked_pow(scale - d.scale())?)
+    };
+    let sum = up(a)
+        .zip(up(b))
+        .and_then(|(x, y)| x.checked_add(y))
+        .ok_or(MoneyError::Overflow)?;
+    Decimal::try_from_i128_with_scale(sum, scale).map_err(|_| MoneyError::Overflow)
+}
+
+/// `a − b`, exactly (see [`add_exact`]).
+pub fn sub_exact(a: Decimal, b: Decimal) -> Result<Decimal, MoneyError> {
+    add_exact(a, -b)
+}
+
 /// `ceil(a / b)` for positive integers, used by installment schedules.
 pub fn div_ceil_i128(a: i128, b: i128) -> Option<i128> {
     if b == 0 {
@@ -957,6 +978,25 @@ mod tests {
                 1..12,
             ),
         )
+    }
+
+    #[test]
+    fn add_exact_is_exact_or_an_error() {
+        let d = |s: &str| Decimal::from_str_exact(s).unwrap();
+        assert_eq!(
+            add_exact(d("1.50"), d("0.0000")).unwrap().to_string(),
+            "1.5000"
+        );
+        assert_eq!(add_exact(d("0"), d("1.25")).unwrap(), d("1.25"));
+        assert_eq!(sub_exact(d("1.25"), d("1.25")).unwrap(), Decimal::ZERO);
+        // 96 bits at scale 2: the next cent does not fit; rust_decimal would round it away
+        let max2 = d("792281625142643375935439503.35");
+        assert!(add_exact(max2, d("0.01")).is_err());
+        assert!(add_exact(Decimal::MAX, d("1")).is_err());
+        assert_eq!(
+            add_exact(max2, d("-0.01")).unwrap(),
+            d("792281625142643375935439503.34")
+        );
     }
 
     proptest! {

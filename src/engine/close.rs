@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::book::config::{LossPolicy, MinimumCheckRule, Notice};
 use crate::book::patronage::{Activity, SCALE};
 use crate::book::{Book, ContributionKind, Status};
-use crate::money::{allocate, Money, MoneyError, Weight};
+use crate::money::{add_exact, allocate, Money, MoneyError, Weight};
 
 /// Why a close cannot be computed. Each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -294,23 +294,13 @@ pub fn merge(mut tranches: Vec<Tranche>) -> Result<Vec<Tranche>, MoneyError> {
                     && l.allocation_year == t.allocation_year
                     && l.kind == t.kind =>
             {
-                l.amount = exact_sum(l.amount, t.amount)?;
+                l.amount = add_exact(l.amount, t.amount)?;
             }
             _ => out.push(t),
         }
     }
     out.retain(|t| !t.amount.is_zero());
     Ok(out)
-}
-
-/// `a + b` for tranche amounts: `rust_decimal` would round a sum that needs more than 96 bits
-/// at this scale (or panic at scale 0); here that is an overflow error.
-pub fn exact_sum(a: Decimal, b: Decimal) -> Result<Decimal, MoneyError> {
-    let s = a.checked_add(b).ok_or(MoneyError::Overflow)?;
-    if s.scale() < a.scale().max(b.scale()) {
-        return Err(MoneyError::Overflow);
-    }
-    Ok(s)
 }
 
 /// Amounts per member id: sorted by id, one entry per id (summed; zero sums kept). The usual

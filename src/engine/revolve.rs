@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::config::{JointEstate, RedemptionPlan};
 use crate::book::patronage::Activity;
 use crate::book::{Book, Status};
-use crate::engine::close::{exact_sum, full_years, merge, State, Tranche};
+use crate::engine::close::{full_years, merge, State, Tranche};
 use crate::money::{allocate, Currency, Money, MoneyError, Weight};
 
 /// Tranche kinds the plans (FIFO, percentage, base capital) redeem.
@@ -1546,11 +1546,13 @@ impl Sealed {
             .discounts
             .iter()
             .filter(|d| d.kind != "loss")
-            .try_fold(Decimal::ZERO, |acc, d| exact_sum(acc, d.amount))?;
+            .try_fold(Decimal::ZERO, |acc, d| {
+                crate::money::add_exact(acc, d.amount)
+            })?;
         // a loss absorbed by an estate: the negative discount entries restore nothing
         let mut s = state.clone();
         s.tranches = merge(ts)?;
-        s.unallocated = exact_sum(s.unallocated, gain)?;
+        s.unallocated = crate::money::add_exact(s.unallocated, gain)?;
         Ok(s)
     }
 }

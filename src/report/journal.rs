@@ -108,7 +108,7 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
         let total: Decimal = members.iter().map(|m| m.total).sum();
         let mut ps = vec![p(DISTRIBUTION.into(), None, total)?];
         for m in &members {
-            let payable = m.total - m.retained;
+            let payable = crate::money::sub_exact(m.total, m.retained)?;
             let comp = component(&m.member_id);
             if payable > z {
                 ps.push(p(
@@ -152,7 +152,9 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
             ps.push(p(format!("{NET_MARGIN}:{name}"), None, d)?);
         }
     }
-    let to_reserve = r.nonmember_share + r.board_reserve + r.loss_recovered + r.nonpatronage_income;
+    let to_reserve = [r.board_reserve, r.loss_recovered, r.nonpatronage_income]
+        .into_iter()
+        .try_fold(r.nonmember_share, crate::money::add_exact)?;
     if !to_reserve.is_zero() {
         ps.push(p(UNALLOCATED.into(), None, -to_reserve)?);
         out.push(Entry {
@@ -198,7 +200,7 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
         if a.is_zero() {
             continue;
         }
-        loss_total += a;
+        loss_total = crate::money::add_exact(loss_total, a)?;
         ps.push(p(
             equity_account(x.allocation_year, &x.kind, &x.member_id),
             Some(&x.member_id),
@@ -214,21 +216,22 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
     loss_tranches.sort();
     for x in loss_tranches {
         let a = -x.amount;
-        loss_total += a;
+        loss_total = crate::money::add_exact(loss_total, a)?;
         ps.push(p(
             equity_account(x.allocation_year, &x.kind, &x.member_id),
             Some(&x.member_id),
             a,
         )?);
     }
-    let coll = r.loss_to_collective.abs() + r.loss_shortfall_absorbed.abs();
+    let coll =
+        crate::money::add_exact(r.loss_to_collective.abs(), r.loss_shortfall_absorbed.abs())?;
     if !coll.is_zero() {
-        loss_total += coll;
+        loss_total = crate::money::add_exact(loss_total, coll)?;
         ps.push(p(UNALLOCATED.into(), None, coll)?);
     }
     let carried = c.deficit.added.abs();
     if !carried.is_zero() {
-        loss_total += carried;
+        loss_total = crate::money::add_exact(loss_total, carried)?;
         ps.push(p(DEFICIT.into(), None, carried)?);
     }
     if !loss_total.is_zero() {

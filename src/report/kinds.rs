@@ -82,8 +82,27 @@ fn doc(v: &View, kind: &'static str, title: &str) -> Doc {
     }
 }
 
-fn sum(v: &[Decimal]) -> Decimal {
-    v.iter().copied().sum()
+/// Exact sums and differences of amounts read from a close: an overflow is an error, never a
+/// rounded total or a panic.
+fn sum(v: &[Decimal]) -> anyhow::Result<Decimal> {
+    use crate::money::add_exact;
+    Ok(v.iter()
+        .try_fold(Decimal::ZERO, |acc, x| add_exact(acc, *x))?)
+}
+
+fn add(a: Decimal, b: Decimal) -> anyhow::Result<Decimal> {
+    Ok(crate::money::add_exact(a, b)?)
+}
+
+fn sub(a: Decimal, b: Decimal) -> anyhow::Result<Decimal> {
+    Ok(crate::money::sub_exact(a, b)?)
+}
+
+/// Adds `x` to the entry of `key`.
+fn tally<K: Ord>(map: &mut BTreeMap<K, Decimal>, key: K, x: Decimal) -> anyhow::Result<()> {
+    let e = map.entry(key).or_default();
+    *e = add(*e, x)?;
+    Ok(())
 }
 
 /// Allocation schedule: member × unit × cash/retained, control totals equal to the pools.
@@ -177,8 +196,8 @@ pub fn schedule(v: &View) -> anyhow::Result<Doc> {
             .iter()
             .filter(|a| a.unit == p.unit)
             .map(|a| a.amount)
-            .collect::<Vec<_>>());
-        let diff = allocated - p.allocable;
+            .collect::<Vec<_>>())?;
+        let diff = sub(allocated, p.allocable)?;
         all_ok &= diff.is_zero();
         ct.push(
             RowKind::Body,
@@ -190,18 +209,18 @@ pub fn schedule(v: &View) -> anyhow::Result<Doc> {
             ],
         );
     }
-    let pools_total = sum(&c.pools.iter().map(|p| p.allocable).collect::<Vec<_>>());
-    let members_total = sum(&c.members.iter().map(|m| m.total).collect::<Vec<_>>());
+    let pools_total = sum(&c.pools.iter().map(|p| p.allocable).collect::<Vec<_>>())?;
+    let members_total = sum(&c.members.iter().map(|m| m.total).collect::<Vec<_>>())?;
     ct.push(
         RowKind::Total,
         vec![
             t("all units"),
             v.mc(pools_total)?,
             v.mc(members_total)?,
-            v.mc(members_total - pools_total)?,
+            v.mc(sub(members_total, pools_total)?)?,
         ],
     );
-    let cash_plus = tt.cash + tt.retained + tt.carried_out;
+    let cash_plus = sum(&[tt.cash, tt.retained, tt.carried_out])?;
     let mut s = Section::new("control", "Control totals");
     s.blocks.push(Block::Table(ct));
     s.blocks.push(Block::Fields(vec![
@@ -250,7 +269,7 @@ pub fn worksheet(v: &View) -> anyhow::Result<Doc> {
         let mut vol: BTreeMap<&str, Decimal> = BTreeMap::new();
         for a in c.allocations.iter().filter(|a| a.unit == p.unit) {
             for (k, x) in &a.measures {
-                *vol.entry(k.as_str()).or_default() += *x;
+                tally(&mut vol, k.as_str(), *x)?;
             }
         }
         let (measure, volume, rate) = if vol.len() == 1 {
@@ -294,7 +313,7 @@ pub fn worksheet(v: &View) -> anyhow::Result<Doc> {
         );
     }
     let s_ = |f: &dyn Fn(&super::view::Pool) -> Decimal| -> anyhow::Result<Cell> {
-        v.mc(sum(&c.pools.iter().map(f).collect::<Vec<_>>()))
+        v.mc(sum(&c.pools.iter().map(f).collect::<Vec<_>>())?)
     };
     tb.push(
         RowKind::Total,
@@ -328,7 +347,7 @@ pub fn worksheet(v: &View) -> anyhow::Result<Doc> {
         ("Income tax".into(), v.mc(r.income_tax)?),
         (
             "Non-patronage income after tax".into(),
-            v.mc(r.nonpatronage_income - r.income_tax)?,
+            v.mc(sub(r.nonpatronage_income, r.income_tax)?)?,
         ),
     ]));
     d.sections.push(s);
@@ -560,27 +579,35 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
     type Key = (String, i32, String);
     let mut open: BTreeMap<Key, Decimal> = BTreeMap::new();
     for x in &v.opening.tranches {
-        *open
-            .entry((x.member_id.clone(), x.allocation_year, x.kind.clone()))
-            .or_default() += x.amount;
+        tally(
+            &mut open,
+            (x.member_id.clone(), x.allocation_year, x.kind.clone()),
+            x.amount,
+        )?;
     }
     let mut created: BTreeMap<Key, Decimal> = BTreeMap::new();
     for x in &c.tranches_created {
-        *created
-            .entry((x.member_id.clone(), x.allocation_year, x.kind.clone()))
-            .or_default() += x.amount;
+        tally(
+            &mut created,
+            (x.member_id.clone(), x.allocation_year, x.kind.clone()),
+            x.amount,
+        )?;
     }
     let mut cancelled: BTreeMap<Key, Decimal> = BTreeMap::new();
     for x in &c.tranches_cancelled {
-        *cancelled
-            .entry((x.member_id.clone(), x.allocation_year, x.kind.clone()))
-            .or_default() += x.amount;
+        tally(
+            &mut cancelled,
+            (x.member_id.clone(), x.allocation_year, x.kind.clone()),
+            x.amount,
+        )?;
     }
     let mut close: BTreeMap<Key, Decimal> = BTreeMap::new();
     for x in &c.state.tranches {
-        *close
-            .entry((x.member_id.clone(), x.allocation_year, x.kind.clone()))
-            .or_default() += x.amount;
+        tally(
+            &mut close,
+            (x.member_id.clone(), x.allocation_year, x.kind.clone()),
+            x.amount,
+        )?;
     }
     let mut keys: Vec<&Key> = open
         .keys()
@@ -617,7 +644,7 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
     let mut tot = [z; 7];
     for id in members {
         let name = v.name(id).to_string();
-        let mut sub = [z; 7];
+        let mut subtotal = [z; 7];
         for k in keys.iter().filter(|k| k.0 == id) {
             let o = open.get(*k).copied().unwrap_or(z);
             let a = created.get(*k).copied().unwrap_or(z);
@@ -626,15 +653,15 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
             let (mut contrib, mut alloc, mut loss, mut int) = (z, z, x, z);
             match k.2.as_str() {
                 "qualified" | "nonqualified" => alloc = a,
-                "loss" => loss += a,
+                "loss" => loss = add(loss, a)?,
                 "interest" => int = a,
                 _ => contrib = a,
             }
             // whatever the close's new and cancelled tranches do not explain is a redemption
-            let red = cl - o - a - x;
+            let red = sub(sub(sub(cl, o)?, a)?, x)?;
             let row = [o, contrib, alloc, loss, int, red, cl];
             for i in 0..7 {
-                sub[i] += row[i];
+                subtotal[i] = add(subtotal[i], row[i])?;
             }
             let mut cells = vec![
                 t(id),
@@ -657,15 +684,15 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
                 acc.redemptions,
                 acc.closing,
             ];
-            if want != sub {
+            if want != subtotal {
                 unreconciled.push(id.to_string());
             }
         }
         for i in 0..7 {
-            tot[i] += sub[i];
+            tot[i] = add(tot[i], subtotal[i])?;
         }
         let mut cells = vec![t(id), t(name), Cell::Empty, t("all tranches")];
-        for x in sub {
+        for x in subtotal {
             cells.push(v.mc(x)?);
         }
         tb.push(RowKind::Subtotal, cells);
@@ -723,7 +750,7 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
             (Some(nw), _) => format!(
                 " ≠ net worth {} (difference {})",
                 v.m(nw)?.grouped(),
-                v.m(i.sum - nw)?.grouped()
+                v.m(sub(i.sum, nw)?)?.grouped()
             ),
             _ => String::new(),
         }
@@ -778,13 +805,13 @@ pub fn patr1099(v: &View) -> anyhow::Result<Doc> {
         } else {
             z
         };
-        let b = [m.cash + qualified_face, z, z, z, z];
-        let file = b[0] + b[1] + b[2] + b[4] >= threshold || b[3] > z;
+        let b = [add(m.cash, qualified_face)?, z, z, z, z];
+        let file = sum(&[b[0], b[1], b[2], b[4]])? >= threshold || b[3] > z;
         if file {
             forms += 1;
         }
         for i in 0..5 {
-            tot[i] += b[i];
+            tot[i] = add(tot[i], b[i])?;
         }
         let mut cells = vec![t(m.member_id.clone()), t(m.name.clone())];
         for x in b {
