@@ -20,6 +20,8 @@ use crate::engine::assets::{self, SHARE_CAPITAL_KINDS};
 use crate::engine::close::{close, Close, State};
 use crate::money::{Currency, Money};
 use crate::seal;
+use num_bigint::{BigInt, Sign};
+use num_traits::{Signed, ToPrimitive};
 
 /// One member's individual stake at the year end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -301,16 +303,19 @@ fn stakes(book: &Book, fy: i32, state: &State) -> anyhow::Result<Vec<Stake>> {
         .collect())
 }
 
-/// `num / den` rounded half away from zero to `dp` decimals (den > 0), exactly.
-fn ratio(num: i128, den: i128, dp: u32) -> Decimal {
-    if den <= 0 {
+/// `num / den` rounded half away from zero to `dp` decimals (den > 0), exactly. Big integers:
+/// sums and products over many stakes near the top of the money range do not fit 128 bits.
+fn ratio(num: BigInt, den: BigInt, dp: u32) -> Decimal {
+    if den.sign() != Sign::Plus {
         return Decimal::new(0, dp);
     }
-    let scale = 10i128.pow(dp);
-    let n = num.abs() * scale * 2 + den;
-    let q = n / (2 * den);
-    let q = if num < 0 { -q } else { q };
-    Decimal::try_from_i128_with_scale(q, dp).unwrap_or(Decimal::ZERO)
+    let scale = BigInt::from(10u8).pow(dp);
+    let n = num.abs() * scale * 2 + &den;
+    let q: BigInt = n / (den * 2);
+    let q = if num.sign() == Sign::Minus { -q } else { q };
+    q.to_i128()
+        .and_then(|q| Decimal::try_from_i128_with_scale(q, dp).ok())
+        .unwrap_or(Decimal::ZERO)
 }
 
 /// The Gini coefficient of non-negative amounts in minor units (negatives count as zero), exact
@@ -319,27 +324,35 @@ fn ratio(num: i128, den: i128, dp: u32) -> Decimal {
 pub fn gini(values: &[i128]) -> Decimal {
     let mut x: Vec<i128> = values.iter().map(|v| (*v).max(0)).collect();
     x.sort_unstable();
-    let n = x.len() as i128;
-    let s: i128 = x.iter().sum();
-    if n == 0 || s == 0 {
+    let n = BigInt::from(x.len());
+    let s: BigInt = x.iter().map(|v| BigInt::from(*v)).sum();
+    if x.is_empty() || s.sign() == Sign::NoSign {
         return Decimal::new(0, 4);
     }
-    let weighted: i128 = x.iter().enumerate().map(|(i, v)| (i as i128 + 1) * v).sum();
-    ratio(2 * weighted - (n + 1) * s, n * s, 4)
+    let weighted: BigInt = x
+        .iter()
+        .enumerate()
+        .map(|(i, v)| BigInt::from(i + 1) * v)
+        .sum();
+    ratio(weighted * 2 - (&n + 1) * &s, n * s, 4)
 }
 
 /// The share (%) of the total held by the top 10% of holders (⌈n/10⌉ of them), 2 decimals.
 pub fn top10_share_pct(values: &[i128]) -> Decimal {
     let mut x: Vec<i128> = values.iter().map(|v| (*v).max(0)).collect();
     x.sort_unstable_by(|a, b| b.cmp(a));
-    let s: i128 = x.iter().sum();
+    let s: BigInt = x.iter().map(|v| BigInt::from(*v)).sum();
     let k = x.len().div_ceil(10);
-    let top: i128 = x.iter().take(k).sum();
+    let top: BigInt = x.iter().take(k).map(|v| BigInt::from(*v)).sum();
     ratio(top * 100, s, 2)
 }
 
 fn pct(part: Money, whole: Money) -> Decimal {
-    ratio(part.to_minor() * 100, whole.to_minor(), 2)
+    ratio(
+        BigInt::from(part.to_minor()) * 100,
+        whole.to_minor().into(),
+        2,
+    )
 }
 
 /// Median and mean of amounts in minor units (half-up to the minor unit).
@@ -353,9 +366,9 @@ fn median_mean(values: &[i128], cur: Currency) -> anyhow::Result<(Money, Money)>
     let median = if n % 2 == 1 {
         Decimal::from_i128_with_scale(x[n / 2], 0)
     } else {
-        ratio(x[n / 2 - 1] + x[n / 2], 2, 0)
+        ratio(BigInt::from(x[n / 2 - 1]) + x[n / 2], 2.into(), 0)
     };
-    let mean = ratio(x.iter().sum(), n as i128, 0);
+    let mean = ratio(x.iter().map(|v| BigInt::from(*v)).sum(), n.into(), 0);
     let minor = |d: Decimal| -> anyhow::Result<Money> { Ok(Money::from_minor(d.mantissa(), cur)?) };
     Ok((minor(median)?, minor(mean)?))
 }
@@ -752,19 +765,20 @@ fn frac(part: i128, whole: i128) -> f64 {
 pub fn lorenz_svg(values: &[i128]) -> String {
     let mut x: Vec<i128> = values.iter().map(|v| (*v).max(0)).collect();
     x.sort_unstable();
-    let s: i128 = x.iter().sum();
+    // chart geometry only: the stakes as floats (their exact sums never leave this function)
+    let s: f64 = x.iter().map(|v| *v as f64).sum();
     let n = x.len();
     let (w, h, pad) = (320.0_f64, 320.0_f64, 30.0_f64);
     let px = |fx: f64| pad + fx * (w - 2.0 * pad);
     let py = |fy: f64| h - pad - fy * (h - 2.0 * pad);
     let mut pts = vec![format!("{:.1},{:.1}", px(0.0), py(0.0))];
-    let mut cum = 0i128;
+    let mut cum = 0f64;
     for (i, v) in x.iter().enumerate() {
-        cum += v;
+        cum += *v as f64;
         pts.push(format!(
             "{:.1},{:.1}",
             px(frac(i as i128 + 1, n as i128)),
-            py(frac(cum, s))
+            py(if s > 0.0 { cum / s } else { 0.0 })
         ));
     }
     format!(
@@ -945,8 +959,31 @@ mod tests {
 
     #[test]
     fn ratio_rounds_half_away_from_zero() {
-        assert_eq!(ratio(1, 8, 2).to_string(), "0.13");
-        assert_eq!(ratio(-1, 8, 2).to_string(), "-0.13");
-        assert_eq!(ratio(1, 3, 4).to_string(), "0.3333");
+        let r = |n: i64, d: i64, dp| ratio(n.into(), d.into(), dp).to_string();
+        assert_eq!(r(1, 8, 2), "0.13");
+        assert_eq!(r(-1, 8, 2), "-0.13");
+        assert_eq!(r(1, 3, 4), "0.3333");
+    }
+
+    #[test]
+    fn inequality_of_stakes_near_the_top_of_the_money_range() {
+        // 100,000 stakes of 7.9e26 (the largest amounts at 2 decimals): the sums behind the Gini
+        // coefficient and the top-10% share overflow 128 bits; the results stay exact
+        let big = 79_228_162_514_264_337_593_543_950_i128;
+        let equal = vec![big; 100_000];
+        assert_eq!(gini(&equal).to_string(), "0.0000");
+        assert_eq!(top10_share_pct(&equal).to_string(), "10.00");
+        let mut skewed = vec![0i128; 99_999];
+        skewed.push(big);
+        // (n − 1) / n = 0.99999, half-up to 4 decimals
+        assert_eq!(gini(&skewed).to_string(), "1.0000");
+        assert_eq!(top10_share_pct(&skewed).to_string(), "100.00");
+        // half hold nothing, half hold the most: G = 1/2 exactly; the old 128-bit sums overflowed
+        let half: Vec<i128> = (0..100_000)
+            .map(|i| if i < 50_000 { 0 } else { big })
+            .collect();
+        assert_eq!(gini(&half).to_string(), "0.5000");
+        assert_eq!(top10_share_pct(&half).to_string(), "20.00");
+        assert!(lorenz_svg(&equal).contains("<svg"));
     }
 }
