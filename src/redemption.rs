@@ -492,32 +492,10 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     let _ = writeln!(s, "\n## Payments\n\n| Member | Allocation year | Kind | Amount | Reason |\n|---|---|---|---:|---|");
-    for p in &v.payments {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} |",
-            md(&p.member_id),
-            p.allocation_year,
-            p.kind,
-            p.amount.grouped(),
-            md(&p.reason)
-        );
-    }
-    let _ = writeln!(s, "| **Total** | | | **{}** | |", v.total.grouped());
+    md_payment_rows(&mut s, &v.payments, v.total);
     if !v.set_offs.is_empty() || !v.receivables.is_empty() {
         let _ = writeln!(s, "\n## Set-offs against what members owe\n\nEquity retired without cash: the amount is applied to what the member owes the co-op (receivables.csv).\n\n| Member | Allocation year | Kind | Amount | Reason |\n|---|---|---|---:|---|");
-        for p in &v.set_offs {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} |",
-                md(&p.member_id),
-                p.allocation_year,
-                p.kind,
-                p.amount.grouped(),
-                md(&p.reason)
-            );
-        }
-        let _ = writeln!(s, "| **Total** | | | **{}** | |", v.set_off_total.grouped());
+        md_payment_rows(&mut s, &v.set_offs, v.set_off_total);
         let _ = writeln!(
             s,
             "\n| Member | Owed at the year end | Set off | Still owed |\n|---|---:|---:|---:|"
@@ -685,6 +663,43 @@ fn table(head: &[&str], rows: &[Vec<(String, bool)>]) -> String {
     s
 }
 
+/// Markdown rows of payments (cash or set-off) and their total line.
+fn md_payment_rows(s: &mut String, list: &[crate::engine::revolve::Payment], total: Money) {
+    for p in list {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            md(&p.member_id),
+            p.allocation_year,
+            p.kind,
+            p.amount.grouped(),
+            md(&p.reason)
+        );
+    }
+    let _ = writeln!(s, "| **Total** | | | **{}** | |", total.grouped());
+}
+
+/// The HTML table of payments (cash or set-off) with their total.
+fn html_payment_table(list: &[crate::engine::revolve::Payment], total: Money) -> String {
+    let mut rows: Vec<Vec<(String, bool)>> = list
+        .iter()
+        .map(|p| {
+            vec![
+                t(p.member_id.clone()),
+                t(p.allocation_year.to_string()),
+                t(p.kind.clone()),
+                n(p.amount),
+                t(p.reason.clone()),
+            ]
+        })
+        .collect();
+    rows.push(vec![t("Total"), t(""), t(""), n(total), t("")]);
+    table(
+        &["Member", "Allocation year", "Kind", "Amount", "Reason"],
+        &rows,
+    )
+}
+
 fn t(s: impl Into<String>) -> (String, bool) {
     (s.into(), false)
 }
@@ -732,44 +747,10 @@ pub fn html(r: &Report) -> String {
         &rows,
     ));
     b.push_str("<h2>Payments</h2>\n");
-    let mut rows: Vec<Vec<(String, bool)>> = v
-        .payments
-        .iter()
-        .map(|p| {
-            vec![
-                t(p.member_id.clone()),
-                t(p.allocation_year.to_string()),
-                t(p.kind.clone()),
-                n(p.amount),
-                t(p.reason.clone()),
-            ]
-        })
-        .collect();
-    rows.push(vec![t("Total"), t(""), t(""), n(v.total), t("")]);
-    b.push_str(&table(
-        &["Member", "Allocation year", "Kind", "Amount", "Reason"],
-        &rows,
-    ));
+    b.push_str(&html_payment_table(&v.payments, v.total));
     if !v.set_offs.is_empty() || !v.receivables.is_empty() {
         b.push_str("<h2>Set-offs against what members owe</h2>\n<p>Equity retired without cash: the amount is applied to what the member owes the co-op (receivables.csv).</p>\n");
-        let mut rows: Vec<Vec<(String, bool)>> = v
-            .set_offs
-            .iter()
-            .map(|p| {
-                vec![
-                    t(p.member_id.clone()),
-                    t(p.allocation_year.to_string()),
-                    t(p.kind.clone()),
-                    n(p.amount),
-                    t(p.reason.clone()),
-                ]
-            })
-            .collect();
-        rows.push(vec![t("Total"), t(""), t(""), n(v.set_off_total), t("")]);
-        b.push_str(&table(
-            &["Member", "Allocation year", "Kind", "Amount", "Reason"],
-            &rows,
-        ));
+        b.push_str(&html_payment_table(&v.set_offs, v.set_off_total));
         let rows: Vec<Vec<(String, bool)>> = v
             .receivables
             .iter()
