@@ -100,6 +100,7 @@ pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
                     writeln!(out, "</dl>")?;
                 }
                 Block::Table(t) => table(t, out)?,
+                Block::Chart(c) => writeln!(out, "{}", super::chart::svg(c))?,
             }
         }
         writeln!(out, "</section>")?;

@@ -34,28 +34,32 @@ pub fn to_value(doc: &Doc) -> Value {
             let blocks: Vec<Value> = s
                 .blocks
                 .iter()
-                .map(|b| match b {
-                    Block::Para(p) => json!({"type": "text", "text": p}),
-                    Block::Fields(fs) => json!({"type": "fields", "fields": fields(fs)}),
-                    Block::Table(t) => {
-                        let rows: Vec<Value> = t
-                            .rows
-                            .iter()
-                            .map(|r| {
-                                let mut m = Map::new();
-                                m.insert("row".into(), Value::String(r.kind.name().into()));
-                                for (c, v) in t.columns.iter().zip(&r.cells) {
-                                    m.insert(c.key.into(), value(v));
-                                }
-                                Value::Object(m)
+                .filter_map(|b| {
+                    Some(match b {
+                        Block::Para(p) => json!({"type": "text", "text": p}),
+                        Block::Fields(fs) => json!({"type": "fields", "fields": fields(fs)}),
+                        // a chart's figures are in the tables
+                        Block::Chart(_) => return None,
+                        Block::Table(t) => {
+                            let rows: Vec<Value> = t
+                                .rows
+                                .iter()
+                                .map(|r| {
+                                    let mut m = Map::new();
+                                    m.insert("row".into(), Value::String(r.kind.name().into()));
+                                    for (c, v) in t.columns.iter().zip(&r.cells) {
+                                        m.insert(c.key.into(), value(v));
+                                    }
+                                    Value::Object(m)
+                                })
+                                .collect();
+                            json!({
+                                "type": "table",
+                                "columns": t.columns.iter().map(|c| c.key).collect::<Vec<_>>(),
+                                "rows": rows,
                             })
-                            .collect();
-                        json!({
-                            "type": "table",
-                            "columns": t.columns.iter().map(|c| c.key).collect::<Vec<_>>(),
-                            "rows": rows,
-                        })
-                    }
+                        }
+                    })
                 })
                 .collect();
             json!({"id": s.id, "title": s.title, "blocks": blocks})

@@ -71,8 +71,13 @@ pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out)?;
         writeln!(out, "## {}", escape(&s.title))?;
         for b in &s.blocks {
+            if matches!(b, Block::Chart(_)) {
+                // a picture only: its figures are in the tables
+                continue;
+            }
             writeln!(out)?;
             match b {
+                Block::Chart(_) => {}
                 Block::Para(p) => writeln!(out, "{}", escape(p))?,
                 Block::Fields(fs) => {
                     for (k, v) in fs {

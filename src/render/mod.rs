@@ -1,6 +1,7 @@
 //! Renderers of report data ([`crate::report::doc::Doc`]): one per format, each writing bytes to a
 //! `&mut dyn Write`. Styling happens here and only here.
 
+pub mod chart;
 pub mod csv;
 pub mod html;
 pub mod json;

@@ -108,6 +108,78 @@ pub enum Block {
     /// label/value pairs, in order
     Fields(Vec<(String, Cell)>),
     Table(Table),
+    /// a chart (HTML draws it as inline SVG; the other formats leave it out, its figures are in
+    /// the tables)
+    Chart(Chart),
+}
+
+/// How a chart draws its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// one bar per category and series, side by side
+    Bars,
+    /// one bar per category, the series stacked on it
+    StackedBars,
+    /// one line per series across the categories
+    Lines,
+}
+
+/// One named series of a chart: a value for each category (`None` where it has none).
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub values: Vec<Option<Decimal>>,
+    /// a fixed colour (`#rrggbb`), else the next of the palette
+    pub colour: Option<&'static str>,
+    /// drawn dashed (a reference such as the line of equality)
+    pub dashed: bool,
+}
+
+impl Series {
+    pub fn new(name: impl Into<String>, values: Vec<Option<Decimal>>) -> Series {
+        Series {
+            name: name.into(),
+            values,
+            colour: None,
+            dashed: false,
+        }
+    }
+}
+
+/// A chart: categories along the x axis (usually years), series of exact values. The one SVG
+/// writer in `render::chart` draws every chart with its axis labels, legend and category labels.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// what the chart shows (its caption and accessible name)
+    pub title: String,
+    pub kind: ChartKind,
+    pub x_label: String,
+    pub y_label: String,
+    /// category labels, in order (e.g. years)
+    pub categories: Vec<String>,
+    pub series: Vec<Series>,
+    /// a fixed top of the y axis (100 for percentages); else the largest value
+    pub y_max: Option<Decimal>,
+    /// appended to the y tick labels (`%`)
+    pub y_suffix: &'static str,
+    /// a dashed horizontal line with its label (e.g. 50% for a majority)
+    pub reference: Option<(Decimal, String)>,
+}
+
+impl Chart {
+    pub fn new(title: impl Into<String>, kind: ChartKind) -> Chart {
+        Chart {
+            title: title.into(),
+            kind,
+            x_label: String::new(),
+            y_label: String::new(),
+            categories: Vec::new(),
+            series: Vec::new(),
+            y_max: None,
+            y_suffix: "",
+            reference: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -63,3 +63,49 @@ pub fn real_checkers(hledger: &str, beancount: &str) {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+/// A fixture book in a fresh temporary directory (ripgrep's `Dir` pattern): copied from a book of
+/// the repository, optionally with years sealed, edited in place by the test, removed on drop.
+pub struct Book {
+    tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Book {
+    /// A copy of the book at `rel` (relative to the repository root).
+    pub fn copy(rel: &str) -> Book {
+        let (tmp, dir) = copy_book(&root().join(rel));
+        Book { tmp, dir }
+    }
+
+    /// A copy of the book at `rel` with `years` closed and sealed, in order.
+    pub fn sealed(rel: &str, years: &[i32]) -> Book {
+        let b = Book::copy(rel);
+        for y in years {
+            let (code, _, err) = run(bin()
+                .arg("close")
+                .arg(&b.dir)
+                .args(["--year", &y.to_string()]));
+            assert_eq!(code, 0, "close {y}: {err}");
+        }
+        b
+    }
+
+    /// The book directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The temporary directory that holds the book (for outputs beside it).
+    pub fn tmp(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Replaces the first `from` in `file` (relative to the book) by `to`; panics when absent.
+    pub fn edit(&self, file: &str, from: &str, to: &str) {
+        let p = self.dir.join(file);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "{file} has no `{from}`");
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    }
+}

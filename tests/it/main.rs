@@ -1,6 +1,7 @@
 //! One integration-test binary (see DESIGN.md §5).
 mod assets;
 mod check;
+mod cli;
 mod close;
 mod common;
 mod e2c;
