@@ -592,7 +592,8 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
                     .hint("give every [[units]] entry a distinct `id`"),
             );
         }
-        let mut sum = Decimal::ZERO;
+        // None once the weights overflow (a weight beyond any sensible range; reported below)
+        let mut sum = Some(Decimal::ZERO);
         for (m, w) in &u.measures {
             if !MEASURES.contains(&m.as_str()) {
                 let (l, c) = at("measures");
@@ -613,26 +614,31 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
                         .hint("weights are positive and sum to 1"),
                 );
             }
-            sum += w.0;
+            sum = sum.and_then(|s| s.checked_add(w.0));
         }
-        if u.measures.is_empty() || sum != Decimal::ONE {
+        if u.measures.is_empty() || sum != Some(Decimal::ONE) {
             let (l, c) = at("measures");
+            let total =
+                sum.map_or_else(|| "more than the largest number".into(), |s| s.to_string());
             diags.push(
                 Diagnostic::error("E0403", file, l, c)
                     .msg(format!(
-                        "the measure weights of unit `{}` sum to {sum}, not 1",
+                        "the measure weights of unit `{}` sum to {total}, not 1",
                         u.id
                     ))
                     .hint("e.g. measures = { hours = \"0.5\", wages = \"0.5\" }"),
             );
         }
         let seniority_rate = u.seniority_rate.map(|d| d.0).unwrap_or(Decimal::ZERO);
-        if seniority_rate < Decimal::ZERO {
+        if seniority_rate < Decimal::ZERO || seniority_rate > Decimal::ONE {
             let (l, c) = at("seniority_rate");
             diags.push(
                 Diagnostic::error("E0403", file, l, c)
-                    .msg(format!("unit `{}` has a negative seniority_rate", u.id))
-                    .hint("seniority_rate is the extra weight per year, e.g. \"0.05\""),
+                    .msg(format!(
+                        "unit `{}` has seniority_rate {seniority_rate}, outside 0 to 1",
+                        u.id
+                    ))
+                    .hint("seniority_rate is the extra weight per year of membership, from 0 to 1 (e.g. \"0.05\" = +5% a year)"),
             );
         }
         units.push(Unit {
@@ -970,5 +976,34 @@ cash_pct = 20
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
         assert_eq!(codes, vec![("E0403", 6), ("E0403", 13), ("E0403", 14)]);
         assert!(d[2].hint.contains("cash_pct"));
+    }
+
+    /// Fuzzing found these two: a weight at the top of the decimal range panicked every command
+    /// ("Addition overflowed"), and a huge seniority_rate passed `check` then panicked `close`.
+    #[test]
+    fn weights_and_rates_at_the_top_of_the_range_are_located_errors() {
+        let t = GOOD.replace(
+            "measures = { purchases = \"1\" }",
+            "measures = { purchases = \"0.5\", sales = \"79228162514264337593543950335\" }",
+        );
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        assert_eq!((d[0].code, d[0].line), ("E0403", 10));
+        assert!(
+            d[0].message.contains("more than the largest number"),
+            "{}",
+            d[0].message
+        );
+        let t = GOOD.replace(
+            "measures = { purchases = \"1\" }",
+            "measures = { purchases = \"1\" }\nseniority_rate = \"79228162514264337593543950335\"",
+        );
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        assert_eq!((d[0].code, d[0].line), ("E0403", 11));
+        assert!(d[0].message.contains("outside 0 to 1"), "{}", d[0].message);
+        let t = GOOD.replace(
+            "measures = { purchases = \"1\" }",
+            "measures = { purchases = \"1\" }\nseniority_rate = \"1\"",
+        );
+        assert!(parse(&t, "coop.toml").is_ok());
     }
 }

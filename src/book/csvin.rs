@@ -168,6 +168,41 @@ fn csv_error(file: &str, e: &csv::Error) -> Diagnostic {
         .hint(hint)
 }
 
+/// The most lines one quoted field may span. A note may hold a few line breaks; a field that
+/// spans more is almost always a quote that was opened and never closed, which would swallow the
+/// rows after it into one text field.
+pub const MAX_FIELD_LINES: usize = 10;
+
+/// A quoted field that runs on: over [`MAX_FIELD_LINES`] lines (`(diagnostic, false)`), or,
+/// when it is the record's last field and ends with a line break, possibly to the end of the file
+/// (`(diagnostic, true)`: the csv reader ends an unclosed field at the end of the file with the
+/// file's last line break inside it; the caller reports it if no record follows). Reported at the
+/// line where the field opened (E0005), so no row after it is silently taken as text.
+fn runaway_quote(file: &str, line: u64, rec: &csv::ByteRecord) -> Option<(Diagnostic, bool)> {
+    for (i, f) in rec.iter().enumerate() {
+        let breaks = memchr::memchr_iter(b'\n', f).count();
+        if breaks == 0 {
+            continue;
+        }
+        let maybe_eof = i + 1 == rec.len() && matches!(f.last(), Some(b'\n' | b'\r'));
+        if breaks < MAX_FIELD_LINES && !maybe_eof {
+            continue;
+        }
+        let how = if breaks >= MAX_FIELD_LINES {
+            format!("over {} lines", breaks + 1)
+        } else {
+            "to the end of the file".to_string()
+        };
+        let d = Diagnostic::error("E0005", file, line, i as u64 + 1)
+            .msg(format!(
+                "a quoted field opened here runs {how}: the rows it swallows would be read as text"
+            ))
+            .hint("close the quote (`\"`) at the end of the field, or double a quote inside it (`\"\"`)");
+        return Some((d, breaks < MAX_FIELD_LINES));
+    }
+    None
+}
+
 /// One data row: its fields, its line, and how to reach columns by schema position.
 pub struct Row<'t> {
     pub file: &'t str,
@@ -193,13 +228,28 @@ impl<R: Read> Table<R> {
             .max()
             .map(|m| m + 1)
             .unwrap_or(0);
+        let mut at_eof: Option<Diagnostic> = None;
         loop {
             match self.reader.read_byte_record(&mut rec) {
-                Ok(false) => break,
+                Ok(false) => {
+                    if let Some(d) = at_eof.take() {
+                        diags.push(d);
+                    }
+                    break;
+                }
                 Ok(true) => {
                     let line = rec.position().map(|p| p.line()).unwrap_or(0) + self.line_offset;
                     if rec.len() == 1 && rec[0].is_empty() {
                         continue; // blank line
+                    }
+                    match runaway_quote(&self.file, line, &rec) {
+                        Some((d, false)) => {
+                            diags.push(d);
+                            continue;
+                        }
+                        // reported only if this was the last record
+                        Some((d, true)) => at_eof = Some(d),
+                        None => at_eof = None,
                     }
                     if rec.len() < width || rec.len() > self.header_len {
                         diags.push(
@@ -509,6 +559,45 @@ mod tests {
                 ("E0004", 6, 0)
             ]
         );
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_where_it_opened() {
+        // to the end of the file: the rows after it would have become part of the note
+        let (rows, d) = run(
+            b"member_id,date,note\nM1,2025-01-01,\"oops\nM2,2025-01-02,fine\nM3,2025-01-03,ok\n",
+        );
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
+        assert_eq!(codes, vec![("E0005", 2, 3)], "{d:?}");
+        assert!(d[0].message.contains("end of the file"), "{}", d[0].message);
+        assert_eq!(
+            rows.len(),
+            1,
+            "the row itself is still read; the load fails on the error"
+        );
+        // over the line limit, with rows after it
+        let mut text = b"member_id,date,note\nM1,2025-01-01,\"".to_vec();
+        for i in 0..MAX_FIELD_LINES {
+            text.extend_from_slice(format!("M{i},2025-01-01,x\n").as_bytes());
+        }
+        text.extend_from_slice(b"end\"\nM9,2025-01-09,after\n");
+        let (rows, d) = run(&text);
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
+        assert_eq!(codes, vec![("E0005", 2)], "{d:?}");
+        assert_eq!(rows, vec![(13, "M9@2025-01-09".into())]);
+    }
+
+    #[test]
+    fn a_short_multi_line_note_is_fine() {
+        let (rows, d) = run(
+            b"member_id,date,note\nM1,2025-01-01,\"two\nlines\"\nM2,2025-01-02,\"last\nrow\"\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(rows.len(), 2);
+        // a closed field that itself ends with a line break, not at the end of the file
+        let (rows, d) = run(b"member_id,date,note\nM1,2025-01-01,\"ends\n\"\nM2,2025-01-02,x\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(rows.len(), 2);
     }
 
     #[test]

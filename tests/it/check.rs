@@ -208,3 +208,25 @@ fn every_diagnostic_code_is_documented() {
         );
     }
 }
+
+/// An unclosed quote in a free-text note used to swallow every later row of the consumer example
+/// (199 contributions, 19,900.00 of capital) while `check` exited 0. Now it is E0005 where it opened.
+#[test]
+fn an_unclosed_quote_in_a_note_cannot_swallow_capital() {
+    let book = Book::copy("data/valley-commons");
+    book.edit(
+        "contributions.csv",
+        "VC0001,membership_share,100.00,member-owner share",
+        "VC0001,membership_share,100.00,\"member-owner share",
+    );
+    let (code, out, _) = run(bin().arg("check").arg(book.path()));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("contributions.csv:2:5: error[E0005]"), "{out}");
+    // and every command that loads the book refuses it
+    let (code, _, _) =
+        run(bin()
+            .arg("close")
+            .arg(book.path())
+            .args(["--year", "2025", "--dry-run"]));
+    assert_eq!(code, 1);
+}
