@@ -395,6 +395,14 @@ fn load_members(
         let birth = row.opt_date(6, d);
         let joint_with = row.text(7, d).filter(|p| !p.is_empty()).map(str::to_string);
         let mut repeated = false;
+        if let Some(problem) = id.as_deref().and_then(bad_member_id) {
+            d.push(row.problem(
+                0,
+                "E0315",
+                problem,
+                "member ids name files and journal accounts: use letters, digits, `-`, `_` or `.`, up to 64 bytes".into(),
+            ));
+        }
         if let Some(id) = &id {
             if let Some(first) = seen.get(id) {
                 d.push(row.problem(
@@ -491,6 +499,30 @@ fn load_members(
         }
     });
     (out, broken, links)
+}
+
+/// The longest member id accepted, in bytes.
+pub const MAX_MEMBER_ID: usize = 64;
+
+/// What is wrong with a member id that could escape an output directory (statements are written
+/// one file per member) or be confused with another in a journal: a path separator, `..`, a
+/// control character, or more than [`MAX_MEMBER_ID`] bytes.
+pub fn bad_member_id(id: &str) -> Option<String> {
+    let shown: String = id.chars().take(40).flat_map(char::escape_default).collect();
+    if id.contains(['/', '\\']) {
+        Some(format!("member id `{shown}` holds a path separator"))
+    } else if id.contains("..") {
+        Some(format!("member id `{shown}` holds `..`"))
+    } else if id.chars().any(char::is_control) {
+        Some(format!("member id `{shown}` holds a control character"))
+    } else if id.len() > MAX_MEMBER_ID {
+        Some(format!(
+            "member id `{shown}…` is {} bytes long, more than {MAX_MEMBER_ID}",
+            id.len()
+        ))
+    } else {
+        None
+    }
 }
 
 /// Validates the `joint_with` links: the partner exists, is not the member, and names the member

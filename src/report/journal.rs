@@ -40,11 +40,23 @@ pub struct Entry {
     pub postings: Vec<Posting>,
 }
 
-/// An account-name component from a member id: upper-case letters, digits and dashes, starting
-/// with a letter or digit.
+/// An account-name component from a member id, the same for hledger and beancount. An id of
+/// upper-case ASCII letters and digits is used as it is (`RL01`). Any other id is spelled with
+/// upper-case letters, digits and dashes and gets a dash and 12 hex digits of the SHA-256 of the
+/// id itself (`a/b` → `A-B-…`), so `a/b`, `a-b`, `a\b` and `A-B` stay four accounts: the two forms
+/// cannot meet (only the second has a dash), and [`entries`] refuses a book in which two ids still
+/// share a component.
 pub fn component(id: &str) -> String {
+    let plain = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if plain {
+        return id.to_string();
+    }
     let mut s: String = id
         .chars()
+        .take(40)
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_uppercase()
@@ -56,7 +68,49 @@ pub fn component(id: &str) -> String {
     if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         s.insert(0, 'M');
     }
-    s
+    let h = crate::seal::sha256_hex(id.as_bytes()).to_ascii_uppercase();
+    format!("{s}-{}", &h[..12])
+}
+
+/// The entries, once each balances and no two member ids share an account component.
+fn checked(out: Vec<Entry>) -> anyhow::Result<Vec<Entry>> {
+    for e in &out {
+        let s = e
+            .postings
+            .iter()
+            .try_fold(Decimal::ZERO, |a, p| a.checked_add(p.amount.amount()));
+        if s != Some(Decimal::ZERO) {
+            let off = s.map_or_else(|| "an overflowing sum".to_string(), |s| s.to_string());
+            anyhow::bail!(
+                "journal entry `{}` does not balance (off by {off})",
+                e.description
+            );
+        }
+    }
+    check_components(&out)?;
+    Ok(out)
+}
+
+/// Fails when two different member ids of `es` would post to the same account component.
+fn check_components(es: &[Entry]) -> anyhow::Result<()> {
+    let mut seen: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for id in es
+        .iter()
+        .flat_map(|e| &e.postings)
+        .filter_map(|p| p.member_id.as_deref())
+    {
+        let c = component(id);
+        match seen.get(&c) {
+            Some(other) if *other != id => anyhow::bail!(
+                "member ids `{other}` and `{id}` would share the journal account component `{c}`; rename one of them in members.csv"
+            ),
+            Some(_) => {}
+            None => {
+                seen.insert(c, id);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `Qualified`, `Ica-Fee`: a tranche kind as an account-name component.
@@ -258,16 +312,7 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
         });
     }
 
-    for e in &out {
-        let s: Decimal = e.postings.iter().map(|p| p.amount.amount()).sum();
-        if !s.is_zero() {
-            anyhow::bail!(
-                "journal entry `{}` does not balance (off by {s})",
-                e.description
-            );
-        }
-    }
-    Ok(out)
+    checked(out)
 }
 
 /// The journal entries of a year's sealed equity redemptions (`closes/FY/redemptions.json`):
@@ -398,16 +443,7 @@ pub fn redemption_entries(
             postings: ps,
         });
     }
-    for e in &out {
-        let s: Decimal = e.postings.iter().map(|p| p.amount.amount()).sum();
-        if !s.is_zero() {
-            anyhow::bail!(
-                "journal entry `{}` does not balance (off by {s})",
-                e.description
-            );
-        }
-    }
-    Ok(out)
+    checked(out)
 }
 
 fn accounts(es: &[Entry]) -> BTreeSet<&str> {
@@ -533,4 +569,28 @@ pub fn csv(v: &View, es: &[Entry], out: &mut dyn Write) -> anyhow::Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_keep_distinct_ids_apart() {
+        assert_eq!(component("RL01"), "RL01");
+        assert_eq!(component("VC0001"), "VC0001");
+        let ids = [
+            "a/b", "a-b", "a\\b", "A-B", "a_b", "a.b", "ab", "AB", "-x", "Ω",
+        ];
+        let cs: BTreeSet<String> = ids.iter().map(|i| component(i)).collect();
+        assert_eq!(cs.len(), ids.len(), "{cs:?}");
+        for c in &cs {
+            assert!(c.starts_with(|ch: char| ch.is_ascii_uppercase() || ch.is_ascii_digit()));
+            assert!(c
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'));
+        }
+        // a plain id cannot take the form of a spelled one: only the spelled form has a dash
+        assert!(!component("AB").contains('-') && component("ab").contains('-'));
+    }
 }

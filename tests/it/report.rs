@@ -446,3 +446,49 @@ fn altered_sealed_close_is_refused() {
         "{err}"
     );
 }
+
+/// Crafted member ids used to merge in the journal (`a/b`, `a-b` and `a\b` all became `A-B`, and
+/// `hledger check --strict` still passed). Ids with separators are now refused at ingest; the rest
+/// keep accounts of their own, and the exports still pass the real checkers.
+#[test]
+fn export_keeps_look_alike_member_ids_apart() {
+    let book = crate::common::Book::copy("data/rising-loaf");
+    let ids = [
+        ("RL03", "a-b"),
+        ("RL04", "A-B"),
+        ("RL05", "a_b"),
+        ("RL06", "a.b"),
+    ];
+    for f in [
+        "members.csv",
+        "equity.csv",
+        "patronage.csv",
+        "contributions.csv",
+    ] {
+        let p = book.path().join(f);
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        for (from, to) in ids {
+            text = text.replace(from, to);
+        }
+        std::fs::write(&p, text).unwrap();
+    }
+    let mut out = Vec::new();
+    for to in ["hledger", "beancount"] {
+        let (code, text, err) = crate::common::run(
+            crate::common::bin()
+                .arg("export")
+                .arg(book.path())
+                .args(["--year", "2023", "--to", to]),
+        );
+        assert_eq!(code, 0, "{err}");
+        let accounts: std::collections::BTreeSet<&str> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("Equity:Allocated:FY2023:Qualified:"))
+            .map(|rest| rest.split_whitespace().next().unwrap())
+            .collect();
+        let look_alike = accounts.iter().filter(|a| a.starts_with("A-B-")).count();
+        assert_eq!(look_alike, 4, "{to}: four ids, four accounts: {accounts:?}");
+        out.push(text);
+    }
+    crate::common::real_checkers(&out[0], &out[1]);
+}
