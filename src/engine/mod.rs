@@ -2,4 +2,5 @@
 
 pub mod assets;
 pub mod close;
+pub mod clt;
 pub mod revolve;
