@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use crate::book::config::RedemptionPlan;
 use crate::book::Book;
-use crate::engine::close::State;
 use crate::engine::revolve::{revolve, Options, RevolveError, Revolvement, BOX5_KINDS};
+use crate::engine::state::State;
 use crate::money::{Money, MoneyError};
 
 /// One allocation year of the revolvement schedule.

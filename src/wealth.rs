@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 
 use crate::book::Book;
 use crate::engine::assets::{self, SHARE_CAPITAL_KINDS};
-use crate::engine::close::{close, Close, State};
+use crate::engine::close::{close, Close};
+use crate::engine::state::State;
 use crate::money::{Currency, Money};
 use crate::seal;
 use num_bigint::{BigInt, Sign};

@@ -4,3 +4,4 @@ pub mod assets;
 pub mod close;
 pub mod clt;
 pub mod revolve;
+pub mod state;

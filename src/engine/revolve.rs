@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::book::config::{JointEstate, RedemptionPlan};
 use crate::book::patronage::Activity;
 use crate::book::{Book, Status};
-use crate::engine::close::{full_years, merge, State, Tranche};
+use crate::engine::close::full_years;
+use crate::engine::state::{merge, State, Tranche};
 use crate::money::{allocate, Currency, Money, MoneyError, Weight};
 
 /// Tranche kinds the plans (FIFO, percentage, base capital) redeem.

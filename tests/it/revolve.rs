@@ -700,8 +700,8 @@ fn forecast_projects_fifo_debts_and_renders_an_svg_chart() {
 
 #[test]
 fn losses_offset_the_oldest_redeemable_tranches_first() {
-    use coopledger::engine::close::Tranche;
     use coopledger::engine::revolve::{revolve, Options};
+    use coopledger::engine::state::Tranche;
     // Ann is charged a 1,500.00 loss in 2023: it absorbs her 2018 tranche (1,200.00) and 300.00
     // of 2019, so the 7-year FIFO of 2025 pays her nothing
     let (b, d) = coopledger::book::load(&fixture("e11"));

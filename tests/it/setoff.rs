@@ -437,7 +437,7 @@ fn applied_set_offs_reduce_equity_by_exactly_cash_plus_set_off() {
         vec![("bob", "0.00".to_string()), ("cruz", "50.00".to_string())]
     );
     let after = r.apply(&state).unwrap();
-    let total = |s: &coopledger::engine::close::State| -> Decimal {
+    let total = |s: &coopledger::engine::state::State| -> Decimal {
         s.tranches.iter().map(|t| t.amount).sum()
     };
     assert_eq!(
