@@ -714,7 +714,8 @@ fn losses_offset_the_oldest_redeemable_tranches_first() {
         amount: "-1500.00".parse().unwrap(),
     });
     state.tranches.sort();
-    let r = revolve(&b, 2025, &state, &Options::default()).unwrap();
+    let (activity, _) = coopledger::activity(&b);
+    let r = revolve(&b, 2025, &state, &activity, &Options::default()).unwrap();
     assert_eq!(r.total.to_string(), "1660.00");
     assert!(r.payments.iter().all(|p| p.member_id != "ann"));
     let offsets: Vec<(i32, String, String)> = r
