@@ -2,15 +2,15 @@
 //!
 //! `cargo bench --bench aggregate`. The books are generated once per run into a temporary
 //! directory (never committed). `scan` is what `coopledger check` runs on a clean ledger (the
-//! small files, then the parallel `frame::scan`); `polars` the same through polars' streaming
-//! engine (`frame::activity`, used for quoted files); `fold` the plain-Rust row-by-row oracle;
+//! small files, then the parallel `patronage::scan::scan`); `polars` the same through polars' streaming
+//! engine (`patronage::polars::activity`, used for quoted files); `fold` the plain-Rust row-by-row oracle;
 //! `close_dry_run` what `coopledger close --dry-run` computes (load, aggregate, close). See `benches/compare.sh` for the
 //! side-by-side figures against DuckDB and `docs/PERFORMANCE.md` for the results.
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use coopledger::book;
-use coopledger::gen::{write_book, Spec};
+use coopledger::book::gen::{write_book, Spec};
 
 fn main() {
     divan::main();
@@ -42,7 +42,7 @@ fn scan(bencher: divan::Bencher, rows: u64) {
     bencher.bench(|| {
         let (b, _) = book::load(&g.path);
         let b = b.expect("a clean book");
-        let r = coopledger::frame::scan(&b).expect("the parallel scan");
+        let r = coopledger::book::patronage::scan::scan(&b).expect("the parallel scan");
         assert_eq!(r.problem_rows, 0);
         r
     });
@@ -68,7 +68,7 @@ fn polars(bencher: divan::Bencher, rows: u64) {
     bencher.bench(|| {
         let (b, _) = book::load(&g.path);
         let b = b.expect("a clean book");
-        let r = coopledger::frame::activity(&b).expect("the polars path");
+        let r = coopledger::book::patronage::polars::activity(&b).expect("the polars path");
         assert_eq!(r.problem_rows, 0);
         r
     });

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use coopledger::book::{Book, Member, Status};
-use coopledger::engine::close::Tranche;
+use coopledger::engine::state::Tranche;
 use coopledger::seal;
 use coopledger::statement::{
     self, render, AccountDoc, AllocationDoc, CloseDoc, DatesDoc, Generator, IdentityDoc, MemberDoc,

@@ -7,13 +7,10 @@
 
 pub mod book;
 pub mod cli;
-pub mod clt;
 pub mod diag;
 pub mod e2c;
 pub mod engine;
-pub mod frame;
 pub mod fsutil;
-pub mod gen;
 pub mod money;
 pub mod redemption;
 pub mod render;
@@ -22,11 +19,4 @@ pub mod seal;
 pub mod statement;
 pub mod wealth;
 
-/// The year's patronage activity of a valid book, with any problems in its rows.
-/// Uses the polars aggregation when the ledger is clean and the located row-by-row fold otherwise.
-pub fn activity(b: &book::Book) -> (book::patronage::Activity, diag::Diagnostics) {
-    match frame::fast_activity(b) {
-        Ok(r) if r.problem_rows == 0 => (r.activity, diag::Diagnostics::new()),
-        _ => book::patronage::fold(b),
-    }
-}
+pub use book::patronage::activity;

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::book::Book;
-use crate::engine::close::{initial_state, Close, State};
+use crate::engine::close::Close;
+use crate::engine::state::{initial_state, State};
 
 pub const CLOSES: &str = "closes";
 pub const MANIFEST: &str = "manifest.json";

@@ -2,11 +2,12 @@
 //!
 //! [`load`] reads every file, collects every problem, and returns a [`Book`] that is valid by
 //! construction. The patronage ledger can be huge, so it is not held in memory: it is aggregated
-//! per (fiscal year, member, unit, measure) by [`activity`] (polars, see [`crate::frame`]) or by
+//! per (fiscal year, member, unit, measure) by [`patronage::activity`] (the parallel scan or polars) or by
 //! the plain-Rust fold [`patronage::fold`], which is also the validator that locates bad rows.
 
 pub mod config;
 pub mod csvin;
+pub mod gen;
 pub mod patronage;
 pub mod receivables;
 pub mod uncashed;
@@ -309,7 +310,7 @@ pub fn check(dir: &Path) -> (Option<Book>, Diagnostics) {
     let (book, mut diags) = load_partial(dir);
     if let Some(b) = &book {
         // the fast aggregation vouches for a clean ledger; the fold locates any problem
-        let clean = matches!(crate::frame::fast_activity(b), Ok(r) if r.problem_rows == 0);
+        let clean = matches!(patronage::fast_activity(b), Ok(r) if r.problem_rows == 0);
         if b.dir.join(PATRONAGE).exists() && !clean {
             let (_, d) = patronage::fold(b);
             diags.extend(d);

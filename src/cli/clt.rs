@@ -1,11 +1,11 @@
 //! `coopledger clt-resale --formula fixed|index|appraisal|froi …`: a community-land-trust resale
-//! cap with its working (`crate::clt`).
+//! cap with its working (`crate::engine::clt`).
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use rust_decimal::Decimal;
 
-use crate::clt::{self, Formula, Inputs};
+use crate::engine::clt::{self, Formula, Inputs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CltFormula {

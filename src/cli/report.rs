@@ -71,7 +71,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         let Some(b) = b else {
             return super::check::report(diags, super::check::DiagFormat::Text);
         };
-        let u = crate::redemption::unclaimed(&b, a.year)?;
+        let u = crate::engine::unclaimed::unclaimed(&b, a.year)?;
         let mut buf = Vec::new();
         render::render(&crate::redemption::unclaimed_doc(&u), format, &mut buf)?;
         super::emit(a.output.as_deref(), &buf)?;

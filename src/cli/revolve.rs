@@ -7,8 +7,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use crate::book::patronage::{self, Activity};
 use crate::book::{self, Book};
-use crate::engine::revolve::{revolve, Options};
+use crate::engine::forecast::forecast as project;
+use crate::engine::revolve::{revolve, uses_activity, Options};
+use crate::engine::unclaimed::{unclaimed, UnclaimedStatus};
 use crate::redemption;
 use crate::seal;
 
@@ -101,6 +104,16 @@ pub fn earlier(book_dir: &Path, fy: i32) -> anyhow::Result<Options> {
     Ok(o)
 }
 
+/// The book's patronage activity when the redemption plan reads it (base capital), else none:
+/// other plans do not need `patronage.csv` read.
+fn activity_for(b: &Book) -> Activity {
+    if uses_activity(b) {
+        patronage::activity(b).0
+    } else {
+        Activity::default()
+    }
+}
+
 pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
     let b = match load(&a.book)? {
         Ok(b) => b,
@@ -113,7 +126,8 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
         None => seal::prior_state(&b, a.year)?,
     };
     let opts = earlier(&b.dir, a.year)?;
-    let mut rev = revolve(&b, a.year, &state, &opts)?;
+    let activity = activity_for(&b);
+    let mut rev = revolve(&b, a.year, &state, &activity, &opts)?;
     if !is_closed && (!rev.conversions.is_empty() || rev.payments.iter().any(|p| p.special)) {
         rev.notes.push(format!(
             "fiscal year {} is not closed: estates and leavers do not include its allocation yet; close the year before sealing",
@@ -122,10 +136,10 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
     }
     let mut report = redemption::build(&b, &state, &rev)?;
     // exceptions: uncashed payments due for notice or forfeiture at the year end
-    report.unclaimed = redemption::unclaimed(&b, a.year)?
+    report.unclaimed = unclaimed(&b, a.year)?
         .lines
         .into_iter()
-        .filter(|u| u.status != redemption::UnclaimedStatus::Outstanding)
+        .filter(|u| u.status != UnclaimedStatus::Outstanding)
         .collect();
     let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
         Some("json") => RevolveFormat::Json,
@@ -185,7 +199,15 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let state = seal::prior_state(&b, from)?;
-    let f = redemption::forecast(&b, from, a.years, &state, &earlier(&b.dir, from)?)?;
+    let activity = activity_for(&b);
+    let f = project(
+        &b,
+        from,
+        a.years,
+        &state,
+        &activity,
+        &earlier(&b.dir, from)?,
+    )?;
     let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
         Some("json") => ForecastFormat::Json,
         Some("html" | "htm") => ForecastFormat::Html,

@@ -396,7 +396,7 @@ pub const SHARE_CAPITAL_KINDS: &[&str] = &["membership_share", "capital", "in_ki
 pub fn dissolution(
     book: &Book,
     fy: i32,
-    state: &crate::engine::close::State,
+    state: &crate::engine::state::State,
     other_stock: Money,
     input: &DissolutionInput,
 ) -> Result<Dissolution, MoneyError> {

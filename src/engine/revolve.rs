@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::book::config::{JointEstate, RedemptionPlan};
 use crate::book::patronage::Activity;
 use crate::book::{Book, Status};
-use crate::engine::close::{full_years, merge, State, Tranche};
+use crate::engine::close::full_years;
+use crate::engine::state::{merge, State, Tranche};
 use crate::money::{allocate, Currency, Money, MoneyError, Weight};
 
 /// Tranche kinds the plans (FIFO, percentage, base capital) redeem.
@@ -344,12 +345,24 @@ type Ledger = BTreeMap<String, Vec<(i32, String, Money)>>;
 
 // ------------------------------------------------------------------ the computation
 
+/// Whether [`revolve`] reads the patronage activity: only a base capital plan does (its
+/// requirement follows each member's recent patronage). Callers may pass an empty [`Activity`]
+/// otherwise and spare reading `patronage.csv`.
+pub fn uses_activity(book: &Book) -> bool {
+    book.config
+        .redemption
+        .as_ref()
+        .is_some_and(|r| r.plan == RedemptionPlan::BaseCapital)
+}
+
 /// Computes the redemptions of fiscal year `fy` from the equity outstanding in `state` (tranches
-/// allocated in `fy` itself are not redeemed in `fy`).
+/// allocated in `fy` itself are not redeemed in `fy`). `activity` is the book's patronage
+/// ([`crate::book::patronage::activity`]); see [`uses_activity`].
 pub fn revolve(
     book: &Book,
     fy: i32,
     state: &State,
+    activity: &Activity,
     options: &Options,
 ) -> Result<Revolvement, RevolveError> {
     let cfg = &book.config;
@@ -777,8 +790,7 @@ pub fn revolve(
         RedemptionPlan::BaseCapital => {
             let k = red.base_years.unwrap_or(1);
             let base = red.base_capital.unwrap_or(zero);
-            let (activity, _) = crate::book::patronage::fold(book);
-            let pats = base_patronage(book, &activity, fy, k)?;
+            let pats = base_patronage(book, activity, fy, k)?;
             let active: Vec<&crate::book::Member> = book
                 .members
                 .iter()

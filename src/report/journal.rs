@@ -262,7 +262,7 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
         )?);
     }
     // books sealed before losses cancelled tranches carry a `loss` tranche instead
-    let mut loss_tranches: Vec<&crate::engine::close::Tranche> = c
+    let mut loss_tranches: Vec<&crate::engine::state::Tranche> = c
         .tranches_created
         .iter()
         .filter(|x| x.kind == "loss" && x.amount < z)

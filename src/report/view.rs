@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::engine::close::{Close, State, Tranche};
+use crate::engine::close::Close;
+use crate::engine::state::{State, Tranche};
 use crate::money::{Currency, Money};
 
 #[derive(Debug, Clone, Deserialize)]

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::book::config::RedemptionPlan;
 use crate::book::{Book, Member, Status};
-use crate::engine::close::Tranche;
 use crate::engine::revolve::{How, MemberLine};
+use crate::engine::state::Tranche;
 use crate::money::{Currency, Money};
 use crate::seal::{self, LeafDetail, ProofStep};
 

@@ -285,7 +285,7 @@ fn bad_assets_and_contributions_are_located() {
 
 #[test]
 fn gini_of_known_distributions() {
-    use coopledger::wealth::{gini, top10_share_pct};
+    use coopledger::engine::wealth::{gini, top10_share_pct};
     assert_eq!(gini(&[0, 0, 0, 10000]).to_string(), "0.7500");
     assert_eq!(gini(&[2500, 2500, 2500, 2500]).to_string(), "0.0000");
     assert_eq!(top10_share_pct(&[0, 0, 0, 10000]).to_string(), "100.00");

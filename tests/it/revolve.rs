@@ -700,8 +700,8 @@ fn forecast_projects_fifo_debts_and_renders_an_svg_chart() {
 
 #[test]
 fn losses_offset_the_oldest_redeemable_tranches_first() {
-    use coopledger::engine::close::Tranche;
     use coopledger::engine::revolve::{revolve, Options};
+    use coopledger::engine::state::Tranche;
     // Ann is charged a 1,500.00 loss in 2023: it absorbs her 2018 tranche (1,200.00) and 300.00
     // of 2019, so the 7-year FIFO of 2025 pays her nothing
     let (b, d) = coopledger::book::load(&fixture("e11"));
@@ -714,7 +714,8 @@ fn losses_offset_the_oldest_redeemable_tranches_first() {
         amount: "-1500.00".parse().unwrap(),
     });
     state.tranches.sort();
-    let r = revolve(&b, 2025, &state, &Options::default()).unwrap();
+    let (activity, _) = coopledger::activity(&b);
+    let r = revolve(&b, 2025, &state, &activity, &Options::default()).unwrap();
     assert_eq!(r.total.to_string(), "1660.00");
     assert!(r.payments.iter().all(|p| p.member_id != "ann"));
     let offsets: Vec<(i32, String, String)> = r

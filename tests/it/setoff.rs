@@ -427,7 +427,8 @@ fn applied_set_offs_reduce_equity_by_exactly_cash_plus_set_off() {
     let mut opts = Options::default();
     opts.earlier_set_offs
         .insert("cruz".into(), Decimal::new(10000, 2));
-    let r = revolve(&b, 2025, &state, &opts).unwrap();
+    let (activity, _) = coopledger::activity(&b);
+    let r = revolve(&b, 2025, &state, &activity, &opts).unwrap();
     assert_eq!(r.set_off_total.to_string(), "830.00");
     assert_eq!(
         r.receivables
@@ -437,7 +438,7 @@ fn applied_set_offs_reduce_equity_by_exactly_cash_plus_set_off() {
         vec![("bob", "0.00".to_string()), ("cruz", "50.00".to_string())]
     );
     let after = r.apply(&state).unwrap();
-    let total = |s: &coopledger::engine::close::State| -> Decimal {
+    let total = |s: &coopledger::engine::state::State| -> Decimal {
         s.tranches.iter().map(|t| t.amount).sum()
     };
     assert_eq!(

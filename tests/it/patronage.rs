@@ -1,16 +1,15 @@
-//! Differential tests: the polars aggregation (`frame::activity`) against the plain-Rust fold
+//! Differential tests: the polars aggregation (`patronage::polars::activity`) against the plain-Rust fold
 //! (`patronage::fold`, the oracle) on generated, shipped and fixture books, and planted bad rows.
 use std::io::Write;
 use std::path::Path;
 
+use coopledger::book::gen::{write_book, GenKind, Spec};
 use coopledger::book::{self, patronage};
 use coopledger::diag::Severity;
-use coopledger::frame;
-use coopledger::gen::{write_book, GenKind, Spec};
 
 use crate::common::*;
 
-/// Asserts the two paths agree on the book at `dir`; returns the frame's problem count.
+/// Asserts the two paths agree on the book at `dir`; returns the polars path's problem count.
 fn agree(dir: &Path) -> u64 {
     let (b, d) = book::load(dir);
     let b = b.unwrap_or_else(|| panic!("{}: {:?}", dir.display(), d.into_sorted()));
@@ -20,7 +19,7 @@ fn agree(dir: &Path) -> u64 {
         .filter(|d| d.severity == Severity::Error || d.code == "E0305")
         .count();
     // the parallel scan agrees with the fold, or declines
-    if let Ok(r) = frame::scan(&b) {
+    if let Ok(r) = patronage::scan::scan(&b) {
         assert_eq!(
             r.problem_rows == 0,
             reported == 0,
@@ -31,7 +30,7 @@ fn agree(dir: &Path) -> u64 {
             assert_eq!(r.activity, fold, "scan: {}", dir.display());
         }
     }
-    match frame::activity(&b) {
+    match patronage::polars::activity(&b) {
         Ok(r) => {
             assert_eq!(r.problem_rows == 0, reported == 0, "{}", dir.display());
             if r.problem_rows == 0 {
@@ -42,7 +41,7 @@ fn agree(dir: &Path) -> u64 {
         Err(e) => {
             assert!(
                 reported > 0,
-                "{}: frame failed on a clean book: {e}",
+                "{}: polars failed on a clean book: {e}",
                 dir.display()
             );
             u64::MAX
@@ -68,7 +67,7 @@ fn generated_books_agree() {
                 let t = generated(&spec);
                 assert_eq!(agree(t.path()), 0, "{spec:?}");
                 let (b, _) = book::load(t.path());
-                let totals = frame::activity(&b.unwrap()).unwrap().activity;
+                let totals = patronage::polars::activity(&b.unwrap()).unwrap().activity;
                 // members joining or leaving mid-period and non-member rows are all there
                 assert!(totals.totals.iter().any(|t| t.key.member_id.is_empty()));
                 assert_eq!(totals.totals.iter().map(|t| t.rows).sum::<u64>(), spec.rows);
@@ -203,7 +202,7 @@ fn scan_edge_ids_overflow_and_blocks() {
     std::fs::write(dir.join("patronage.csv"), &p).unwrap();
     let (b, d) = book::load(dir);
     let b = b.unwrap_or_else(|| panic!("{:?}", d.into_sorted()));
-    let r = frame::scan(&b).expect("the scan answers");
+    let r = patronage::scan::scan(&b).expect("the scan answers");
     assert_eq!(r.problem_rows, 0);
     let (fold, diags) = patronage::fold(&b);
     assert!(!diags.has_errors(), "{:?}", diags.into_sorted());
@@ -228,7 +227,7 @@ fn scan_edge_ids_overflow_and_blocks() {
         q.push_str(&format!("2024-07-02,{bad}X,grocery,purchases,1.00\n"));
         std::fs::write(dir.join("patronage.csv"), &q).unwrap();
         let (b, _) = book::load(dir);
-        let r = frame::scan(&b.unwrap()).expect("the scan answers");
+        let r = patronage::scan::scan(&b.unwrap()).expect("the scan answers");
         assert_eq!(r.problem_rows, 1, "{bad}X");
     }
 }
