@@ -58,7 +58,7 @@ pub fn money(d: Decimal, r: &E2cReport) -> String {
 }
 /// Money for people: grouped (`1,234.50`).
 pub fn money_h(d: Decimal, r: &E2cReport) -> String {
-    num::grouped(&num::fixed(d, r.minor_units))
+    crate::money::group_thousands(&num::fixed(d, r.minor_units))
 }
 /// Percent for machines: 4 decimals, no sign (`"19.3548"`).
 pub fn pct(d: Decimal) -> String {
