@@ -366,29 +366,7 @@ impl Money {
 
     /// `1,234,567.89` style for people (the plain [`fmt::Display`] form is for machines).
     pub fn grouped(&self) -> String {
-        let s = self.amount.to_string();
-        let (sign, s) = match s.strip_prefix('-') {
-            Some(rest) => ("-", rest),
-            None => ("", s.as_str()),
-        };
-        let (int, frac) = match s.split_once('.') {
-            Some((i, f)) => (i, Some(f)),
-            None => (s, None),
-        };
-        let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
-        out.push_str(sign);
-        let n = int.len();
-        for (i, c) in int.chars().enumerate() {
-            if i > 0 && (n - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        if let Some(f) = frac {
-            out.push('.');
-            out.push_str(f);
-        }
-        out
+        group_thousands(&self.amount.to_string())
     }
 }
 
@@ -800,6 +778,101 @@ pub fn sub_exact(a: Decimal, b: Decimal) -> Result<Decimal, MoneyError> {
     add_exact(a, -b)
 }
 
+/// `1,234,567.89`: thousands separators in a decimal number already formatted for display
+/// (`-1234567.89`, `1000`); the sign and the decimals are kept as they are.
+pub fn group_thousands(s: &str) -> String {
+    let (sign, s) = match s.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", s),
+    };
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    out.push_str(sign);
+    let n = int.len();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (n - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
+/// `d` rounded half away from zero to exactly `dp` decimals, never `-0` (so that it prints as
+/// `1.50`, `0.000`).
+pub fn at_scale(d: Decimal, dp: u32) -> Decimal {
+    let mut r = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+    if r.is_zero() {
+        r = Decimal::ZERO;
+    }
+    r.rescale(dp);
+    r
+}
+
+/// `d` with exactly `dp` decimals, half away from zero, never `-0` (see [`at_scale`]).
+pub fn fixed(d: Decimal, dp: u32) -> String {
+    at_scale(d, dp).to_string()
+}
+
+/// A checked decimal operation overflowed or divided by zero; names what was being computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("arithmetic overflow or division by zero while computing {0}")]
+pub struct ArithError(pub &'static str);
+
+/// Checked decimal arithmetic for computations on input figures (no bare `+`, `*` on user data):
+/// each operation is `rust_decimal`'s `checked_*`, an overflow or a division by zero is an
+/// [`ArithError`]. (Sums of amounts that must not round use [`add_exact`].)
+pub mod dec {
+    use rust_decimal::Decimal;
+
+    use super::ArithError;
+
+    pub type Ar<T> = Result<T, ArithError>;
+
+    pub fn add(a: Decimal, b: Decimal) -> Ar<Decimal> {
+        a.checked_add(b).ok_or(ArithError("a sum"))
+    }
+    pub fn sub(a: Decimal, b: Decimal) -> Ar<Decimal> {
+        a.checked_sub(b).ok_or(ArithError("a difference"))
+    }
+    pub fn mul(a: Decimal, b: Decimal) -> Ar<Decimal> {
+        a.checked_mul(b).ok_or(ArithError("a product"))
+    }
+    pub fn div(a: Decimal, b: Decimal) -> Ar<Decimal> {
+        a.checked_div(b).ok_or(ArithError("a quotient"))
+    }
+    /// `a / b`, or zero when `b` is zero (used for shares of an empty total).
+    pub fn div0(a: Decimal, b: Decimal) -> Ar<Decimal> {
+        if b.is_zero() {
+            Ok(Decimal::ZERO)
+        } else {
+            div(a, b)
+        }
+    }
+    pub fn sum<I: IntoIterator<Item = Decimal>>(it: I) -> Ar<Decimal> {
+        it.into_iter().try_fold(Decimal::ZERO, add)
+    }
+    /// `x^n` for a small non-negative integer power, checked.
+    pub fn powi(x: Decimal, n: u32) -> Ar<Decimal> {
+        let mut acc = Decimal::ONE;
+        for _ in 0..n {
+            acc = mul(acc, x)?;
+        }
+        Ok(acc)
+    }
+    /// `part / whole × 100`, zero for an empty whole.
+    pub fn pct(part: Decimal, whole: Decimal) -> Ar<Decimal> {
+        mul(div0(part, whole)?, Decimal::ONE_HUNDRED)
+    }
+}
+
 /// `ceil(a / b)` for positive integers, used by installment schedules.
 pub fn div_ceil_i128(a: i128, b: i128) -> Option<i128> {
     if b == 0 {
@@ -883,6 +956,36 @@ mod tests {
             .checked_mul_round(Decimal::new(20, 2), RoundingStrategy::ToPositiveInfinity)
             .unwrap();
         assert_eq!(c.to_string(), "133.70");
+    }
+
+    #[test]
+    fn fixed_and_group_thousands() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(fixed(d("19.35483870"), 3), "19.355");
+        assert_eq!(fixed(d("-0.0001"), 2), "0.00");
+        assert_eq!(fixed(d("2.5"), 0), "3");
+        assert_eq!(fixed(d("-2.5"), 0), "-3");
+        assert_eq!(group_thousands("1585556.97"), "1,585,556.97");
+        assert_eq!(group_thousands("-1000"), "-1,000");
+        assert_eq!(group_thousands("999.5"), "999.5");
+    }
+
+    #[test]
+    fn checked_decimal_helpers_name_the_failure() {
+        assert_eq!(
+            dec::div(Decimal::ONE, Decimal::ZERO),
+            Err(ArithError("a quotient"))
+        );
+        assert_eq!(dec::div0(Decimal::ONE, Decimal::ZERO), Ok(Decimal::ZERO));
+        assert_eq!(
+            dec::add(Decimal::MAX, Decimal::ONE),
+            Err(ArithError("a sum"))
+        );
+        assert_eq!(dec::powi(Decimal::TWO, 10), Ok(Decimal::from(1024)));
+        assert_eq!(
+            dec::pct(Decimal::ONE, Decimal::from(4)),
+            Ok(Decimal::from(25))
+        );
     }
 
     #[test]

@@ -26,12 +26,19 @@ pub fn run(a: &CheckArgs) -> anyhow::Result<ExitCode> {
 
 /// Prints diagnostics (nothing when there are none) and returns the exit code: 1 on errors.
 pub fn report(diags: crate::diag::Diagnostics, format: DiagFormat) -> anyhow::Result<ExitCode> {
+    report_to(&mut std::io::stdout().lock(), diags, format)
+}
+
+/// [`report`] to `out`.
+pub fn report_to(
+    out: &mut dyn Write,
+    diags: crate::diag::Diagnostics,
+    format: DiagFormat,
+) -> anyhow::Result<ExitCode> {
     let failed = diags.has_errors();
     let sorted = diags.into_sorted();
     if !sorted.is_empty() || format == DiagFormat::Json {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        crate::diag::emit(&mut out, &sorted, format == DiagFormat::Json)?;
+        crate::diag::emit(out, &sorted, format == DiagFormat::Json)?;
         out.flush()?;
     }
     Ok(if failed {

@@ -4,6 +4,7 @@ mod assets;
 mod check;
 mod close;
 mod clt;
+pub mod e2c;
 mod export;
 mod gen;
 mod init;
@@ -62,7 +63,7 @@ pub enum Command {
     /// Community-land-trust resale cap: fixed rate, AMI index, appraisal share or FROI, with the working
     CltResale(Box<clt::CltArgs>),
     /// Exit to Community modeller: ownership by year under votes, economic claims and legal title
-    E2c(crate::e2c::cli::E2cArgs),
+    E2c(e2c::E2cArgs),
 }
 
 /// Writes a command's output to `-o FILE` atomically, or to standard output. (A closed pipe is
@@ -82,7 +83,7 @@ pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::E2c(a) => crate::e2c::cli::run(&a),
+        Command::E2c(a) => e2c::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Init(a) => init::run(&a),
         Command::Gen(a) => gen::run(&a),

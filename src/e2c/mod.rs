@@ -5,18 +5,17 @@
 //! Data flows one way: scenario TOML + `captable.csv` → [`scenario::load`] (every problem as a
 //! diagnostic naming the file and key) → [`engine::run`] (routes transform a yearly
 //! [`model::State`], [`lens::view`] takes the lenses, [`metrics`] the measures) →
-//! [`engine::E2cReport`] → one renderer per format in [`render`]. See `docs/E2C.md`.
+//! [`engine::E2cReport`], the report data. [`crate::report::e2c`] turns it into a document (and
+//! its JSON), [`crate::render`] writes it, and the command is `crate::cli::e2c`. See `docs/E2C.md`.
 
 pub mod book;
 pub mod captable;
-pub mod cli;
 pub mod engine;
 pub mod lens;
 pub mod metrics;
 pub mod model;
 pub mod num;
 pub mod read;
-pub mod render;
 pub mod routes;
 pub mod scenario;
 #[cfg(test)]

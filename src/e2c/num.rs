@@ -1,5 +1,6 @@
-//! Exact numeric helpers for the E2C engine: checked decimal arithmetic, exact shares
-//! (`"40%"`, `"2/3"`, `"0.4"`), display rounding, and the cent-exact split of a pot.
+//! Exact numeric helpers for the E2C engine: exact shares (`"40%"`, `"2/3"`, `"0.4"`), money
+//! rounding, the cent-exact split of a pot, and IRR. The checked decimal arithmetic and the number
+//! formatting are [`crate::money`]'s, re-exported here.
 
 use std::fmt;
 
@@ -7,44 +8,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::money::{allocate, Currency, Money, Weight};
 
-/// An arithmetic problem inside the engine (overflow, division by zero), with what was computed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("arithmetic overflow or division by zero while computing {0}")]
-pub struct ArithError(pub &'static str);
-
-pub type Ar<T> = Result<T, ArithError>;
-
-pub fn add(a: Decimal, b: Decimal) -> Ar<Decimal> {
-    a.checked_add(b).ok_or(ArithError("a sum"))
-}
-pub fn sub(a: Decimal, b: Decimal) -> Ar<Decimal> {
-    a.checked_sub(b).ok_or(ArithError("a difference"))
-}
-pub fn mul(a: Decimal, b: Decimal) -> Ar<Decimal> {
-    a.checked_mul(b).ok_or(ArithError("a product"))
-}
-pub fn div(a: Decimal, b: Decimal) -> Ar<Decimal> {
-    a.checked_div(b).ok_or(ArithError("a quotient"))
-}
-/// `a / b`, or zero when `b` is zero (used for shares of an empty total).
-pub fn div0(a: Decimal, b: Decimal) -> Ar<Decimal> {
-    if b.is_zero() {
-        Ok(Decimal::ZERO)
-    } else {
-        div(a, b)
-    }
-}
-pub fn sum<I: IntoIterator<Item = Decimal>>(it: I) -> Ar<Decimal> {
-    it.into_iter().try_fold(Decimal::ZERO, add)
-}
-/// `x^n` for a small non-negative integer power, checked.
-pub fn powi(x: Decimal, n: u32) -> Ar<Decimal> {
-    let mut acc = Decimal::ONE;
-    for _ in 0..n {
-        acc = mul(acc, x)?;
-    }
-    Ok(acc)
-}
+pub use crate::money::dec::{add, div, div0, mul, pct, powi, sub, sum, Ar};
+pub use crate::money::{fixed, ArithError};
 
 /// Round money half away from zero to `dp` decimals (reporting, and scheduled payments).
 pub fn round_money(d: Decimal, dp: u32) -> Decimal {
@@ -207,47 +172,6 @@ pub fn round_to(d: Decimal, cents: bool, minor: u32) -> Decimal {
     round_money(d, if cents { minor } else { FINE_DP })
 }
 
-/// `part / whole × 100`, zero for an empty whole.
-pub fn pct(part: Decimal, whole: Decimal) -> Ar<Decimal> {
-    mul(div0(part, whole)?, Decimal::ONE_HUNDRED)
-}
-
-/// `1,234,567.89` grouping of a decimal already formatted for display.
-pub fn grouped(s: &str) -> String {
-    let (sign, s) = match s.strip_prefix('-') {
-        Some(r) => ("-", r),
-        None => ("", s),
-    };
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s, None),
-    };
-    let mut out = String::with_capacity(s.len() + 8);
-    out.push_str(sign);
-    let n = int.len();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (n - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    out
-}
-
-/// Fixed decimals, half away from zero, never `-0`.
-pub fn fixed(d: Decimal, dp: u32) -> String {
-    let mut r = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
-    if r.is_zero() {
-        r = Decimal::ZERO;
-    }
-    r.rescale(dp);
-    r.to_string()
-}
-
 /// Internal rate of return of yearly cash flows `cf[t]` (t = 0, 1, …) by bisection on
 /// `[-0.99, 10]`; `None` when the net present value does not change sign on that interval.
 pub fn irr(cf: &[Decimal]) -> Option<Decimal> {
@@ -359,13 +283,5 @@ mod tests {
         let e = split_exact(d("100"), &w).unwrap();
         assert_eq!(e[0], d("33.33333333"));
         assert_eq!(e[1], d("66.66666667"));
-    }
-
-    #[test]
-    fn fixed_and_grouped() {
-        assert_eq!(fixed(d("19.35483870"), 3), "19.355");
-        assert_eq!(fixed(d("-0.0001"), 2), "0.00");
-        assert_eq!(grouped("1585556.97"), "1,585,556.97");
-        assert_eq!(grouped("-1000"), "-1,000");
     }
 }

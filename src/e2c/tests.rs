@@ -960,9 +960,7 @@ fn irr_without_a_solution_is_none() {
     let r = run(CAPPED_CT, &sc);
     assert_eq!(r.metrics.investors[0].irr, None);
     assert_eq!(r.metrics.investors[0].moic, Some(Decimal::ZERO));
-    let mut out = Vec::new();
-    super::render::json::render(&mut out, &r).unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = crate::report::e2c::json::value(&r);
     assert_eq!(v["metrics"]["investors"][0]["irr"], "n/a");
 }
 

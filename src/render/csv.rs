@@ -15,7 +15,7 @@ pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
     };
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec!["row"];
-    header.extend(t.columns.iter().map(|c| c.key));
+    header.extend(t.columns.iter().map(|c| c.key.as_ref()));
     w.write_record(&header)?;
     for r in &t.rows {
         let mut rec = vec![r.kind.name().to_string()];

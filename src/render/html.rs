@@ -42,7 +42,7 @@ fn table(t: &Table, out: &mut dyn Write) -> anyhow::Result<()> {
     write!(out, "<thead><tr>")?;
     for (i, c) in t.columns.iter().enumerate() {
         let cls = if numeric[i] { " class=\"n\"" } else { "" };
-        write!(out, "<th{cls}>{}</th>", escape(c.label))?;
+        write!(out, "<th{cls}>{}</th>", escape(&c.label))?;
     }
     writeln!(out, "</tr></thead>")?;
     writeln!(out, "<tbody>")?;

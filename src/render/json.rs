@@ -48,14 +48,14 @@ pub fn to_value(doc: &Doc) -> Value {
                                     let mut m = Map::new();
                                     m.insert("row".into(), Value::String(r.kind.name().into()));
                                     for (c, v) in t.columns.iter().zip(&r.cells) {
-                                        m.insert(c.key.into(), value(v));
+                                        m.insert(c.key.to_string(), value(v));
                                     }
                                     Value::Object(m)
                                 })
                                 .collect();
                             json!({
                                 "type": "table",
-                                "columns": t.columns.iter().map(|c| c.key).collect::<Vec<_>>(),
+                                "columns": t.columns.iter().map(|c| c.key.as_ref()).collect::<Vec<_>>(),
                                 "rows": rows,
                             })
                         }

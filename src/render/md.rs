@@ -29,7 +29,7 @@ fn cell(c: &Cell) -> String {
 }
 
 fn table(t: &Table, out: &mut dyn Write) -> anyhow::Result<()> {
-    let labels: Vec<String> = t.columns.iter().map(|c| escape(c.label)).collect();
+    let labels: Vec<String> = t.columns.iter().map(|c| escape(&c.label)).collect();
     writeln!(out, "| {} |", labels.join(" | "))?;
     let numeric: Vec<bool> = (0..t.columns.len())
         .map(|i| {

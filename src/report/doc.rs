@@ -2,6 +2,8 @@
 //! cells (Money, Date, Decimal, Text). Builders produce a [`Doc`]; the renderers in
 //! [`crate::render`] turn it into Markdown, HTML, CSV or JSON.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -70,9 +72,19 @@ impl RowKind {
 #[derive(Debug, Clone)]
 pub struct Column {
     /// machine name (CSV header, JSON key)
-    pub key: &'static str,
+    pub key: Cow<'static, str>,
     /// human label (Markdown/HTML header)
-    pub label: &'static str,
+    pub label: Cow<'static, str>,
+}
+
+impl Column {
+    /// A column whose name is known only at run time (a year, a scenario).
+    pub fn new(key: impl Into<Cow<'static, str>>, label: impl Into<Cow<'static, str>>) -> Column {
+        Column {
+            key: key.into(),
+            label: label.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -92,8 +104,15 @@ impl Table {
         Table {
             columns: columns
                 .iter()
-                .map(|(key, label)| Column { key, label })
+                .map(|(key, label)| Column::new(*key, *label))
                 .collect(),
+            rows: Vec::new(),
+        }
+    }
+    /// A table of columns named at run time.
+    pub fn with_columns(columns: Vec<Column>) -> Table {
+        Table {
+            columns,
             rows: Vec::new(),
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod close;
 pub mod doc;
+pub mod e2c;
 pub mod journal;
 pub mod kinds;
 pub mod view;

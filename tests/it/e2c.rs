@@ -212,7 +212,7 @@ fn compare_puts_routes_side_by_side() {
     assert_eq!(v["scenarios"].as_array().unwrap().len(), 3);
     let (code, out, _) = run(&["e2c", "compare", SCENARIOS[3], SCENARIOS[4], "-O", "csv"]);
     assert_eq!(code, 0);
-    assert!(out.lines().next().unwrap().starts_with("metric,"));
+    assert!(out.lines().next().unwrap().starts_with("row,metric,"));
     let (code, out, _) = run(&["e2c", "compare", SCENARIOS[3], SCENARIOS[4], "-O", "html"]);
     assert_eq!(code, 0);
     assert_eq!(
@@ -260,9 +260,10 @@ alpha = "50%"
     assert!(out.contains("&lt;b&gt;Founder&lt;/b&gt; &amp; co"));
     let (_, md, _) = run(&["e2c", &s]);
     assert!(
-        md.starts_with("# E2C scenario: <script>"),
-        "markdown is text, not escaped HTML"
+        md.starts_with("# E2C scenario: &lt;script&gt;alert(1)&lt;/script&gt;"),
+        "markdown shows the name as text and carries no raw HTML: {md}"
     );
+    assert!(!md.contains("<script>") && !md.contains("<b>"));
 }
 
 #[test]
@@ -368,7 +369,7 @@ alpha = "50%"
     assert_eq!(v["metrics"]["investors"][0]["moic"], "0.0000");
     let (_, md, _) = run(&["e2c", &s]);
     assert!(
-        md.contains("| I | investor | 1,000,000.00 | 0.00 | 0.00x | n/a |"),
+        md.contains("| I | investor | 1,000,000.00 | 0.00 | 0.00 | n/a |"),
         "{md}"
     );
 }
@@ -424,7 +425,7 @@ term = 7
         if f == "md" {
             // the worked example's figures, rounded for reporting
             assert!(
-                out.contains("| economic claims | 10.000% | 100.000% | Y4 |"),
+                out.contains("| economic claims | 10.000 | 100.000 | Y4 |"),
                 "{out}"
             );
         }
@@ -455,4 +456,29 @@ fn compare_reports_problems_of_any_scenario_and_unwritable_output_is_exit_2() {
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty());
     assert!(err.starts_with("error: "), "{err}");
+}
+
+/// `e2c … | head -1`: a reader that stops early ends the output quietly with exit 0 (the HTML
+/// report is larger than a pipe's buffer, so its writer always meets the closed pipe).
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    for f in ["html", "csv"] {
+        let mut child = bin()
+            .args(["e2c", SCENARIOS[0], "-O", f])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 64];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{f}");
+        assert!(
+            o.stderr.is_empty(),
+            "{f}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }

@@ -1,15 +1,31 @@
-//! JSON: the contract first (`scenario, currency, years[{year, holders, segments,
-//! cash_required, capacity}], metrics{time_to_majority, investors, gini, hhi, effective_owners}`),
-//! then additive keys. Percentages and money are strings.
+//! The JSON of an E2C run: the serialization of the typed report data, a machine contract
+//! (`scenario, currency, years[{year, holders, segments, cash_required, capacity}],
+//! metrics{time_to_majority, investors, gini, hhi, effective_owners}` first, then additive keys).
+//! Percentages and money are strings. It is not a rendering of the document.
 
-use std::io::{self, Write};
-
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::{irr, moic, money, pct};
-use crate::e2c::engine::E2cReport;
 use crate::e2c::lens::YearView;
-use crate::e2c::num;
+use crate::e2c::E2cReport;
+use crate::money::fixed;
+
+/// Money for machines: fixed minor units, no grouping (`"1234.50"`).
+fn money(d: Decimal, r: &E2cReport) -> String {
+    fixed(d, r.minor_units)
+}
+/// Percent for machines: 4 decimals, no sign (`"19.3548"`).
+fn pct(d: Decimal) -> String {
+    fixed(d, 4)
+}
+fn moic(d: Option<Decimal>) -> String {
+    d.map_or_else(|| "n/a".to_string(), |x| fixed(x, 4))
+}
+/// IRR in percent, 4 decimals, or `n/a`.
+fn irr(d: Option<Decimal>) -> String {
+    d.and_then(|x| x.checked_mul(Decimal::ONE_HUNDRED))
+        .map_or_else(|| "n/a".to_string(), |x| fixed(x, 4))
+}
 
 fn year(r: &E2cReport, y: &YearView) -> Value {
     let holders: Vec<Value> = y
@@ -26,8 +42,8 @@ fn year(r: &E2cReport, y: &YearView) -> Value {
                 "name": h.name,
                 "community": h.community,
                 "members": h.members,
-                "units": num::fixed(h.units, 2),
-                "votes": num::fixed(h.votes, 2),
+                "units": fixed(h.units, 2),
+                "votes": fixed(h.votes, 2),
                 "board_pct": pct(h.board_pct),
             })
         })
@@ -59,9 +75,9 @@ fn year(r: &E2cReport, y: &YearView) -> Value {
             (
                 (*l).to_string(),
                 json!({
-                    "gini": num::fixed(c.gini, 4),
-                    "hhi": num::fixed(c.hhi, 2),
-                    "effective_owners": num::fixed(c.effective_owners, 2),
+                    "gini": fixed(c.gini, 4),
+                    "hhi": fixed(c.hhi, 2),
+                    "effective_owners": fixed(c.effective_owners, 2),
                     "owners": c.owners,
                 }),
             )
@@ -84,7 +100,7 @@ fn year(r: &E2cReport, y: &YearView) -> Value {
         },
         "payments": payments,
         "vetoes": y.vetoes.iter().map(|(h, m)| json!({"holder_id": h, "matters": m})).collect::<Vec<_>>(),
-        "banzhaf": y.banzhaf.as_ref().map(|b| b.iter().map(|(h, p)| json!({"holder_id": h, "power": num::fixed(*p, 4)})).collect::<Vec<_>>()),
+        "banzhaf": y.banzhaf.as_ref().map(|b| b.iter().map(|(h, p)| json!({"holder_id": h, "power": fixed(*p, 4)})).collect::<Vec<_>>()),
         "concentration": conc,
         "bonuses": y.bonuses.iter().map(|b| json!({
             "employee": b.employee,
@@ -99,7 +115,7 @@ fn year(r: &E2cReport, y: &YearView) -> Value {
     })
 }
 
-/// The report as a JSON value.
+/// One scenario run as a JSON value.
 pub fn value(r: &E2cReport) -> Value {
     let m = &r.metrics;
     json!({
@@ -123,9 +139,9 @@ pub fn value(r: &E2cReport) -> Value {
                 "outstanding": money(i.outstanding, r),
                 "irr_with_outstanding": irr(i.irr_with_outstanding),
             })).collect::<Vec<_>>(),
-            "gini": num::fixed(m.gini, 4),
-            "hhi": num::fixed(m.hhi, 2),
-            "effective_owners": num::fixed(m.effective_owners, 2),
+            "gini": fixed(m.gini, 4),
+            "hhi": fixed(m.hhi, 2),
+            "effective_owners": fixed(m.effective_owners, 2),
             "concentration_basis": "final year, economic lens, holders with a positive claim",
             "full_buyout": m.full_buyout,
             "total_cash_required": money(m.total_cash_required, r),
@@ -146,13 +162,14 @@ pub fn value(r: &E2cReport) -> Value {
     })
 }
 
-pub fn render(out: &mut dyn Write, r: &E2cReport) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &value(r))?;
-    writeln!(out)
+/// Several runs side by side: `{"scenarios": [..]}`, each as [`value`].
+pub fn compare_value(rs: &[E2cReport]) -> Value {
+    json!({ "scenarios": rs.iter().map(value).collect::<Vec<_>>() })
 }
 
-pub fn compare(out: &mut dyn Write, rs: &[E2cReport]) -> io::Result<()> {
-    let v = json!({ "scenarios": rs.iter().map(value).collect::<Vec<_>>() });
-    serde_json::to_writer_pretty(&mut *out, &v)?;
-    writeln!(out)
+/// The bytes of `-O json`: pretty-printed, with a final newline.
+pub fn to_bytes(v: &Value) -> serde_json::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(v)?;
+    out.push(b'\n');
+    Ok(out)
 }
