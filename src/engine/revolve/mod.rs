@@ -19,12 +19,16 @@ use num_traits::{One, Signed, ToPrimitive};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::book::config::{JointEstate, RedemptionPlan};
+mod plans;
+mod sealed;
+mod setoff;
+mod special;
+
+use crate::book::config::{JointEstate, Redemption, RedemptionPlan};
 use crate::book::patronage::Activity;
 use crate::book::{Book, Status};
-use crate::engine::close::full_years;
-use crate::engine::state::{merge, State, Tranche};
-use crate::money::{allocate, Currency, Money, MoneyError, Weight};
+use crate::engine::state::{State, Tranche};
+use crate::money::{Currency, Money, MoneyError, Weight};
 
 /// Tranche kinds the plans (FIFO, percentage, base capital) redeem.
 pub const PLAN_KINDS: &[&str] = &["qualified", "nonqualified", "ica"];
@@ -365,673 +369,42 @@ pub fn revolve(
     activity: &Activity,
     options: &Options,
 ) -> Result<Revolvement, RevolveError> {
-    let cfg = &book.config;
-    let cur = cfg.currency;
-    let zero = Money::zero(cur);
-    let Some(red) = cfg.redemption.clone() else {
-        return Err(RevolveError::NoPlan {
-            file: book.display(crate::book::config::CONFIG_FILE),
-        });
-    };
-    let (_, fy_end) = cfg
-        .fiscal_year_bounds(fy)
-        .ok_or(RevolveError::BadYear { fy })?;
-    let members_file = book.display(crate::book::MEMBERS);
-    let mut notes = Vec::new();
-
-    // ---- joint memberships: a deceased member's equity passes (in whole or in part) to the
-    // living joint member before anything is retired; the rest is an estate like any other
-    let (transfers, adjusted) = joint_transfers(book, fy, fy_end, state, &red)?;
+    let ctx = Ctx::new(book, fy)?;
+    let (cur, red) = (ctx.cur, &ctx.red);
+    let mut out = Out::default();
+    // joint memberships: a deceased member's equity passes (in whole or in part) to the living
+    // joint member before anything is retired; the rest is an estate like any other
+    let (transfers, adjusted) = joint_transfers(book, fy, ctx.fy_end, state, red)?;
     let state = adjusted.as_ref().unwrap_or(state);
-
-    // ---- the equity outstanding before the year, per member
-    // `all`: allocated before the year (what the plans redeem); `whole`: every tranche up to and
-    // including the year (a special retirement closes the member's whole account)
-    let mut all: BTreeMap<String, Vec<(i32, String, Money)>> = BTreeMap::new();
-    let mut whole: BTreeMap<String, Vec<(i32, String, Money)>> = BTreeMap::new();
-    for t in state.tranches.iter().filter(|t| t.allocation_year <= fy) {
-        let a = money(t.amount, cur, "outstanding equity")?;
-        let e = (t.allocation_year, t.kind.clone(), a);
-        if t.allocation_year < fy {
-            all.entry(t.member_id.clone()).or_default().push(e.clone());
-        }
-        whole.entry(t.member_id.clone()).or_default().push(e);
-    }
-    for v in all.values_mut().chain(whole.values_mut()) {
-        v.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    }
-
-    // ---- loss offsets: each member's loss tranches against their oldest redeemable tranches
-    let mut offsets = Vec::new();
-    let mut ledger: Ledger = BTreeMap::new();
-    for (id, ts) in &all {
-        let loss: Vec<&(i32, String, Money)> = ts.iter().filter(|t| t.1 == "loss").collect();
-        let mut red_ts: Vec<(i32, String, Money)> = ts
-            .iter()
-            .filter(|t| PLAN_KINDS.contains(&t.1.as_str()) && t.2.is_positive())
-            .cloned()
-            .collect();
-        let loss_total = mm("loss offsets", Money::sum(cur, loss.iter().map(|t| &t.2)))?.abs();
-        if loss_total.is_positive() {
-            let takes = oldest_first(&red_ts, loss_total);
-            let used = mm(
-                "loss offsets",
-                Money::sum(cur, takes.iter().map(|(_, a)| a)),
-            )?;
-            for (i, a) in &takes {
-                let (y, k, b) = &red_ts[*i];
-                offsets.push(Retirement {
-                    member_id: id.clone(),
-                    allocation_year: *y,
-                    kind: k.clone(),
-                    amount: *a,
-                    reason: "loss offset against this tranche".into(),
-                });
-                red_ts[*i].2 = mm("loss offsets", b.checked_sub(a))?;
-            }
-            // the loss tranches themselves are retired (oldest first) by the amount used
-            let loss_pos: Vec<(i32, String, Money)> =
-                loss.iter().map(|t| (t.0, t.1.clone(), t.2.abs())).collect();
-            for (i, a) in oldest_first(&loss_pos, used) {
-                offsets.push(Retirement {
-                    member_id: id.clone(),
-                    allocation_year: loss_pos[i].0,
-                    kind: "loss".into(),
-                    amount: a.neg(),
-                    reason: "loss absorbed by the member's redeemable equity".into(),
-                });
-            }
-        }
-        red_ts.retain(|t| t.2.is_positive());
-        if !red_ts.is_empty() {
-            ledger.insert(id.clone(), red_ts);
-        }
-    }
-
-    // ---- budget and solvency caps
-    let mut budget_left = red.budget;
-    let mut solvency_left = red.solvency_limit;
-    let solvency_exempts_estates = red.solvency_exempts_estates;
-    let mut payments: Vec<Payment> = Vec::new();
-    let mut unpaid: Vec<Unpaid> = Vec::new();
-    let mut discounts = Vec::new();
-    let mut conversions = Vec::new();
-    let mut debts = Vec::new();
-    let mut special: BTreeSet<String> = BTreeSet::new();
-
-    // ---- special retirements, in order: estates, leavers (converted to debt), age
-    // estates: deceased members with equity, in order of date of death then id
-    let mut estates: Vec<(NaiveDate, &crate::book::Member)> = Vec::new();
-    for m in book.members.iter().filter(|m| m.status == Status::Deceased) {
-        if !whole
-            .get(&m.id)
-            .is_some_and(|v| v.iter().any(|t| !t.2.is_zero()))
-        {
-            continue;
-        }
-        let Some(death) = m.left else {
-            return Err(RevolveError::NoDateOfDeath {
-                member: m.id.clone(),
-                file: members_file.clone(),
-                line: m.line,
-            });
-        };
-        if death <= fy_end {
-            estates.push((death, m));
-        }
-    }
-    estates.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    if red.estate_discount.is_some() && red.cycle_years.is_none() && !estates.is_empty() {
-        return Err(RevolveError::DiscountNeedsCycle);
-    }
-    for (death, m) in estates {
-        special.insert(m.id.clone());
-        let Some(ts) = whole.get(&m.id) else { continue };
-        let face_total = mm("estate", Money::sum(cur, ts.iter().map(|t| &t.2)))?;
-        if !face_total.is_positive() {
-            notes.push(format!(
-                "the estate of `{}` has no positive balance ({face_total}); nothing to pay",
-                m.id
-            ));
-            continue;
-        }
-        // cash per tranche: face, or present value at the policy rate
-        let mut lines = Vec::new();
-        for (y, k, face) in ts.iter().filter(|t| t.2.is_positive()) {
-            let pv = match (red.estate_discount, red.cycle_years) {
-                (Some(r), Some(n)) => {
-                    let years = (*y + n as i32 - fy).max(0) as u32;
-                    mm("estate present value", present_value(*face, r, years))?
-                }
-                _ => *face,
-            };
-            lines.push((*y, k.clone(), *face, pv));
-        }
-        // negative tranches (losses) reduce the estate's oldest tranches' cash at face
-        let neg = mm(
-            "estate",
-            Money::sum(cur, ts.iter().filter(|t| t.2.is_negative()).map(|t| &t.2)),
-        )?;
-        let cash_total = mm(
-            "estate",
-            Money::sum(cur, lines.iter().map(|l| &l.3)).and_then(|s| s.checked_add(&neg)),
-        )?
-        .max(zero);
-        let cap = cap_of(budget_left, solvency_left, !solvency_exempts_estates);
-        if let Some((avail, why)) = cap {
-            if cash_total > avail {
-                unpaid.push(Unpaid {
-                    member_id: m.id.clone(),
-                    amount: cash_total,
-                    reason: format!(
-                        "estate (died {death}): {cash_total} does not fit in the remaining {why} of {avail}; paid in a later year"
-                    ),
-                });
-                continue;
-            }
-        }
-        let disc_pct = red
-            .estate_discount
-            .map(|r| format!(" discounted at {}%", r * Decimal::ONE_HUNDRED))
-            .unwrap_or_else(|| " at face".into());
-        // the loss part first reduces the oldest lines' cash
-        let mut neg_left = neg.abs();
-        for (y, k, face, pv) in lines {
-            let cut = neg_left.min(pv);
-            neg_left = mm("estate", neg_left.checked_sub(&cut))?;
-            let cash = mm("estate", pv.checked_sub(&cut))?;
-            if cash.is_positive() {
-                payments.push(Payment {
-                    member_id: m.id.clone(),
-                    allocation_year: y,
-                    kind: k.clone(),
-                    amount: cash,
-                    reason: format!("estate (died {death}){disc_pct}"),
-                    special: true,
-                });
-            }
-            let disc = mm("estate", face.checked_sub(&pv))?;
-            if disc.is_positive() {
-                discounts.push(Retirement {
-                    member_id: m.id.clone(),
-                    allocation_year: y,
-                    kind: k.clone(),
-                    amount: disc,
-                    reason: "estate discount to present value, credited to unallocated equity"
-                        .into(),
-                });
-            }
-            if cut.is_positive() {
-                discounts.push(Retirement {
-                    member_id: m.id.clone(),
-                    allocation_year: y,
-                    kind: k,
-                    amount: cut,
-                    reason: "offset by the member's losses".into(),
-                });
-            }
-        }
-        for (y, k, face) in ts.iter().filter(|t| t.2.is_negative()) {
-            discounts.push(Retirement {
-                member_id: m.id.clone(),
-                allocation_year: *y,
-                kind: k.clone(),
-                amount: *face,
-                reason: "loss absorbed by the estate's equity".into(),
-            });
-        }
-        spend(
-            &mut budget_left,
-            &mut solvency_left,
-            cash_total,
-            !solvency_exempts_estates,
-        );
-    }
-
-    // leavers: status `left`, membership ended by the year end, equity still outstanding
-    for m in book.members.iter().filter(|m| m.status == Status::Left) {
-        let Some(left) = m.left else { continue };
-        if left > fy_end {
-            continue;
-        }
-        let Some(ts) = whole.get(&m.id) else { continue };
-        let bal = mm("leaver", Money::sum(cur, ts.iter().map(|t| &t.2)))?;
-        if ts.is_empty() || bal.is_zero() && ts.iter().all(|t| t.2.is_zero()) {
-            continue;
-        }
-        special.insert(m.id.clone());
-        for (y, k, a) in ts {
-            conversions.push(Retirement {
-                member_id: m.id.clone(),
-                allocation_year: *y,
-                kind: k.clone(),
-                amount: *a,
-                reason: format!("converted to debt (left {left})"),
-            });
-        }
-        if bal.is_positive() {
-            let n = red.leaver_installments.unwrap_or(1);
-            let rate = red.leaver_interest.unwrap_or(Decimal::ZERO);
-            debts.push(mm("leaver debt", debt_schedule(&m.id, bal, rate, n, fy))?);
-        } else {
-            notes.push(format!(
-                "`{}` left with a balance of {bal}; nothing is owed to them",
-                m.id
-            ));
-        }
-    }
-
-    // age: active members at or over the retirement age at the year end
-    if let Some(age) = red.retirement_age {
-        let missing: Vec<&crate::book::Member> = book
-            .members
-            .iter()
-            .filter(|m| {
-                m.status == Status::Active && m.birth_date.is_none() && ledger.contains_key(&m.id)
-            })
-            .collect();
-        if !missing.is_empty() {
-            return Err(RevolveError::NoBirthDate {
-                count: missing.len(),
-                list: missing
-                    .iter()
-                    .map(|m| format!("`{}` on line {}", m.id, m.line))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                file: members_file.clone(),
-            });
-        }
-        let mut due: Vec<(NaiveDate, &crate::book::Member)> = book
-            .members
-            .iter()
-            .filter(|m| m.status == Status::Active && ledger.contains_key(&m.id))
-            .filter_map(|m| {
-                let b = m.birth_date?;
-                (full_years(b, fy_end) >= age).then_some((b, m))
-            })
-            .collect();
-        due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-        for (b, m) in due {
-            special.insert(m.id.clone());
-            let ts = &ledger[&m.id];
-            let total = mm("age", Money::sum(cur, ts.iter().map(|t| &t.2)))?;
-            if let Some((avail, why)) = cap_of(budget_left, solvency_left, true) {
-                if total > avail {
-                    unpaid.push(Unpaid {
-                        member_id: m.id.clone(),
-                        amount: total,
-                        reason: format!(
-                            "age retirement (born {b}, {age}+): {total} does not fit in the remaining {why} of {avail}; paid in a later year"
-                        ),
-                    });
-                    continue;
-                }
-            }
-            for (y, k, a) in ts {
-                payments.push(Payment {
-                    member_id: m.id.clone(),
-                    allocation_year: *y,
-                    kind: k.clone(),
-                    amount: *a,
-                    reason: format!("age retirement (born {b}, age {age} or more)"),
-                    special: true,
-                });
-            }
-            spend(&mut budget_left, &mut solvency_left, total, true);
-        }
-    }
-
-    // ---- the plan, on everyone else
-    let plan_ledger: Ledger = ledger
-        .iter()
-        .filter(|(id, _)| !special.contains(*id))
-        .filter(|(id, _)| {
-            // members who left or died after the year end are still members in `fy`
-            book.member(id).is_some()
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let mut base_capital = Vec::new();
-    let mut plan_pay: BTreeMap<(String, i32, String), Money> = BTreeMap::new();
-    let plan_name = match red.plan {
-        RedemptionPlan::None => "none",
-        RedemptionPlan::RevolvingFund => "revolving_fund",
-        RedemptionPlan::Percentage => "percentage",
-        RedemptionPlan::BaseCapital => "base_capital",
+    let (all, whole) = special::outstanding(&ctx, state)?;
+    let (offsets, ledger) = special::loss_offsets(&ctx, &all)?;
+    // special retirements, in order: estates, leavers (converted to debt), age
+    let mut caps = Caps {
+        budget_left: red.budget,
+        solvency_left: red.solvency_limit,
+        solvency_exempts_estates: red.solvency_exempts_estates,
     };
-    let cap = cap_of(budget_left, solvency_left, true);
-    match red.plan {
-        RedemptionPlan::None => {}
-        RedemptionPlan::RevolvingFund => {
-            let n = red.cycle_years.unwrap_or(1) as i32;
-            let last = fy - n;
-            // due tranches by year
-            let mut by_year: BTreeMap<i32, Vec<(TrancheKey, Money)>> = BTreeMap::new();
-            for (id, ts) in &plan_ledger {
-                for (y, k, a) in ts.iter().filter(|t| t.0 <= last) {
-                    by_year
-                        .entry(*y)
-                        .or_default()
-                        .push(((id.clone(), *y, k.clone()), *a));
-                }
-            }
-            let mut avail = cap.map(|c| c.0);
-            let why = cap.map(|c| c.1).unwrap_or("budget");
-            for (y, items) in by_year {
-                let need = mm("fifo", Money::sum(cur, items.iter().map(|i| &i.1)))?;
-                let pay: Vec<Money> = match avail {
-                    Some(a) if a < need => {
-                        let w: Vec<(&(String, i32, String), Weight)> =
-                            items.iter().map(|(k, a)| (k, wt(*a))).collect();
-                        mm("fifo", allocate(a, &w))?
-                    }
-                    _ => items.iter().map(|i| i.1).collect(),
-                };
-                for ((key, a), p) in items.iter().zip(pay) {
-                    if p.is_positive() {
-                        plan_pay.insert(key.clone(), p);
-                    }
-                    let short = mm("fifo", a.checked_sub(&p))?;
-                    if short.is_positive() {
-                        let reason = if p.is_positive() {
-                            format!("{why}: allocation year {y} retired pro rata by balance; the rest waits for a later year")
-                        } else {
-                            format!("{why}: exhausted before allocation year {y}; waits for a later year")
-                        };
-                        unpaid.push(Unpaid {
-                            member_id: key.0.clone(),
-                            amount: short,
-                            reason,
-                        });
-                    }
-                }
-                if let Some(a) = avail.as_mut() {
-                    let paid = need.min(*a);
-                    *a = mm("fifo", a.checked_sub(&paid))?;
-                }
-            }
-        }
-        RedemptionPlan::Percentage => {
-            let p = red.percent.unwrap_or(Decimal::ZERO);
-            let bal: Vec<(String, Money)> = plan_ledger
-                .iter()
-                .map(|(id, ts)| Ok((id.clone(), Money::sum(cur, ts.iter().map(|t| &t.2))?)))
-                .collect::<Result<_, MoneyError>>()
-                .map_err(|source| RevolveError::Money {
-                    what: "percentage".into(),
-                    source,
-                })?;
-            let sum = mm("percentage", Money::sum(cur, bal.iter().map(|b| &b.1)))?;
-            let want_total = mm(
-                "percentage",
-                sum.checked_mul_round(p, RoundingStrategy::MidpointAwayFromZero),
-            )?;
-            let w: Vec<(&String, Weight)> = bal.iter().map(|(k, a)| (k, wt(*a))).collect();
-            let want = mm("percentage", allocate(want_total, &w))?;
-            let (pay, why) = match cap {
-                Some((a, why)) if a < want_total => (mm("percentage", allocate(a, &w))?, why),
-                _ => (want.clone(), "budget"),
-            };
-            for (((id, _), wnt), pay) in bal.iter().zip(want).zip(pay) {
-                apply_oldest(&mut plan_pay, id, &plan_ledger[id], pay);
-                let short = mm("percentage", wnt.checked_sub(&pay))?;
-                if short.is_positive() {
-                    unpaid.push(Unpaid {
-                        member_id: id.clone(),
-                        amount: short,
-                        reason: format!(
-                            "{why}: {}% of all equities cut back pro rata by balance",
-                            p * Decimal::ONE_HUNDRED
-                        ),
-                    });
-                }
-            }
-        }
-        RedemptionPlan::BaseCapital => {
-            let k = red.base_years.unwrap_or(1);
-            let base = red.base_capital.unwrap_or(zero);
-            let pats = base_patronage(book, activity, fy, k)?;
-            let active: Vec<&crate::book::Member> = book
-                .members
-                .iter()
-                .filter(|m| !special.contains(&m.id))
-                .filter(|m| m.status == Status::Active || m.left.is_some_and(|l| l > fy_end))
-                .filter(|m| pats.contains_key(&m.id) || plan_ledger.contains_key(&m.id))
-                .collect();
-            let w: Vec<(&str, Weight)> = active
-                .iter()
-                .map(|m| {
-                    let p = pats.get(&m.id).copied().unwrap_or(Decimal::ZERO);
-                    (
-                        m.id.as_str(),
-                        Weight::from_decimal(p).unwrap_or_else(|_| Weight::zero()),
-                    )
-                })
-                .collect();
-            let required = if w.iter().all(|x| x.1.is_zero()) {
-                vec![zero; w.len()]
-            } else {
-                mm("base capital", allocate(base, &w))?
-            };
-            let mut over: Vec<(String, Money)> = Vec::new();
-            for (m, req) in active.iter().zip(required) {
-                let bal = match plan_ledger.get(&m.id) {
-                    Some(ts) => mm("base capital", Money::sum(cur, ts.iter().map(|t| &t.2)))?,
-                    None => zero,
-                };
-                let diff = mm("base capital", bal.checked_sub(&req))?;
-                let status = if diff.is_positive() {
-                    over.push((m.id.clone(), diff));
-                    "over"
-                } else if diff.is_negative() {
-                    "under"
-                } else {
-                    "at"
-                };
-                base_capital.push(BaseCapitalLine {
-                    member_id: m.id.clone(),
-                    patronage: pats.get(&m.id).copied().unwrap_or(Decimal::ZERO),
-                    required: req,
-                    balance: bal,
-                    difference: diff,
-                    status: status.into(),
-                });
-            }
-            let need = mm("base capital", Money::sum(cur, over.iter().map(|o| &o.1)))?;
-            let w: Vec<(&String, Weight)> = over.iter().map(|(k, a)| (k, wt(*a))).collect();
-            let (pay, why) = match cap {
-                Some((a, why)) if a < need => (mm("base capital", allocate(a, &w))?, why),
-                _ => (over.iter().map(|o| o.1).collect(), "budget"),
-            };
-            for ((id, o), p) in over.iter().zip(pay) {
-                if let Some(ts) = plan_ledger.get(id) {
-                    apply_oldest(&mut plan_pay, id, ts, p);
-                }
-                let short = mm("base capital", o.checked_sub(&p))?;
-                if short.is_positive() {
-                    unpaid.push(Unpaid {
-                        member_id: id.clone(),
-                        amount: short,
-                        reason: format!("{why}: over-investment redeemed pro rata"),
-                    });
-                }
-            }
-            let under = base_capital.iter().filter(|b| b.status == "under").count();
-            if under > 0 {
-                notes.push(format!("{under} member(s) are under their base capital requirement; their refunds are retained (minimum cash only) until they reach it"));
-            }
-        }
-    }
-
-    // ---- what members owe the co-op at the year end (receivables.csv), net of the set-offs
-    // sealed in earlier years
-    let mut owed: BTreeMap<String, Money> = BTreeMap::new();
-    let balances = mm(
-        "receivables",
-        crate::book::receivables::outstanding(book, fy_end),
-    )?;
-    let mut ids: BTreeSet<&String> = balances.keys().collect();
-    ids.extend(options.earlier_set_offs.keys());
-    for id in ids {
-        let b = balances.get(id).copied().unwrap_or(zero);
-        let earlier = match options.earlier_set_offs.get(id) {
-            Some(d) => money(*d, cur, "earlier set-offs")?,
-            None => zero,
-        };
-        let left = mm("receivables", b.checked_sub(&earlier))?;
-        if left.is_negative() {
-            notes.push(format!(
-                "`{id}` has repaid or had set off {} more than they owed by {fy_end} (receivables.csv and earlier sealed set-offs); the co-op owes it back",
-                left.abs()
-            ));
-        } else if left.is_positive() {
-            owed.insert(id.clone(), left);
-        }
-    }
-    let owed_at_start = owed.clone();
-    let set_off_on = red.set_off;
-    let mut set_offs: Vec<Payment> = Vec::new();
-    let mut unset: BTreeMap<String, Money> = BTreeMap::new();
-
-    // set-off against the special retirements (estates, age), oldest tranche first
-    let mut cash_payments = Vec::with_capacity(payments.len());
-    for p in payments {
-        let left = owed.get(&p.member_id).copied().unwrap_or(zero);
-        if !left.is_positive() {
-            cash_payments.push(p);
-            continue;
-        }
-        if !set_off_on {
-            let e = unset.entry(p.member_id.clone()).or_insert(zero);
-            *e = mm("set-off", e.checked_add(&p.amount))?;
-            cash_payments.push(p);
-            continue;
-        }
-        let take = left.min(p.amount);
-        owed.insert(p.member_id.clone(), mm("set-off", left.checked_sub(&take))?);
-        let rest = mm("set-off", p.amount.checked_sub(&take))?;
-        if take.is_positive() {
-            set_offs.push(Payment {
-                amount: take,
-                reason: format!(
-                    "set off against what the member owes the co-op; {}",
-                    p.reason
-                ),
-                ..p.clone()
-            });
-        }
-        if rest.is_positive() {
-            cash_payments.push(Payment { amount: rest, ..p });
-        }
-    }
-    let mut payments = cash_payments;
-
-    // ---- the plan's payments: set-off first, then the minimum check on the cash part (a cash
-    // part under the minimum is carried forward as outstanding equity)
-    let min = red.minimum_check.unwrap_or(zero);
-    let plan_reason = match red.plan {
-        RedemptionPlan::RevolvingFund => format!(
-            "revolving fund: {}-year cycle, allocation years up to {}",
-            red.cycle_years.unwrap_or(1),
-            fy - red.cycle_years.unwrap_or(1) as i32
-        ),
-        RedemptionPlan::Percentage => format!(
-            "{}% of all equities, oldest tranche first",
-            red.percent.unwrap_or(Decimal::ZERO) * Decimal::ONE_HUNDRED
-        ),
-        RedemptionPlan::BaseCapital => {
-            "base capital: over-investment redeemed, oldest tranche first".into()
-        }
-        RedemptionPlan::None => String::new(),
-    };
-    let mut per_member: BTreeMap<String, Vec<(i32, String, Money)>> = BTreeMap::new();
-    for ((id, y, k), a) in plan_pay {
-        per_member.entry(id).or_default().push((y, k, a));
-    }
-    for (id, lines) in per_member {
-        let gross = mm("minimum check", Money::sum(cur, lines.iter().map(|l| &l.2)))?;
-        let left = owed.get(&id).copied().unwrap_or(zero);
-        let take = if set_off_on { left.min(gross) } else { zero };
-        if !set_off_on && left.is_positive() && gross.is_positive() {
-            let e = unset.entry(id.clone()).or_insert(zero);
-            *e = mm("set-off", e.checked_add(&gross))?;
-        }
-        let cash = mm("set-off", gross.checked_sub(&take))?;
-        let carried = cash.is_positive() && cash < min;
-        if carried {
-            unpaid.push(Unpaid {
-                member_id: id.clone(),
-                amount: cash,
-                reason: if take.is_positive() {
-                    format!("cash part below the minimum check of {min} after a set-off of {take}; carried forward as outstanding equity")
-                } else {
-                    format!("below the minimum check of {min}; carried forward as outstanding equity")
-                },
-            });
-        }
-        if take.is_positive() {
-            owed.insert(id.clone(), mm("set-off", left.checked_sub(&take))?);
-        }
-        // oldest tranche first: the set-off, then (unless carried forward) the cash
-        let mut to_set_off = take;
-        for (y, k, a) in lines {
-            let s = to_set_off.min(a);
-            to_set_off = mm("set-off", to_set_off.checked_sub(&s))?;
-            if s.is_positive() {
-                set_offs.push(Payment {
-                    member_id: id.clone(),
-                    allocation_year: y,
-                    kind: k.clone(),
-                    amount: s,
-                    reason: format!(
-                        "set off against what the member owes the co-op; {plan_reason}"
-                    ),
-                    special: false,
-                });
-            }
-            let c = mm("set-off", a.checked_sub(&s))?;
-            if c.is_positive() && !carried {
-                payments.push(Payment {
-                    member_id: id.clone(),
-                    allocation_year: y,
-                    kind: k,
-                    amount: c,
-                    reason: plan_reason.clone(),
-                    special: false,
-                });
-            }
-        }
-    }
-    for (id, paid) in &unset {
-        notes.push(format!(
-            "`{id}` owes the co-op {} (receivables.csv) and is paid {paid}; set_off = false in [redemption], so nothing is deducted",
-            owed_at_start.get(id).copied().unwrap_or(zero)
-        ));
-    }
-    let leaver_debts: BTreeSet<&str> = debts
-        .iter()
-        .chain(options.open_debts.iter())
-        .filter(|d| d.installments.iter().any(|i| i.fiscal_year == fy))
-        .map(|d| d.member_id.as_str())
-        .collect();
-    for id in leaver_debts {
-        if let Some(o) = owed.get(id).filter(|o| o.is_positive()) {
-            notes.push(format!(
-                "`{id}` owes the co-op {o} (receivables.csv); leaver debt installments are not set off automatically: deduct it from the installment and record the repayment in receivables.csv"
-            ));
-        }
-    }
-    let mut receivables = Vec::new();
-    for (id, outstanding) in owed_at_start {
-        let remaining = owed.get(&id).copied().unwrap_or(zero);
-        receivables.push(ReceivableLine {
-            set_off: mm("set-off", outstanding.checked_sub(&remaining))?,
-            member_id: id,
-            outstanding,
-            remaining,
-        });
-    }
-
+    special::retire_estates(&ctx, &whole, &mut caps, &mut out)?;
+    special::convert_leavers(&ctx, &whole, &mut out)?;
+    special::retire_by_age(&ctx, &ledger, &mut caps, &mut out)?;
+    // the plan, on everyone else
+    let plan_ledger = plans::plan_ledger(&ctx, &ledger, &out.special);
+    let cap = cap_of(caps.budget_left, caps.solvency_left, true);
+    let (plan_pay, base_capital) = plans::run_plan(&ctx, activity, &plan_ledger, cap, &mut out)?;
+    // set-off of what members owe, then the minimum check on the plan's cash part
+    let mut so = setoff::owed_at_year_end(&ctx, options, &mut out.notes)?;
+    let mut payments = setoff::set_off_special(&ctx, std::mem::take(&mut out.payments), &mut so)?;
+    setoff::plan_payments(&ctx, plan_pay, &mut so, &mut payments, &mut out.unpaid)?;
+    let receivables = setoff::receivables(&ctx, options, &out.debts, &so, &mut out.notes)?;
+    let Out {
+        mut unpaid,
+        discounts,
+        conversions,
+        debts,
+        notes,
+        ..
+    } = out;
+    let mut set_offs = so.set_offs;
     let by_tranche = |a: &Payment, b: &Payment| {
         (&a.member_id, a.allocation_year, &a.kind).cmp(&(&b.member_id, b.allocation_year, &b.kind))
     };
@@ -1043,42 +416,16 @@ pub fn revolve(
         Money::sum(cur, set_offs.iter().map(|p| &p.amount)),
     )?;
     let total = mm("total", Money::sum(cur, payments.iter().map(|p| &p.amount)))?;
-
-    // ---- debt service due this year
-    let mut debt_service = Vec::new();
-    for d in options.open_debts.iter().chain(debts.iter()) {
-        let n = d.installments.len();
-        for (i, ins) in d.installments.iter().enumerate() {
-            if ins.fiscal_year == fy {
-                debt_service.push(DebtPayment {
-                    member_id: d.member_id.clone(),
-                    installment: i + 1,
-                    of: n,
-                    interest: money(ins.interest, cur, "debt service")?,
-                    principal: money(ins.principal, cur, "debt service")?,
-                    payment: money(ins.payment, cur, "debt service")?,
-                });
-            }
-        }
-    }
+    let debt_service = debt_service(&ctx, options, &debts)?;
     let service = mm(
         "debt service",
         Money::sum(cur, debt_service.iter().map(|d| &d.payment)),
     )?;
     let cash_needed = mm("cash", total.checked_add(&service))?;
-    let mut box5: BTreeMap<String, Money> = BTreeMap::new();
-    // box 5: nonqualified equity redeemed, in cash or applied to what the member owes
-    for p in payments
-        .iter()
-        .chain(set_offs.iter())
-        .filter(|p| BOX5_KINDS.contains(&p.kind.as_str()))
-    {
-        let e = box5.entry(p.member_id.clone()).or_insert(zero);
-        *e = mm("box 5", e.checked_add(&p.amount))?;
-    }
+    let box5 = box5(&ctx, &payments, &set_offs)?;
     Ok(Revolvement {
         fiscal_year: fy,
-        plan: plan_name.into(),
+        plan: plans::plan_name(red.plan).into(),
         currency: cur.code().to_string(),
         payments,
         total,
@@ -1096,12 +443,108 @@ pub fn revolve(
         solvency_limit: red.solvency_limit,
         cash_needed,
         set_off_total,
-        box5: box5
-            .into_iter()
-            .map(|(member_id, amount)| Box5 { member_id, amount })
-            .collect(),
+        box5,
         notes,
     })
+}
+
+/// What every step of one revolvement reads: the book, the year and the redemption policy.
+pub(super) struct Ctx<'a> {
+    pub(super) book: &'a Book,
+    pub(super) fy: i32,
+    pub(super) fy_end: NaiveDate,
+    pub(super) cur: Currency,
+    pub(super) zero: Money,
+    pub(super) red: Redemption,
+    pub(super) members_file: String,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(book: &'a Book, fy: i32) -> Result<Self, RevolveError> {
+        let cfg = &book.config;
+        let Some(red) = cfg.redemption.clone() else {
+            return Err(RevolveError::NoPlan {
+                file: book.display(crate::book::config::CONFIG_FILE),
+            });
+        };
+        let (_, fy_end) = cfg
+            .fiscal_year_bounds(fy)
+            .ok_or(RevolveError::BadYear { fy })?;
+        Ok(Ctx {
+            book,
+            fy,
+            fy_end,
+            cur: cfg.currency,
+            zero: Money::zero(cfg.currency),
+            red,
+            members_file: book.display(crate::book::MEMBERS),
+        })
+    }
+}
+
+/// What the steps of one revolvement add to, in order.
+#[derive(Default)]
+pub(super) struct Out {
+    pub(super) payments: Vec<Payment>,
+    pub(super) unpaid: Vec<Unpaid>,
+    pub(super) discounts: Vec<Retirement>,
+    pub(super) conversions: Vec<Retirement>,
+    pub(super) debts: Vec<Debt>,
+    /// members retired specially (estates, leavers, age): the plan skips them
+    pub(super) special: BTreeSet<String>,
+    pub(super) notes: Vec<String>,
+}
+
+/// What is left of the year's budget and solvency limit.
+pub(super) struct Caps {
+    pub(super) budget_left: Option<Money>,
+    pub(super) solvency_left: Option<Money>,
+    pub(super) solvency_exempts_estates: bool,
+}
+
+/// The leaver debt installments due in the year (debts opened earlier and this year).
+fn debt_service(
+    ctx: &Ctx,
+    options: &Options,
+    debts: &[Debt],
+) -> Result<Vec<DebtPayment>, RevolveError> {
+    let (fy, cur) = (ctx.fy, ctx.cur);
+    let mut debt_service = Vec::new();
+    for d in options.open_debts.iter().chain(debts.iter()) {
+        let n = d.installments.len();
+        for (i, ins) in d.installments.iter().enumerate() {
+            if ins.fiscal_year == fy {
+                debt_service.push(DebtPayment {
+                    member_id: d.member_id.clone(),
+                    installment: i + 1,
+                    of: n,
+                    interest: money(ins.interest, cur, "debt service")?,
+                    principal: money(ins.principal, cur, "debt service")?,
+                    payment: money(ins.payment, cur, "debt service")?,
+                });
+            }
+        }
+    }
+    Ok(debt_service)
+}
+
+/// 1099-PATR box 5 per member: nonqualified equity redeemed, in cash or applied to what the
+/// member owes.
+fn box5(ctx: &Ctx, payments: &[Payment], set_offs: &[Payment]) -> Result<Vec<Box5>, RevolveError> {
+    let zero = ctx.zero;
+    let mut box5: BTreeMap<String, Money> = BTreeMap::new();
+    for p in payments
+        .iter()
+        .chain(set_offs.iter())
+        .filter(|p| BOX5_KINDS.contains(&p.kind.as_str()))
+    {
+        let e = box5.entry(p.member_id.clone()).or_insert(zero);
+        *e = mm("box 5", e.checked_add(&p.amount))?;
+    }
+    Ok(box5
+        .into_iter()
+        .map(|(member_id, amount)| Box5 { member_id, amount })
+        .collect())
 }
 
 /// The transfers of deceased joint members' equity to the living joint member under
@@ -1325,257 +768,7 @@ pub fn base_patronage(
     Ok(out)
 }
 
-// ------------------------------------------------------------------ applying a sealed revolvement
-
-/// One retired amount as read back from a sealed `redemptions.json`.
-#[derive(Debug, Clone, Deserialize)]
-struct Entry {
-    member_id: String,
-    allocation_year: i32,
-    kind: String,
-    #[serde(with = "rust_decimal::serde::str")]
-    amount: Decimal,
-    #[serde(default)]
-    reason: String,
-}
-
-/// The parts of a sealed `redemptions.json` that change the equity outstanding.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Sealed {
-    pub fiscal_year: i32,
-    payments: Vec<Entry>,
-    #[serde(default)]
-    discounts: Vec<Entry>,
-    #[serde(default)]
-    conversions: Vec<Entry>,
-    #[serde(default)]
-    offsets: Vec<Entry>,
-    #[serde(default)]
-    set_offs: Vec<Entry>,
-    #[serde(default)]
-    transfers: Vec<Transfer>,
-    #[serde(default)]
-    pub debts: Vec<Debt>,
-    #[serde(default)]
-    debt_service: Vec<ServiceEntry>,
-}
-
-/// A debt installment paid, as read back from a sealed `redemptions.json`.
-#[derive(Debug, Clone, Deserialize)]
-struct ServiceEntry {
-    member_id: String,
-    #[serde(with = "rust_decimal::serde::str")]
-    payment: Decimal,
-}
-
-/// How a sealed amount reached (or left) a member, for statements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum How {
-    /// paid in cash
-    Cash,
-    /// applied to what the member owes the co-op
-    SetOff,
-    /// an estate's discount to present value (to unallocated equity)
-    Discount,
-    /// a leaver's equity converted to a debt the co-op owes them
-    ConvertedToDebt,
-    /// a loss tranche netted against the member's own equity
-    LossOffset,
-    /// passed to the surviving joint member
-    TransferredOut,
-    /// received from a deceased joint member
-    TransferredIn,
-}
-
-impl How {
-    pub fn name(self) -> &'static str {
-        match self {
-            How::Cash => "cash",
-            How::SetOff => "set_off",
-            How::Discount => "discount",
-            How::ConvertedToDebt => "converted_to_debt",
-            How::LossOffset => "loss_offset",
-            How::TransferredOut => "transferred_out",
-            How::TransferredIn => "transferred_in",
-        }
-    }
-}
-
-/// One sealed line of a member: (allocation year, kind, how, amount, reason).
-pub type MemberLine = (i32, String, How, Decimal, String);
-
-/// One line for the journal: (member, allocation year, kind, amount).
-pub type JournalLine = (String, i32, String, Decimal);
-
-impl Sealed {
-    /// Amounts paid, discounted (estates) and converted to debt (leavers), for journal entries.
-    pub fn journal_lines(&self) -> [Vec<JournalLine>; 3] {
-        let lines = |v: &[Entry]| -> Vec<JournalLine> {
-            v.iter()
-                .map(|e| {
-                    (
-                        e.member_id.clone(),
-                        e.allocation_year,
-                        e.kind.clone(),
-                        e.amount,
-                    )
-                })
-                .collect()
-        };
-        [
-            lines(&self.payments),
-            lines(&self.discounts),
-            lines(&self.conversions),
-        ]
-    }
-
-    /// Amounts set off against what members owe (Dr the tranche, Cr the member receivable).
-    pub fn set_off_lines(&self) -> Vec<JournalLine> {
-        self.set_offs
-            .iter()
-            .map(|e| {
-                (
-                    e.member_id.clone(),
-                    e.allocation_year,
-                    e.kind.clone(),
-                    e.amount,
-                )
-            })
-            .collect()
-    }
-
-    /// Equity of deceased joint members passed to the survivors.
-    pub fn transfers(&self) -> &[Transfer] {
-        &self.transfers
-    }
-
-    /// Per member, the receivables set off by these redemptions.
-    pub fn set_off_by_member(&self) -> BTreeMap<String, Decimal> {
-        let mut m: BTreeMap<String, Decimal> = BTreeMap::new();
-        for e in &self.set_offs {
-            let v = m.entry(e.member_id.clone()).or_default();
-            *v = v.checked_add(e.amount).unwrap_or(Decimal::MAX);
-        }
-        m
-    }
-
-    /// Per member, the cash paid this year: redemptions and debt installments.
-    pub fn cash_paid(&self) -> BTreeMap<String, Decimal> {
-        let mut m: BTreeMap<String, Decimal> = BTreeMap::new();
-        let all = self
-            .payments
-            .iter()
-            .map(|e| (&e.member_id, e.amount))
-            .chain(self.debt_service.iter().map(|d| (&d.member_id, d.payment)));
-        for (id, a) in all {
-            let v = m.entry(id.clone()).or_default();
-            *v = v.checked_add(a).unwrap_or(Decimal::MAX);
-        }
-        m
-    }
-
-    /// Every sealed line, by member (each member's sorted by allocation year, kind and how);
-    /// a transfer is listed under both members.
-    pub fn lines_by_member(&self) -> BTreeMap<String, Vec<MemberLine>> {
-        let mut m: BTreeMap<String, Vec<MemberLine>> = BTreeMap::new();
-        for (list, how) in [
-            (&self.payments, How::Cash),
-            (&self.set_offs, How::SetOff),
-            (&self.discounts, How::Discount),
-            (&self.conversions, How::ConvertedToDebt),
-            (&self.offsets, How::LossOffset),
-        ] {
-            for e in list {
-                m.entry(e.member_id.clone()).or_default().push((
-                    e.allocation_year,
-                    e.kind.clone(),
-                    how,
-                    e.amount,
-                    e.reason.clone(),
-                ));
-            }
-        }
-        for t in &self.transfers {
-            m.entry(t.member_id.clone()).or_default().push((
-                t.allocation_year,
-                t.kind.clone(),
-                How::TransferredOut,
-                t.amount,
-                t.reason.clone(),
-            ));
-            m.entry(t.to.clone()).or_default().push((
-                t.allocation_year,
-                t.kind.clone(),
-                How::TransferredIn,
-                t.amount,
-                format!("from the deceased joint member `{}`", t.member_id),
-            ));
-        }
-        for v in m.values_mut() {
-            v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
-        }
-        m
-    }
-
-    /// Parses a sealed `redemptions.json`.
-    pub fn parse(text: &str) -> serde_json::Result<Sealed> {
-        serde_json::from_str(text)
-    }
-
-    /// The state after these redemptions: every paid, set off, discounted, converted or offset
-    /// amount reduces its tranche; a joint member's transfer moves it to the survivor; estate
-    /// discounts are credited to unallocated equity.
-    pub fn apply(&self, state: &State) -> Result<State, MoneyError> {
-        let mut ts = state.tranches.clone();
-        let neg = |e: &Entry| Tranche {
-            member_id: e.member_id.clone(),
-            allocation_year: e.allocation_year,
-            kind: e.kind.clone(),
-            amount: -e.amount,
-        };
-        for e in self
-            .payments
-            .iter()
-            .chain(&self.discounts)
-            .chain(&self.conversions)
-            .chain(&self.offsets)
-            .chain(&self.set_offs)
-        {
-            ts.push(neg(e));
-        }
-        for t in &self.transfers {
-            for (member_id, amount) in [(&t.member_id, -t.amount), (&t.to, t.amount)] {
-                ts.push(Tranche {
-                    member_id: member_id.clone(),
-                    allocation_year: t.allocation_year,
-                    kind: t.kind.clone(),
-                    amount,
-                });
-            }
-        }
-        let gain = self
-            .discounts
-            .iter()
-            .filter(|d| d.kind != "loss")
-            .try_fold(Decimal::ZERO, |acc, d| {
-                crate::money::add_exact(acc, d.amount)
-            })?;
-        // a loss absorbed by an estate: the negative discount entries restore nothing
-        let mut s = state.clone();
-        s.tranches = merge(ts)?;
-        s.unallocated = crate::money::add_exact(s.unallocated, gain)?;
-        Ok(s)
-    }
-}
-
-impl Revolvement {
-    /// Applies this (not yet sealed) revolvement to `state`, as a sealed one would be.
-    pub fn apply(&self, state: &State) -> anyhow::Result<State> {
-        let v = serde_json::to_string(self)?;
-        Ok(Sealed::parse(&v)?.apply(state)?)
-    }
-}
+pub use sealed::{How, JournalLine, MemberLine, Sealed};
 
 #[cfg(test)]
 mod tests {
