@@ -96,11 +96,33 @@ pub fn write_book(dir: &Path, spec: &Spec, progress: &mut dyn FnMut(u64)) -> io:
         .ok_or_else(|| bad("impossible fiscal year"))?;
     let (_, end) = fiscal_year_bounds(spec.last_year, spec.fiscal_year_end)
         .ok_or_else(|| bad("impossible fiscal year"))?;
-    let span = (end - start).num_days() as u64 + 1;
     std::fs::create_dir_all(dir)?;
     let mut rng = SmallRng::seed_from_u64(spec.seed);
+    // the random draws in this order: members, patronage rows, results
+    let members = gen_members(spec, &mut rng, start, end);
+    write_members(dir, spec, &members)?;
+    let (totals, nonmember_rows) =
+        write_patronage(dir, spec, &mut rng, &members, (start, end), progress)?;
+    let patronage_bytes = std::fs::metadata(dir.join("patronage.csv"))?.len();
+    progress(spec.rows);
+    write_results(dir, spec, &mut rng, first_year, &totals)?;
+    std::fs::write(dir.join("coop.toml"), coop_toml(spec))?;
+    Ok(Summary {
+        members: spec.members,
+        rows: spec.rows,
+        nonmember_rows,
+        patronage_bytes,
+    })
+}
 
-    // members: most joined before the period; a few join or leave during it
+/// The members: most joined before the period; a few join or leave during it.
+fn gen_members(
+    spec: &Spec,
+    rng: &mut SmallRng,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Vec<GenMember> {
+    let span = (end - start).num_days() as u64 + 1;
     let width = spec.members.to_string().len().max(6);
     let mut members = Vec::with_capacity(spec.members as usize);
     for i in 0..spec.members {
@@ -120,6 +142,11 @@ pub fn write_book(dir: &Path, spec: &Spec, progress: &mut dyn FnMut(u64)) -> io:
         };
         members.push(GenMember { id, joined, left });
     }
+    members
+}
+
+/// `members.csv` and the membership share each member paid on joining (`contributions.csv`).
+fn write_members(dir: &Path, spec: &Spec, members: &[GenMember]) -> io::Result<()> {
     let (class, share) = match spec.kind {
         GenKind::Consumer => ("household", 10_000u64),
         GenKind::Worker => ("worker", 100_000u64),
@@ -143,7 +170,7 @@ pub fn write_book(dir: &Path, spec: &Spec, progress: &mut dyn FnMut(u64)) -> io:
 
     let mut w = create(dir, "contributions.csv")?;
     writeln!(w, "date,member_id,kind,amount,note")?;
-    for m in &members {
+    for m in members {
         writeln!(
             w,
             "{},{},membership_share,{},generated",
@@ -153,8 +180,21 @@ pub fn write_book(dir: &Path, spec: &Spec, progress: &mut dyn FnMut(u64)) -> io:
         )?;
     }
     w.flush()?;
+    Ok(())
+}
 
-    // patronage, in date order
+/// `patronage.csv`, in date order; returns the totals per (fiscal year, unit) in cents (or
+/// hundredths of hours) and the count of non-member rows.
+fn write_patronage(
+    dir: &Path,
+    spec: &Spec,
+    rng: &mut SmallRng,
+    members: &[GenMember],
+    (start, end): (NaiveDate, NaiveDate),
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<(Vec<[u128; 2]>, u64)> {
+    let first_year = spec.last_year - spec.years as i32 + 1;
+    let span = (end - start).num_days() as u64 + 1;
     let units: &[(&str, &str)] = match spec.kind {
         GenKind::Consumer => &[("grocery", "purchases"), ("fuel", "purchases")],
         GenKind::Worker => &[("bakery", "hours"), ("bakery", "wages")],
@@ -211,10 +251,17 @@ pub fn write_book(dir: &Path, spec: &Spec, progress: &mut dyn FnMut(u64)) -> io:
         }
     }
     w.flush()?;
-    let patronage_bytes = std::fs::metadata(dir.join("patronage.csv"))?.len();
-    progress(spec.rows);
+    Ok((totals, nonmember_rows))
+}
 
-    // results: a margin of a few percent of each unit's sales
+/// `results.csv`: a margin of a few percent of each unit's sales.
+fn write_results(
+    dir: &Path,
+    spec: &Spec,
+    rng: &mut SmallRng,
+    first_year: i32,
+    totals: &[[u128; 2]],
+) -> io::Result<()> {
     let mut w = create(dir, "results.csv")?;
     writeln!(w, "fiscal_year,unit,line,amount")?;
     for (y, t) in totals.iter().enumerate() {
@@ -240,8 +287,12 @@ pub fn write_book(dir: &Path, spec: &Spec, progress: &mut dyn FnMut(u64)) -> io:
         )?;
     }
     w.flush()?;
+    Ok(())
+}
 
-    let toml = match spec.kind {
+/// `coop.toml` of the generated co-op.
+fn coop_toml(spec: &Spec) -> String {
+    match spec.kind {
         GenKind::Consumer => format!(
             "# A generated consumer co-op (coopledger gen, seed {seed}).\n\
              schema = 1\n\
@@ -271,14 +322,7 @@ pub fn write_book(dir: &Path, spec: &Spec, progress: &mut dyn FnMut(u64)) -> io:
             m = spec.fiscal_year_end.0,
             d = spec.fiscal_year_end.1
         ),
-    };
-    std::fs::write(dir.join("coop.toml"), toml)?;
-    Ok(Summary {
-        members: spec.members,
-        rows: spec.rows,
-        nonmember_rows,
-        patronage_bytes,
-    })
+    }
 }
 
 fn money128(cents: u128) -> String {
