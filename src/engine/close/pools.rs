@@ -13,7 +13,7 @@ use crate::book::config::{LossPolicy, Unit};
 use crate::book::patronage::{Activity, SCALE};
 use crate::engine::assets::{self, Adjustments};
 use crate::engine::state::State;
-use crate::money::{allocate, Money, Weight};
+use crate::money::{allocate, Money, MoneyError, Weight};
 
 /// A unit's pool while the close works on it.
 pub(super) struct Work<'a> {
@@ -131,15 +131,24 @@ struct UnitWeights<'a> {
 /// The patronage weights of the members of unit `u` from its rows of the year: per measure the
 /// member share of volume, and per member `factor × Σ_k λ_k × x_mk / X_k`, with the class
 /// multiplier and seniority factor.
-fn unit_weights<'a>(y: &Year, u: &Unit, rows: &[(&'a str, usize, i128)]) -> UnitWeights<'a> {
+/// A volume beyond 128 bits is an error, never a wrapped sum.
+fn unit_weights<'a>(
+    y: &Year,
+    u: &Unit,
+    rows: &[(&'a str, usize, i128)],
+) -> Result<UnitWeights<'a>, CloseError> {
     let (book, cfg, dates) = (y.book, y.cfg, &y.dates);
     // per measure of the unit: (all volume, members' volume)
     let mut volume: Vec<(i128, i128)> = vec![(0, 0); u.measures.len()];
     for (member, mi, x) in rows {
         let v = &mut volume[*mi];
-        v.0 += *x;
+        let overflow = || CloseError::Money {
+            what: format!("the patronage volume of unit `{}`", u.id),
+            source: MoneyError::Overflow,
+        };
+        v.0 = v.0.checked_add(*x).ok_or_else(overflow)?;
         if !member.is_empty() {
-            v.1 += *x;
+            v.1 = v.1.checked_add(*x).ok_or_else(overflow)?;
         }
     }
     // member fraction of volume and member weights
@@ -212,11 +221,11 @@ fn unit_weights<'a>(y: &Year, u: &Unit, rows: &[(&'a str, usize, i128)]) -> Unit
             (*id, w, raw)
         })
         .collect();
-    UnitWeights {
+    Ok(UnitWeights {
         any_volume,
         member_frac_w: if any_volume { frac_num } else { Weight::zero() },
         weights,
-    }
+    })
 }
 
 /// Per unit: member and non-member shares, their stock-dividend charges, and the provisional
@@ -237,7 +246,7 @@ pub(super) fn unit_pools<'a>(
             any_volume,
             member_frac_w,
             weights: wv,
-        } = unit_weights(y, u, &act[ui]);
+        } = unit_weights(y, u, &act[ui])?;
         let member_fraction = member_frac_w.to_decimal_lossy();
         let nonmember_frac_w = if any_volume {
             Weight::from_int(1).sub_or_zero(&member_frac_w)
