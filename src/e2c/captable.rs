@@ -75,6 +75,55 @@ pub fn load(path: &Path, shown: &str, diags: &mut Diagnostics) -> Option<CapTabl
     parse(&text, shown, diags)
 }
 
+/// Where each of [`COLUMNS`] is in the header; `None` (each missing column reported) if any is
+/// missing.
+fn column_index(
+    headers: &csv::StringRecord,
+    shown: &str,
+    diags: &mut Diagnostics,
+) -> Option<[usize; 7]> {
+    let mut idx = [0usize; 7];
+    let mut ok = true;
+    for (i, c) in COLUMNS.iter().enumerate() {
+        match headers.iter().position(|h| h == *c) {
+            Some(j) => idx[i] = j,
+            None => {
+                ok = false;
+                diags.push(
+                    Diagnostic::error(code::CSV_HEADER, shown, 1, 0)
+                        .msg(format!("missing column `{c}`"))
+                        .hint(format!("the first line must be `{}`", COLUMNS.join(","))),
+                );
+            }
+        }
+    }
+    ok.then_some(idx)
+}
+
+/// A cell that must be a decimal of zero or more (`empty_ok`: empty is zero); else the message
+/// and hint of the problem.
+fn non_negative(
+    s: &str,
+    name: &str,
+    holder_id: &str,
+    empty_ok: bool,
+) -> Result<Decimal, (String, String)> {
+    if s.is_empty() && empty_ok {
+        return Ok(Decimal::ZERO);
+    }
+    match Decimal::from_str_exact(s) {
+        Ok(d) if d.is_sign_negative() && !d.is_zero() => Err((
+            format!("`{name}` is negative ({s}) for `{holder_id}`"),
+            format!("`{name}` must be zero or more"),
+        )),
+        Ok(d) => Ok(d),
+        Err(_) => Err((
+            format!("`{name}` is not a number: `{s}`"),
+            "write a plain decimal such as `125000` or `0.50`".to_string(),
+        )),
+    }
+}
+
 pub fn parse(text: &str, shown: &str, diags: &mut Diagnostics) -> Option<CapTable> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -91,24 +140,7 @@ pub fn parse(text: &str, shown: &str, diags: &mut Diagnostics) -> Option<CapTabl
             return None;
         }
     };
-    let mut idx = [0usize; 7];
-    let mut ok = true;
-    for (i, c) in COLUMNS.iter().enumerate() {
-        match headers.iter().position(|h| h == *c) {
-            Some(j) => idx[i] = j,
-            None => {
-                ok = false;
-                diags.push(
-                    Diagnostic::error(code::CSV_HEADER, shown, 1, 0)
-                        .msg(format!("missing column `{c}`"))
-                        .hint(format!("the first line must be `{}`", COLUMNS.join(","))),
-                );
-            }
-        }
-    }
-    if !ok {
-        return None;
-    }
+    let idx = column_index(&headers, shown, diags)?;
     let mut rows: Vec<CapRow> = Vec::new();
     let mut seen: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut who: BTreeMap<String, (String, String, u64)> = BTreeMap::new();
@@ -147,25 +179,13 @@ pub fn parse(text: &str, shown: &str, diags: &mut Diagnostics) -> Option<CapTabl
             continue;
         }
         let mut num = |i: usize, name: &str, empty_ok: bool| -> Option<Decimal> {
-            let s = get(i);
-            if s.is_empty() && empty_ok {
-                return Some(Decimal::ZERO);
-            }
-            match Decimal::from_str_exact(&s) {
-                Ok(d) if d.is_sign_negative() && !d.is_zero() => {
-                    diags.push(
-                        Diagnostic::error(code::CSV_VALUE, shown, line, col(i))
-                            .msg(format!("`{name}` is negative ({s}) for `{holder_id}`"))
-                            .hint(format!("`{name}` must be zero or more")),
-                    );
-                    None
-                }
+            match non_negative(&get(i), name, &holder_id, empty_ok) {
                 Ok(d) => Some(d),
-                Err(_) => {
+                Err((msg, hint)) => {
                     diags.push(
                         Diagnostic::error(code::CSV_VALUE, shown, line, col(i))
-                            .msg(format!("`{name}` is not a number: `{s}`"))
-                            .hint("write a plain decimal such as `125000` or `0.50`"),
+                            .msg(msg)
+                            .hint(hint),
                     );
                     None
                 }

@@ -75,39 +75,44 @@ pub struct YearView {
     pub notes: Vec<String>,
 }
 
-/// Computes the lenses for year `t`.
-pub fn view(
-    t: u32,
-    st: &State,
-    led: &Ledger,
-    cx: &Cx,
-    community: &BTreeSet<String>,
-) -> Er<YearView> {
-    let valuation = cx.paths.valuation(t);
-    let mut units: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut votes: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut claim: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut fixed = Decimal::ZERO;
-    let mut residual_units: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut residual_classes: BTreeSet<String> = BTreeSet::new();
-    // the part of each holder's claim held in investor instruments (instrument lens)
-    let mut inv_claim: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut residual_inv_units: BTreeMap<String, Decimal> = BTreeMap::new();
+/// Units, votes and money claims per holder before the residual value is shared out.
+#[derive(Default)]
+struct Tally {
+    units: BTreeMap<String, Decimal>,
+    votes: BTreeMap<String, Decimal>,
+    claim: BTreeMap<String, Decimal>,
+    /// every claim that is not a share of the residual value
+    fixed: Decimal,
+    residual_units: BTreeMap<String, Decimal>,
+    residual_classes: BTreeSet<String>,
+    /// the part of each holder's claim held in investor instruments (instrument lens)
+    inv_claim: BTreeMap<String, Decimal>,
+    residual_inv_units: BTreeMap<String, Decimal>,
+}
+
+/// `m[k] += x`, checked.
+fn bump(m: &mut BTreeMap<String, Decimal>, k: &str, x: Decimal) -> Er<()> {
+    let e = m.entry(k.to_string()).or_default();
+    *e = num::add(*e, x)?;
+    Ok(())
+}
+
+/// Units, votes and fixed claims of every position, then the claims without units.
+fn tally(st: &State) -> Er<Tally> {
+    let mut t = Tally::default();
     for ((c, h), p) in &st.pos {
         if p.units <= Decimal::ZERO {
             continue;
         }
         let rights = st.classes.get(c).cloned().unwrap_or_default();
         let holder_members = st.holders.get(h).map_or(1, |x| x.members);
-        *units.entry(h.clone()).or_default() =
-            num::add(units.get(h).copied().unwrap_or_default(), p.units)?;
+        bump(&mut t.units, h, p.units)?;
         let v = if rights.per_capita {
             Decimal::from(holder_members)
         } else {
             num::mul(p.units, rights.votes_per_unit)?
         };
-        *votes.entry(h.clone()).or_default() =
-            num::add(votes.get(h).copied().unwrap_or_default(), v)?;
+        bump(&mut t.votes, h, v)?;
         let route_claim = st.pos_claim.get(&(c.clone(), h.clone()));
         let investor = rights.investor_instrument || route_claim.is_some();
         let fixed_claim = match route_claim {
@@ -120,40 +125,41 @@ pub fn view(
         };
         match fixed_claim {
             Some(x) => {
-                fixed = num::add(fixed, x)?;
-                *claim.entry(h.clone()).or_default() =
-                    num::add(claim.get(h).copied().unwrap_or_default(), x)?;
+                t.fixed = num::add(t.fixed, x)?;
+                bump(&mut t.claim, h, x)?;
                 if investor {
-                    *inv_claim.entry(h.clone()).or_default() =
-                        num::add(inv_claim.get(h).copied().unwrap_or_default(), x)?;
+                    bump(&mut t.inv_claim, h, x)?;
                 }
             }
             None => {
                 if investor {
-                    *residual_inv_units.entry(h.clone()).or_default() = num::add(
-                        residual_inv_units.get(h).copied().unwrap_or_default(),
-                        p.units,
-                    )?;
+                    bump(&mut t.residual_inv_units, h, p.units)?;
                 }
-                residual_classes.insert(c.clone());
-                *residual_units.entry(h.clone()).or_default() =
-                    num::add(residual_units.get(h).copied().unwrap_or_default(), p.units)?;
+                t.residual_classes.insert(c.clone());
+                bump(&mut t.residual_units, h, p.units)?;
             }
         }
     }
     for ((h, label), x) in &st.claims {
-        fixed = num::add(fixed, *x)?;
-        *claim.entry(h.clone()).or_default() =
-            num::add(claim.get(h).copied().unwrap_or_default(), *x)?;
+        t.fixed = num::add(t.fixed, *x)?;
+        bump(&mut t.claim, h, *x)?;
         // ICAs and the collective reserve are community instruments; notes, demand dividends
         // and arrears are investor claims
         if label != ICA && label != RESERVE {
-            *inv_claim.entry(h.clone()).or_default() =
-                num::add(inv_claim.get(h).copied().unwrap_or_default(), *x)?;
+            bump(&mut t.inv_claim, h, *x)?;
         }
     }
-    let ru_total = num::sum(residual_units.values().copied())?;
-    let mut holders: BTreeMap<String, Holder> = st.holders.clone();
+    Ok(t)
+}
+
+/// Shares `valuation − fixed claims` by units over the residual classes; with no residual units
+/// a positive remainder is `retained` (added to `holders`).
+fn share_residual(
+    t: &mut Tally,
+    valuation: Option<Decimal>,
+    holders: &mut BTreeMap<String, Holder>,
+) -> Er<()> {
+    let ru_total = num::sum(t.residual_units.values().copied())?;
     if ru_total > Decimal::ZERO {
         let Some(v) = valuation else {
             return Err(EngineError::input(
@@ -161,27 +167,25 @@ pub fn view(
                 "assumptions.valuation",
                 format!(
                     "class{} `{}` share residual value, so the economic lens needs a valuation path",
-                    if residual_classes.len() > 1 { "es" } else { "" },
-                    residual_classes.iter().cloned().collect::<Vec<_>>().join("`, `")
+                    if t.residual_classes.len() > 1 { "es" } else { "" },
+                    t.residual_classes.iter().cloned().collect::<Vec<_>>().join("`, `")
                 ),
                 "add `valuation = [...]` (t = 0 … years) to [assumptions], or give those classes `economic = \"par\"`",
             ));
         };
-        let residual = num::sub(v, fixed)?.max(Decimal::ZERO);
-        for (h, u) in &residual_units {
+        let residual = num::sub(v, t.fixed)?.max(Decimal::ZERO);
+        for (h, u) in &t.residual_units {
             let x = num::div(num::mul(residual, *u)?, ru_total)?;
-            *claim.entry(h.clone()).or_default() =
-                num::add(claim.get(h).copied().unwrap_or_default(), x)?;
-            if let Some(iu) = residual_inv_units.get(h) {
+            bump(&mut t.claim, h, x)?;
+            if let Some(iu) = t.residual_inv_units.get(h) {
                 let xi = num::div(num::mul(residual, *iu)?, ru_total)?;
-                *inv_claim.entry(h.clone()).or_default() =
-                    num::add(inv_claim.get(h).copied().unwrap_or_default(), xi)?;
+                bump(&mut t.inv_claim, h, xi)?;
             }
         }
     } else if let Some(v) = valuation {
-        let retained = num::sub(v, fixed)?;
+        let retained = num::sub(v, t.fixed)?;
         if retained > Decimal::ZERO {
-            claim.insert(RETAINED.to_string(), retained);
+            t.claim.insert(RETAINED.to_string(), retained);
             holders
                 .entry(RETAINED.to_string())
                 .or_insert_with(|| Holder {
@@ -192,7 +196,11 @@ pub fn view(
                 });
         }
     }
-    // board weight: seats of each class, shared by that class's votes
+    Ok(())
+}
+
+/// Board-election weight in percent: the seats of each class, shared by that class's votes.
+fn board_weights(st: &State) -> Er<BTreeMap<String, Decimal>> {
     let total_seats: u32 = st
         .classes
         .iter()
@@ -204,60 +212,50 @@ pub fn view(
         .map(|(_, r)| r.board_seats)
         .sum();
     let mut board: BTreeMap<String, Decimal> = BTreeMap::new();
-    if total_seats > 0 {
-        for (c, r) in &st.classes {
-            if r.board_seats == 0 {
-                continue;
-            }
-            let class_votes: Vec<(String, Decimal)> = st
-                .pos
-                .iter()
-                .filter(|((cc, _), p)| cc == c && p.units > Decimal::ZERO)
-                .map(|((_, h), p)| {
-                    let v = if r.per_capita {
-                        Decimal::from(st.holders.get(h).map_or(1, |x| x.members))
-                    } else {
-                        p.units
-                    };
-                    (h.clone(), v)
-                })
-                .collect();
-            let cv = num::sum(class_votes.iter().map(|x| x.1))?;
-            for (h, v) in class_votes {
-                let x = num::div0(
-                    num::mul(Decimal::from(r.board_seats), v)?,
-                    num::mul(Decimal::from(total_seats), cv)?,
-                )?;
-                let e = board.entry(h).or_default();
-                *e = num::add(*e, num::mul(x, Decimal::ONE_HUNDRED)?)?;
-            }
+    if total_seats == 0 {
+        return Ok(board);
+    }
+    for (c, r) in &st.classes {
+        if r.board_seats == 0 {
+            continue;
+        }
+        let class_votes: Vec<(String, Decimal)> = st
+            .pos
+            .iter()
+            .filter(|((cc, _), p)| cc == c && p.units > Decimal::ZERO)
+            .map(|((_, h), p)| {
+                let v = if r.per_capita {
+                    Decimal::from(st.holders.get(h).map_or(1, |x| x.members))
+                } else {
+                    p.units
+                };
+                (h.clone(), v)
+            })
+            .collect();
+        let cv = num::sum(class_votes.iter().map(|x| x.1))?;
+        for (h, v) in class_votes {
+            let x = num::div0(
+                num::mul(Decimal::from(r.board_seats), v)?,
+                num::mul(Decimal::from(total_seats), cv)?,
+            )?;
+            let e = board.entry(h).or_default();
+            *e = num::add(*e, num::mul(x, Decimal::ONE_HUNDRED)?)?;
         }
     }
-    let tu = num::sum(units.values().copied())?;
-    let tv = num::sum(votes.values().copied())?;
-    let tc = num::sum(claim.values().copied())?;
-    let mut rows = Vec::new();
-    for (id, h) in &holders {
-        let u = units.get(id).copied().unwrap_or_default();
-        let v = votes.get(id).copied().unwrap_or_default();
-        let c = claim.get(id).copied().unwrap_or_default();
-        rows.push(HolderRow {
-            holder_id: id.clone(),
-            name: h.name.clone(),
-            segment: h.segment.clone(),
-            community: community.contains(&h.segment),
-            members: h.members,
-            units: u,
-            votes: v,
-            claim: c,
-            votes_pct: num::pct(v, tv)?,
-            economic_pct: num::pct(c, tc)?,
-            legal_pct: num::pct(u, tu)?,
-            board_pct: board.get(id).copied().unwrap_or_default(),
-        });
-    }
+    Ok(board)
+}
+
+/// Totals of units, votes and claims (the denominators of the lenses).
+struct Totals {
+    units: Decimal,
+    votes: Decimal,
+    claim: Decimal,
+}
+
+/// Segments add up their holders; the community share is the sum over community segments.
+fn segment_rows(rows: &[HolderRow], tot: &Totals) -> Er<(Vec<SegmentRow>, Lenses)> {
     let mut segs: BTreeMap<String, SegmentRow> = BTreeMap::new();
-    for r in &rows {
+    for r in rows {
         let s = segs.entry(r.segment.clone()).or_insert_with(|| SegmentRow {
             segment: r.segment.clone(),
             community: r.community,
@@ -278,9 +276,9 @@ pub fn view(
     }
     let mut com = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for s in segs.values_mut() {
-        s.votes_pct = num::pct(s.votes, tv)?;
-        s.economic_pct = num::pct(s.claim, tc)?;
-        s.legal_pct = num::pct(s.units, tu)?;
+        s.votes_pct = num::pct(s.votes, tot.votes)?;
+        s.economic_pct = num::pct(s.claim, tot.claim)?;
+        s.legal_pct = num::pct(s.units, tot.units)?;
         if s.community {
             com = (
                 num::add(com.0, s.votes)?,
@@ -289,20 +287,16 @@ pub fn view(
             );
         }
     }
-    let community_lenses = Lenses {
-        votes: num::pct(com.0, tv)?,
-        economic: num::pct(com.1, tc)?,
-        legal: num::pct(com.2, tu)?,
+    let community = Lenses {
+        votes: num::pct(com.0, tot.votes)?,
+        economic: num::pct(com.1, tot.claim)?,
+        legal: num::pct(com.2, tot.units)?,
     };
-    let mut com_instr = Decimal::ZERO;
-    for r in &rows {
-        if r.community {
-            let inv = inv_claim.get(&r.holder_id).copied().unwrap_or_default();
-            com_instr = num::add(com_instr, num::sub(r.claim, inv)?.max(Decimal::ZERO))?;
-        }
-    }
-    let community_instrument_economic = num::pct(com_instr, tc)?;
-    // vetoes
+    Ok((segs.into_values().collect(), community))
+}
+
+/// The reserved matters each holder of a class with vetoes can block.
+fn vetoes(st: &State) -> Vec<(String, Vec<String>)> {
     let mut vetoes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for ((c, h), p) in &st.pos {
         if p.units <= Decimal::ZERO {
@@ -314,7 +308,17 @@ pub fn view(
             }
         }
     }
-    // Banzhaf where some votes are weighted by units
+    vetoes
+        .into_iter()
+        .map(|(h, m)| (h, m.into_iter().collect()))
+        .collect()
+}
+
+/// Banzhaf power, when some votes are weighted by units or per-capita blocks differ in size.
+fn banzhaf_power(
+    st: &State,
+    votes: &BTreeMap<String, Decimal>,
+) -> Er<Option<Vec<(String, Decimal)>>> {
     let unit_weighted = st.pos.iter().any(|((c, _), p)| {
         p.units > Decimal::ZERO
             && st
@@ -328,18 +332,70 @@ pub fn view(
         .copied()
         .filter(|v| *v > Decimal::ZERO)
         .collect();
-    let weighted = unit_weighted || distinct.len() > 1;
-    let banzhaf = if weighted {
-        let voters: Vec<(String, Decimal)> = votes
-            .iter()
-            .filter(|(_, v)| **v > Decimal::ZERO)
-            .map(|(h, v)| (h.clone(), *v))
-            .collect();
-        let w: Vec<Decimal> = voters.iter().map(|x| x.1).collect();
-        metrics::banzhaf(&w)?.map(|p| voters.iter().map(|x| x.0.clone()).zip(p).collect())
-    } else {
-        None
+    if !unit_weighted && distinct.len() <= 1 {
+        return Ok(None);
+    }
+    let voters: Vec<(String, Decimal)> = votes
+        .iter()
+        .filter(|(_, v)| **v > Decimal::ZERO)
+        .map(|(h, v)| (h.clone(), *v))
+        .collect();
+    let w: Vec<Decimal> = voters.iter().map(|x| x.1).collect();
+    Ok(metrics::banzhaf(&w)?.map(|p| voters.iter().map(|x| x.0.clone()).zip(p).collect()))
+}
+
+/// Computes the lenses for year `t`.
+pub fn view(
+    t: u32,
+    st: &State,
+    led: &Ledger,
+    cx: &Cx,
+    community: &BTreeSet<String>,
+) -> Er<YearView> {
+    let valuation = cx.paths.valuation(t);
+    let mut tally = tally(st)?;
+    let mut holders: BTreeMap<String, Holder> = st.holders.clone();
+    share_residual(&mut tally, valuation, &mut holders)?;
+    let board = board_weights(st)?;
+    let tot = Totals {
+        units: num::sum(tally.units.values().copied())?,
+        votes: num::sum(tally.votes.values().copied())?,
+        claim: num::sum(tally.claim.values().copied())?,
     };
+    let mut rows = Vec::new();
+    for (id, h) in &holders {
+        let u = tally.units.get(id).copied().unwrap_or_default();
+        let v = tally.votes.get(id).copied().unwrap_or_default();
+        let c = tally.claim.get(id).copied().unwrap_or_default();
+        rows.push(HolderRow {
+            holder_id: id.clone(),
+            name: h.name.clone(),
+            segment: h.segment.clone(),
+            community: community.contains(&h.segment),
+            members: h.members,
+            units: u,
+            votes: v,
+            claim: c,
+            votes_pct: num::pct(v, tot.votes)?,
+            economic_pct: num::pct(c, tot.claim)?,
+            legal_pct: num::pct(u, tot.units)?,
+            board_pct: board.get(id).copied().unwrap_or_default(),
+        });
+    }
+    let (segments, community_lenses) = segment_rows(&rows, &tot)?;
+    let mut com_instr = Decimal::ZERO;
+    for r in &rows {
+        if r.community {
+            let inv = tally
+                .inv_claim
+                .get(&r.holder_id)
+                .copied()
+                .unwrap_or_default();
+            com_instr = num::add(com_instr, num::sub(r.claim, inv)?.max(Decimal::ZERO))?;
+        }
+    }
+    let community_instrument_economic = num::pct(com_instr, tot.claim)?;
+    let banzhaf = banzhaf_power(st, &tally.votes)?;
     let vals = |f: fn(&HolderRow) -> Decimal| -> Vec<Decimal> { rows.iter().map(f).collect() };
     let concentration = [
         ("votes", metrics::concentration(&vals(|r| r.votes))?),
@@ -356,17 +412,14 @@ pub fn view(
         t,
         valuation,
         holders: rows,
-        segments: segs.into_values().collect(),
+        segments,
         community: community_lenses,
         community_instrument_economic,
         cash_required,
         capacity,
         shortfall: cash_required > capacity,
         payments,
-        vetoes: vetoes
-            .into_iter()
-            .map(|(h, m)| (h, m.into_iter().collect()))
-            .collect(),
+        vetoes: vetoes(st),
         banzhaf,
         concentration,
         bonuses: led.bonuses.get(t as usize).cloned().unwrap_or_default(),

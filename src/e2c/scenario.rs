@@ -111,34 +111,8 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
     );
     let name = p.str_req(&root, "", "name").unwrap_or_default();
     let description = p.str_opt(&root, "", "description").unwrap_or_default();
-    let currency = match p.str_opt(&root, "", "currency") {
-        None => Currency::from_code("USD").ok(),
-        Some(c) => match Currency::from_code(&c) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                p.err(
-                    code::BAD_VALUE,
-                    "currency",
-                    e.to_string(),
-                    "use an ISO code such as USD, EUR or GBP",
-                );
-                None
-            }
-        },
-    };
-    let years = p.int_opt(&root, "", "years");
-    if years.is_none() && !root.contains_key("years") {
-        p.missing("", "years", "how many years to model");
-    }
-    if years == Some(0) || years.is_some_and(|y| y > 100) {
-        p.err(
-            code::BAD_VALUE,
-            "years",
-            "years must be between 1 and 100",
-            "model 1 to 100 years",
-        );
-    }
-    let years = years.filter(|y| (1..=100).contains(y));
+    let currency = parse_currency(&mut p, &root);
+    let years = parse_years(&mut p, &root);
     let start_year = p.int_opt(&root, "", "start_year");
     let community: BTreeSet<String> = p
         .str_list_opt(&root, "", "community")
@@ -155,9 +129,92 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
         captable::load(&full, &shown_cap, p.diags)
     });
 
-    // holders: the cap table's, then extra [[holders]]
+    let holders = parse_holders(&mut p, &root, captable.as_ref());
+
+    let classes = parse_classes(&mut p, &root, captable.as_ref());
+
+    // assumptions
+    let paths = years
+        .map(|y| parse_paths(&mut p, &root, y))
+        .unwrap_or_default();
+
+    // routes
+    let mut routes = Vec::new();
+    let route_tables = p.tables(&root, "", "routes");
+    if route_tables.is_empty() {
+        p.missing("", "routes", "at least one [[routes]] entry");
+    }
+    for (rp, rt) in route_tables {
+        if let Some(r) = Route::parse(&mut p, rt, &rp, dir) {
+            routes.push(r);
+        }
+    }
+
+    check_refs(&mut p, &routes, &classes, &holders, &paths);
+
+    let mut sc = Scenario {
+        file: shown.to_string(),
+        dir: dir.to_path_buf(),
+        name,
+        description,
+        currency: currency?,
+        years: years?,
+        start_year,
+        captable: captable?,
+        holders,
+        classes,
+        community,
+        paths,
+        routes,
+    };
+    fill_book_weights(&mut sc, &mut p);
+    Some(sc)
+}
+
+/// `currency` (default USD).
+fn parse_currency(p: &mut P<'_>, root: &Table) -> Option<Currency> {
+    match p.str_opt(root, "", "currency") {
+        None => Currency::from_code("USD").ok(),
+        Some(c) => match Currency::from_code(&c) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                p.err(
+                    code::BAD_VALUE,
+                    "currency",
+                    e.to_string(),
+                    "use an ISO code such as USD, EUR or GBP",
+                );
+                None
+            }
+        },
+    }
+}
+
+/// `years`, required, 1 to 100.
+fn parse_years(p: &mut P<'_>, root: &Table) -> Option<u32> {
+    let years = p.int_opt(root, "", "years");
+    if years.is_none() && !root.contains_key("years") {
+        p.missing("", "years", "how many years to model");
+    }
+    if years == Some(0) || years.is_some_and(|y| y > 100) {
+        p.err(
+            code::BAD_VALUE,
+            "years",
+            "years must be between 1 and 100",
+            "model 1 to 100 years",
+        );
+    }
+    years.filter(|y| (1..=100).contains(y))
+}
+
+/// The holders: the cap table's, then the extra `[[holders]]` (trusts, collectives, groups).
+fn parse_holders(
+    p: &mut P<'_>,
+    root: &Table,
+    captable: Option<&CapTable>,
+) -> BTreeMap<String, Holder> {
     let mut holders: BTreeMap<String, Holder> = BTreeMap::new();
-    if let Some(ct) = &captable {
+    if let Some(ct) = captable {
         for r in &ct.rows {
             holders
                 .entry(r.holder_id.clone())
@@ -169,7 +226,7 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
                 });
         }
     }
-    for (hp, ht) in p.tables(&root, "", "holders") {
+    for (hp, ht) in p.tables(root, "", "holders") {
         p.keys(ht, &hp, &["id", "name", "segment", "members"]);
         let id = p.str_req(ht, &hp, "id");
         let name = p.str_opt(ht, &hp, "name");
@@ -204,18 +261,24 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
             );
         }
     }
+    holders
+}
 
-    // classes
-    let cap_classes: BTreeMap<String, Decimal> = captable
-        .as_ref()
-        .map(CapTable::class_units)
-        .unwrap_or_default();
+/// The class rights (`[classes.X]`, default rights for the cap table's other classes), and a
+/// check of declared `outstanding` and `total_units` against the cap table's rows.
+fn parse_classes(
+    p: &mut P<'_>,
+    root: &Table,
+    captable: Option<&CapTable>,
+) -> BTreeMap<String, ClassRights> {
+    let cap_classes: BTreeMap<String, Decimal> =
+        captable.map(CapTable::class_units).unwrap_or_default();
     let mut classes: BTreeMap<String, ClassRights> = cap_classes
         .keys()
         .map(|c| (c.clone(), ClassRights::default()))
         .collect();
     let mut declared_outstanding: Vec<(String, Decimal)> = Vec::new();
-    if let Some(ct) = p.table_opt(&root, "", "classes") {
+    if let Some(ct) = p.table_opt(root, "", "classes") {
         for (c, v) in ct {
             let cp = format!("classes.{c}");
             let Value::Table(t) = v else {
@@ -239,7 +302,7 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
                 );
                 continue;
             }
-            if let Some(r) = parse_class(&mut p, t, &cp) {
+            if let Some(r) = parse_class(p, t, &cp) {
                 classes.insert(c.clone(), r);
             }
             if let Some(o) = p.amount_opt(t, &cp, "outstanding") {
@@ -249,7 +312,7 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
     }
 
     // units that don't add up
-    if let Some(ct) = &captable {
+    if let Some(ct) = captable {
         for (c, o) in &declared_outstanding {
             let got = cap_classes.get(c).copied().unwrap_or_default();
             if got != *o {
@@ -264,7 +327,7 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
                 );
             }
         }
-        if let Some(total) = p.amount_opt(&root, "", "total_units") {
+        if let Some(total) = p.amount_opt(root, "", "total_units") {
             let got = ct.total_units();
             if got != total {
                 p.err(
@@ -276,27 +339,20 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
             }
         }
     }
+    classes
+}
 
-    // assumptions
-    let paths = years
-        .map(|y| parse_paths(&mut p, &root, y))
-        .unwrap_or_default();
-
-    // routes
-    let mut routes = Vec::new();
-    let route_tables = p.tables(&root, "", "routes");
-    if route_tables.is_empty() {
-        p.missing("", "routes", "at least one [[routes]] entry");
-    }
-    for (rp, rt) in route_tables {
-        if let Some(r) = Route::parse(&mut p, rt, &rp, dir) {
-            routes.push(r);
-        }
-    }
-
-    // references: classes known so far (cap table + earlier routes), holders, paths
+/// Every route's references: classes known so far (the cap table's and earlier routes'),
+/// holders and assumption paths.
+fn check_refs(
+    p: &mut P<'_>,
+    routes: &[Route],
+    classes: &BTreeMap<String, ClassRights>,
+    holders: &BTreeMap<String, Holder>,
+    paths: &Paths,
+) {
     let mut known_classes: BTreeSet<String> = classes.keys().cloned().collect();
-    for r in &routes {
+    for r in routes {
         for rf in r.refs() {
             match rf.kind {
                 RefKind::Class if !known_classes.contains(&rf.id) => p.err(
@@ -329,24 +385,6 @@ pub fn parse_str(text: &str, shown: &str, dir: &Path, diags: &mut Diagnostics) -
         }
         known_classes.extend(r.creates());
     }
-
-    let mut sc = Scenario {
-        file: shown.to_string(),
-        dir: dir.to_path_buf(),
-        name,
-        description,
-        currency: currency?,
-        years: years?,
-        start_year,
-        captable: captable?,
-        holders,
-        classes,
-        community,
-        paths,
-        routes,
-    };
-    fill_book_weights(&mut sc, &mut p);
-    Some(sc)
 }
 
 fn parse_class(p: &mut P<'_>, t: &Table, cp: &str) -> Option<ClassRights> {

@@ -181,6 +181,76 @@ pub fn waterfall(value: Decimal, pos: &[WPos]) -> num::Ar<Vec<Decimal>> {
     Ok(out)
 }
 
+/// One `[[routes.member_classes]]` entry; `None` when its class or price is missing.
+fn parse_member_class(p: &mut P<'_>, mt: &Table, mp: &str, base_dir: &Path) -> Option<MemberClass> {
+    p.keys(
+        mt,
+        mp,
+        &[
+            "class",
+            "price",
+            "board_seats",
+            "members",
+            "segment",
+            "patronage",
+            "weights",
+            "book",
+            "measure",
+        ],
+    );
+    let class = p.str_req(mt, mp, "class");
+    let price = p.amount_req(mt, mp, "price");
+    let board_seats = p.int_opt(mt, mp, "board_seats").unwrap_or(0);
+    let list = p.str_list_opt(mt, mp, "members").unwrap_or_default();
+    if list.is_empty() {
+        p.missing(mp, "members", "the holders who become members");
+    }
+    super::super::read::unique(p, &join(mp, "members"), &list);
+    let segment = p.str_opt(mt, mp, "segment");
+    let patronage = p.share_opt(mt, mp, "patronage").unwrap_or(Share::ZERO);
+    let mut weights = BTreeMap::new();
+    if let Some(w) = p.table_opt(mt, mp, "weights") {
+        for (k, v) in w {
+            if let Some(d) = p.value_dec(v, &format!("{mp}.weights.{k}")) {
+                if d.is_sign_negative() && !d.is_zero() {
+                    p.err(
+                        code::NEGATIVE,
+                        &format!("{mp}.weights.{k}"),
+                        format!("weight {d} is negative"),
+                        "weights are hours, pay or spend: zero or more",
+                    );
+                } else {
+                    weights.insert(k.clone(), d);
+                }
+            }
+        }
+    }
+    let book = p.str_opt(mt, mp, "book").map(|b| base_dir.join(b));
+    let measure = p
+        .str_opt(mt, mp, "measure")
+        .unwrap_or_else(|| "hours".to_string());
+    if book.is_some() && mt.contains_key("weights") {
+        p.err(
+            code::ROUTE_RULE,
+            mp,
+            "both `weights` and `book` are given",
+            "use inline `weights` or a `book` with a `measure`, not both",
+        );
+    }
+    Some(MemberClass {
+        key: mp.to_string(),
+        class: class?,
+        price: price?,
+        board_seats,
+        members: list,
+        segment,
+        patronage,
+        weights,
+        book,
+        measure,
+    })
+}
+
 impl CoopConversion {
     pub fn parse(
         p: &mut P<'_>,
@@ -251,74 +321,7 @@ impl CoopConversion {
         };
         let mut members = Vec::new();
         for (mp, mt) in p.tables(t, path, "member_classes") {
-            p.keys(
-                mt,
-                &mp,
-                &[
-                    "class",
-                    "price",
-                    "board_seats",
-                    "members",
-                    "segment",
-                    "patronage",
-                    "weights",
-                    "book",
-                    "measure",
-                ],
-            );
-            let class = p.str_req(mt, &mp, "class");
-            let price = p.amount_req(mt, &mp, "price");
-            let board_seats = p.int_opt(mt, &mp, "board_seats").unwrap_or(0);
-            let list = p.str_list_opt(mt, &mp, "members").unwrap_or_default();
-            if list.is_empty() {
-                p.missing(&mp, "members", "the holders who become members");
-            }
-            super::super::read::unique(p, &join(&mp, "members"), &list);
-            let segment = p.str_opt(mt, &mp, "segment");
-            let patronage = p.share_opt(mt, &mp, "patronage").unwrap_or(Share::ZERO);
-            let mut weights = BTreeMap::new();
-            if let Some(w) = p.table_opt(mt, &mp, "weights") {
-                for (k, v) in w {
-                    if let Some(d) = p.value_dec(v, &format!("{mp}.weights.{k}")) {
-                        if d.is_sign_negative() && !d.is_zero() {
-                            p.err(
-                                code::NEGATIVE,
-                                &format!("{mp}.weights.{k}"),
-                                format!("weight {d} is negative"),
-                                "weights are hours, pay or spend: zero or more",
-                            );
-                        } else {
-                            weights.insert(k.clone(), d);
-                        }
-                    }
-                }
-            }
-            let book = p.str_opt(mt, &mp, "book").map(|b| base_dir.join(b));
-            let measure = p
-                .str_opt(mt, &mp, "measure")
-                .unwrap_or_else(|| "hours".to_string());
-            if book.is_some() && mt.contains_key("weights") {
-                p.err(
-                    code::ROUTE_RULE,
-                    &mp,
-                    "both `weights` and `book` are given",
-                    "use inline `weights` or a `book` with a `measure`, not both",
-                );
-            }
-            if let (Some(class), Some(price)) = (class, price) {
-                members.push(MemberClass {
-                    key: mp.clone(),
-                    class,
-                    price,
-                    board_seats,
-                    members: list,
-                    segment,
-                    patronage,
-                    weights,
-                    book,
-                    measure,
-                });
-            }
+            members.extend(parse_member_class(p, mt, &mp, base_dir));
         }
         // surplus shares may not exceed the whole surplus
         if let Some(r) = redemption {
@@ -332,7 +335,10 @@ impl CoopConversion {
                     path,
                     format!(
                         "redemption plus patronage shares add up to {}% of surplus",
-                        num::fixed(total.to_decimal() * Decimal::ONE_HUNDRED, 2)
+                        total
+                            .to_decimal()
+                            .checked_mul(Decimal::ONE_HUNDRED)
+                            .map_or_else(|| "over 100".to_string(), |x| num::fixed(x, 2))
                     ),
                     "the shares of surplus may total at most 100%; the rest goes to the collective reserve",
                 );

@@ -76,7 +76,10 @@ impl Bonus {
                 path,
                 format!(
                     "`by_pay` + `by_service` + `by_hours` is {}, not 100%",
-                    num::fixed(total.to_decimal() * Decimal::ONE_HUNDRED, 4)
+                    total
+                        .to_decimal()
+                        .checked_mul(Decimal::ONE_HUNDRED)
+                        .map_or_else(|| "over 100".to_string(), |x| num::fixed(x, 4))
                 ),
                 "the pool is split into separate entitlements that add up to the whole pool",
             );
