@@ -35,7 +35,7 @@ pub struct AssetsArgs {
 }
 
 pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
-    let (b, diags) = crate::book::load(&a.book);
+    let (b, diags) = crate::ledger::load_book(&a.book);
     let Some(b) = b else {
         return super::check::report(diags, super::check::DiagFormat::Text);
     };
