@@ -1,6 +1,6 @@
 //! The cross-check of a book's `uncashed.csv` against the sealed records (E0314): every uncashed
 //! payment belongs to a sealed redemption or close that paid at least that much to the member.
-//! [`load_book`] and
+//! The sealed files are read through the one hash-checked reader. [`load_book`] and
 //! [`check_book`] are `book::load` and `book::check` with this check added.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use anyhow::Context;
 use rust_decimal::Decimal;
 
 use super::is_sealed;
-use super::read::sealed_redemptions;
+use super::read::{read_close, sealed_redemptions};
 
 use crate::book::uncashed::{Source, Uncashed};
 use crate::book::{display_path, Book, UNCASHED};
@@ -61,13 +61,9 @@ fn sealed_paid(book: &Book, fy: i32, source: Source) -> anyhow::Result<Option<Pa
     match source {
         Source::Redemption => Ok(sealed_redemptions(&book.dir, fy)?.map(|s| s.cash_paid())),
         Source::Patronage => {
-            let p = super::sealed_path(&book.dir, fy, super::CLOSE_JSON);
-            let bytes =
-                std::fs::read(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
-            let c: super::CloseRecord = serde_json::from_slice(&bytes)
-                .with_context(|| format!("`{}` is not a sealed close", p.display()))?;
+            let c = read_close(&book.dir, fy)?;
             let mut out = Paid::new();
-            for m in c.members {
+            for m in c.record.members {
                 let e = out.entry(m.member_id).or_default();
                 *e = e.checked_add(m.cash).with_context(|| {
                     format!("the cash amounts of the sealed close of fiscal year {fy} overflow")
