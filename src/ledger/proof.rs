@@ -260,3 +260,82 @@ pub fn verify(s: &Claim<'_>, root: &str) -> Vec<Failure> {
     }
     fails
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::merkle::{build_tree, leaves_from, proof};
+
+    /// A tree of two members; returns M1's proof, the root and the tree total.
+    fn tree() -> (Vec<ProofStep>, String, i128) {
+        let m1 = LeafDetail {
+            opening: 1000,
+            allocations: 500,
+            closing: 1500,
+            allocated: 625,
+            cash: 125,
+            retained: 500,
+            tranches: vec![(2024, "qualified".into(), 1500)],
+            ..LeafDetail::default()
+        };
+        let m2 = LeafDetail {
+            opening: 700,
+            closing: 700,
+            tranches: vec![(2020, "capital".into(), 700)],
+            ..LeafDetail::default()
+        };
+        let leaves = leaves_from(vec![("M1".into(), m1), ("M2".into(), m2)], "secret");
+        let (levels, root, total) = build_tree(&leaves);
+        let i = leaves.iter().position(|l| l.member_id == "M1").unwrap_or(0);
+        (proof(&levels, i), hex::encode(root), total)
+    }
+
+    fn claim<'a>(steps: &'a [ProofStep], root: &'a str, salt: &'a str) -> Claim<'a> {
+        Claim {
+            member_id: "M1",
+            currency: "USD",
+            salt,
+            root,
+            member_total: "22.00",
+            total: "15.00",
+            account: Account {
+                opening: "10.00",
+                contributions: "0.00",
+                allocations: "5.00",
+                losses: "0.00",
+                interest: "0.00",
+                redemptions: "0.00",
+                closing: "15.00",
+            },
+            allocation: Some(("6.25", "1.25", "5.00")),
+            tranches: vec![(2024, "qualified", "15.00")],
+            proof: steps,
+        }
+    }
+
+    #[test]
+    fn a_true_claim_verifies_and_an_altered_one_does_not() {
+        let (steps, root, total) = tree();
+        assert_eq!(total, 2200);
+        let salt = super::super::merkle::salt("secret", "M1");
+        let c = claim(&steps, &root, &salt);
+        assert_eq!(verify(&c, &root), Vec::new());
+        let mut altered = c.clone();
+        altered.allocation = Some(("6.25", "1.26", "4.99"));
+        assert!(matches!(
+            verify(&altered, &root).as_slice(),
+            [Failure::NotIncluded { .. }]
+        ));
+        let mut altered = c.clone();
+        altered.total = "15.01";
+        assert!(verify(&altered, &root)
+            .iter()
+            .all(|f| matches!(f, Failure::AlteredAmount(_))));
+        let mut altered = c;
+        altered.member_total = "22.01";
+        assert!(matches!(
+            verify(&altered, &root).as_slice(),
+            [Failure::AlteredTotal { .. }]
+        ));
+    }
+}

@@ -122,3 +122,70 @@ pub fn read_history(book_dir: &Path, upto: i32) -> anyhow::Result<SealedHistory>
         redemptions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::ledger::{sealed_years, year_dir};
+
+    fn sealed_book(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = year_dir(t.path(), 2025);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let outputs: BTreeMap<String, String> = files
+            .iter()
+            .map(|(n, b)| (n.to_string(), sha256_hex(b)))
+            .collect();
+        let m = Manifest {
+            format: "coopledger-close/1".into(),
+            fiscal_year: 2025,
+            inputs: BTreeMap::new(),
+            outputs,
+            previous: None,
+            member_root: String::new(),
+            member_total: "0.00".into(),
+            members: 0,
+            manifest_hash: String::new(),
+        };
+        for (n, b) in files {
+            std::fs::write(dir.join(n), b).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let m = serde_json::to_vec(&m).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join(MANIFEST), m).unwrap_or_else(|e| panic!("{e}"));
+        t
+    }
+
+    #[test]
+    fn sealed_files_are_read_only_as_sealed() {
+        let t = sealed_book(&[("a.csv", b"x,y\n")]);
+        let (m, bytes) =
+            read_sealed_file(t.path(), 2025, "a.csv").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (m.fiscal_year, bytes.as_slice()),
+            (2025, b"x,y\n".as_slice())
+        );
+        std::fs::write(sealed_path(t.path(), 2025, "a.csv"), b"x,z\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = read_sealed_file(t.path(), 2025, "a.csv").map(|_| ());
+        assert!(
+            format!("{err:?}").contains("changed since fiscal year 2025 was sealed"),
+            "{err:?}"
+        );
+        // a file the manifest does not name is not sealed
+        std::fs::write(sealed_path(t.path(), 2025, "b.csv"), b"").unwrap_or_else(|e| panic!("{e}"));
+        assert!(read_sealed_file(t.path(), 2025, "b.csv").is_err());
+    }
+
+    #[test]
+    fn only_years_with_a_manifest_are_sealed() {
+        let t = sealed_book(&[]);
+        std::fs::create_dir_all(year_dir(t.path(), 2026)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(t.path().join("closes/.audit")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sealed_years(t.path()), vec![2025]);
+        assert!(read_history(t.path(), 2024)
+            .map(|h| h.closes.is_empty())
+            .unwrap_or(false));
+    }
+}
