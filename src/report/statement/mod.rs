@@ -3,6 +3,8 @@
 //! closes the ledger read ([`crate::ledger::read_closes`]) and the book's members and
 //! `coop.toml`; no file I/O here. See `docs/STATEMENTS.md`.
 
+mod payout;
+
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{bail, Context};
@@ -10,8 +12,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::book::config::RedemptionPlan;
-use crate::book::{Book, Member, Status};
+use crate::book::{Book, Status};
 use crate::engine::revolve::{How, MemberLine};
 use crate::engine::state::Tranche;
 use crate::ledger::merkle::{self, ProofStep};
@@ -504,7 +505,8 @@ impl<'a> Generator<'a> {
         let total = Money::from_minor(leaf.amount_minor, cur)?;
         let mut tranches: Vec<&Tranche> = last.tranches.get(member_id).cloned().unwrap_or_default();
         tranches.sort_by(|a, b| (a.allocation_year, &a.kind).cmp(&(b.allocation_year, &b.kind)));
-        let (status, mut lines) = self.payout(member, &tranches, total, cur)?;
+        let (status, mut lines) =
+            payout::payout(&self.book.config, fy, member, &tranches, total, cur)?;
         let (sealed_redemptions, after_redemptions) =
             self.sealed_redemptions(member_id, fy, total, &mut lines, cur)?;
 
@@ -741,206 +743,6 @@ impl<'a> Generator<'a> {
             units,
             explanation: sentences.join(" "),
         }))
-    }
-
-    /// Expected payout of each tranche and the member's status, from `[redemption]`.
-    fn payout(
-        &self,
-        member: Option<&Member>,
-        tranches: &[&Tranche],
-        total: Money,
-        cur: Currency,
-    ) -> anyhow::Result<(StatusInfo, Vec<TrancheLine>)> {
-        let cfg = &self.book.config;
-        let fy = self.fiscal_year();
-        let red = cfg.redemption.as_ref();
-        let state = match member.map(|m| m.status) {
-            Some(Status::Left) => "left",
-            Some(Status::Deceased) => "deceased",
-            _ => "active",
-        };
-        let joined = member.map(|m| m.joined.to_string()).unwrap_or_default();
-        let left = member.and_then(|m| m.left);
-        let mut lines = Vec::new();
-        if state == "active" || left.is_none() {
-            for t in tranches {
-                let (year, note) = match (red.map(|r| r.plan), t.kind.as_str()) {
-                    (_, k) if kind_is_contribution(k) => {
-                        (None, "paid back when membership ends".to_string())
-                    }
-                    (_, "loss") => (
-                        None,
-                        "a loss charge: reduces what is paid out".to_string(),
-                    ),
-                    (Some(RedemptionPlan::RevolvingFund), _) => {
-                        match red.and_then(|r| r.cycle_years) {
-                            Some(c) => {
-                                let due = t.allocation_year + c as i32;
-                                if due <= fy {
-                                    (
-                                        Some(fy + 1),
-                                        format!("revolving fund, {c}-year cycle: due in {due}, not yet paid"),
-                                    )
-                                } else {
-                                    (Some(due), format!("revolving fund, {c}-year cycle"))
-                                }
-                            }
-                            None => (None, "revolving fund; the cycle is not set".into()),
-                        }
-                    }
-                    (Some(RedemptionPlan::Percentage), _) => (
-                        None,
-                        match red.and_then(|r| r.percent) {
-                            Some(p) => format!(
-                                "partial each year: about {}% of allocated equity is redeemed each year, as the board decides",
-                                (p * Decimal::ONE_HUNDRED).normalize()
-                            ),
-                            None => "partial each year (percentage plan)".into(),
-                        },
-                    ),
-                    (Some(RedemptionPlan::BaseCapital), _) => (
-                        None,
-                        "redeemed when your equity exceeds your base capital requirement".into(),
-                    ),
-                    _ => (
-                        None,
-                        "no redemption plan: paid when membership ends".into(),
-                    ),
-                };
-                lines.push(TrancheLine {
-                    allocation_year: t.allocation_year,
-                    kind: t.kind.clone(),
-                    amount: Money::from_decimal(t.amount, cur)?.to_string(),
-                    expected_payout_year: year,
-                    payout: note,
-                });
-            }
-            let explanation = match member {
-                Some(m) => format!(
-                    "Member since {}. Your capital account stays with the co-op while you are a member and is paid out as shown for each tranche.",
-                    m.joined
-                ),
-                None => "This member is not in members.csv.".into(),
-            };
-            return Ok((
-                StatusInfo {
-                    state: state.into(),
-                    joined,
-                    left: None,
-                    owed: None,
-                    payout: Vec::new(),
-                    explanation,
-                },
-                lines,
-            ));
-        }
-        // left or deceased: the account is owed to the member or the estate
-        let left = left.unwrap_or(NaiveDate::MIN);
-        let left_fy = cfg.fiscal_year_of(left);
-        let n = red.and_then(|r| r.leaver_installments).unwrap_or(1).max(1);
-        let estate_discount = if state == "deceased" {
-            red.and_then(|r| r.estate_discount)
-        } else {
-            None
-        };
-        let owed = total.max(Money::zero(cur));
-        let mut payout = Vec::new();
-        let last_year;
-        if let Some(d) = estate_discount {
-            let pay = owed.checked_mul_round(
-                Decimal::ONE - d,
-                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-            )?;
-            last_year = left_fy + 1;
-            payout.push(YearAmount {
-                fiscal_year: last_year,
-                amount: pay.to_string(),
-            });
-        } else {
-            let minor = owed.to_minor();
-            let n128 = i128::from(n);
-            let base = minor / n128;
-            let rem = minor % n128;
-            for i in 0..n {
-                let extra = if i128::from(i) < rem { 1 } else { 0 };
-                payout.push(YearAmount {
-                    fiscal_year: left_fy + 1 + i as i32,
-                    amount: Money::from_minor(base + extra, cur)?.to_string(),
-                });
-            }
-            last_year = left_fy + n as i32;
-        }
-        for t in tranches {
-            lines.push(TrancheLine {
-                allocation_year: t.allocation_year,
-                kind: t.kind.clone(),
-                amount: Money::from_decimal(t.amount, cur)?.to_string(),
-                expected_payout_year: Some(last_year),
-                payout: if n > 1 && estate_discount.is_none() {
-                    format!("part of the departure payout, in installments through {last_year}")
-                } else {
-                    format!("part of the departure payout in {last_year}")
-                },
-            });
-        }
-        let name = member.map(|m| m.name.as_str()).unwrap_or("The member");
-        let who = if state == "deceased" {
-            format!("{name} died on {left}. The capital account is owed to the estate")
-        } else {
-            format!(
-                "Membership ended on {left}. Your capital account became a debt the co-op owes you"
-            )
-        };
-        let schedule = payout
-            .iter()
-            .map(|p| {
-                let a = Money::parse(&p.amount, cur)
-                    .map(|m| m.grouped())
-                    .unwrap_or_else(|_| p.amount.clone());
-                format!("{a} in {}", p.fiscal_year)
-            })
-            .collect::<Vec<_>>()
-            .join(" and ");
-        let interest = red
-            .and_then(|r| r.leaver_interest)
-            .filter(|i| !i.is_zero())
-            .map(|i| {
-                format!(
-                    ", with interest at {}% a year on the unpaid balance",
-                    (i * Decimal::ONE_HUNDRED).normalize()
-                )
-            })
-            .unwrap_or_default();
-        let terms = match estate_discount {
-            Some(d) => format!(
-                "; under [redemption] in coop.toml the estate is paid {schedule} (face value less the {}% estate discount)",
-                (d * Decimal::ONE_HUNDRED).normalize()
-            ),
-            None if n > 1 => format!(
-                ", repayable in {n} equal installments: {schedule}{interest}"
-            ),
-            None => format!(", repayable {schedule}{interest}"),
-        };
-        let recorded = if fy > left_fy {
-            format!(
-                " The sealed books through fiscal year {fy} record the balance of {} as still outstanding.",
-                owed.grouped()
-            )
-        } else {
-            String::new()
-        };
-        let explanation = format!("{who} ({}){terms}.{recorded}", owed.grouped());
-        Ok((
-            StatusInfo {
-                state: state.into(),
-                joined,
-                left: Some(left.to_string()),
-                owed: Some(owed.to_string()),
-                payout,
-                explanation,
-            },
-            lines,
-        ))
     }
 }
 
