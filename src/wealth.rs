@@ -10,17 +10,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::book::Book;
 use crate::engine::assets::{self, SHARE_CAPITAL_KINDS};
-use crate::engine::close::{close, Close};
+use crate::engine::close::Close;
 use crate::engine::state::State;
 use crate::engine::wealth::{gini, median_mean, pct, top10_share_pct};
-use crate::ledger::{self, CloseRecord};
+use crate::ledger::{self, CloseRecord, YearClose};
 use crate::money::Money;
 
 /// One member's individual stake at the year end.
@@ -164,9 +164,8 @@ fn from_close(c: &Close) -> anyhow::Result<YearFigures> {
     })
 }
 
-fn from_sealed(book: &Book, fy: i32) -> anyhow::Result<YearFigures> {
+fn from_record(book: &Book, fy: i32, c: CloseRecord) -> anyhow::Result<YearFigures> {
     let cur = book.config.currency;
-    let c = ledger::read_close(&book.dir, fy)?.record;
     let m = |d: Decimal| CloseRecord::money(d, cur);
     let mut contributions = Money::zero(cur);
     let mut redemptions = Money::zero(cur);
@@ -185,52 +184,15 @@ fn from_sealed(book: &Book, fy: i32) -> anyhow::Result<YearFigures> {
     })
 }
 
-/// The closes of every fiscal year of the book up to `fy`, sealed where sealed.
+/// The figures of every fiscal year of the book up to `fy`, from the sealed close where sealed.
 fn years(book: &Book, fy: i32) -> anyhow::Result<Vec<YearFigures>> {
-    let years: Vec<i32> = book
-        .result_years()
+    ledger::closes_through(book, fy)?
         .into_iter()
-        .filter(|y| *y <= fy)
-        .collect();
-    if !years.contains(&fy) {
-        bail!("fiscal year {fy} has no lines in results.csv");
-    }
-    let sealed = ledger::sealed_years(&book.dir);
-    let mut activity = None;
-    let mut state: Option<State> = None;
-    let mut out = Vec::new();
-    for y in years {
-        let f = if sealed.contains(&y) {
-            from_sealed(book, y)?
-        } else {
-            if activity.is_none() {
-                let (a, d) = crate::activity(book);
-                if d.has_errors() {
-                    bail!("the patronage ledger has problems; run `coopledger check`");
-                }
-                activity = Some(a);
-            }
-            let prior = match &state {
-                Some(s) => s.clone(),
-                None => ledger::prior_state(book, y)?,
-            };
-            let act = activity
-                .as_ref()
-                .context("the patronage activity was not read")?;
-            from_close(&close(book, y, act, &prior)?)?
-        };
-        state = Some(f.state.clone());
-        out.push(f);
-    }
-    Ok(out)
-}
-
-/// The state after closing `fy` (the sealed close, else closes run in memory up to it).
-pub fn state_after(book: &Book, fy: i32) -> anyhow::Result<State> {
-    years(book, fy)?
-        .pop()
-        .map(|f| f.state)
-        .context("the book has no fiscal year to close")
+        .map(|(y, c)| match c {
+            YearClose::Sealed(r) => from_record(book, y, *r),
+            YearClose::Computed(c) => from_close(&c),
+        })
+        .collect()
 }
 
 fn stakes(book: &Book, fy: i32, state: &State) -> anyhow::Result<Vec<Stake>> {

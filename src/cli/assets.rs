@@ -44,7 +44,7 @@ pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
     let dissolution = match a.creditors {
         None => None,
         Some(c) => {
-            let state = crate::wealth::state_after(&b, a.year)?;
+            let state = crate::ledger::state_after(&b, a.year)?;
             let other_stock = b
                 .results
                 .iter()

@@ -2,12 +2,14 @@
 //! year's sealed redemptions applied, else the book's opening state; a dry run closes the unsealed
 //! years in between in memory.
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 use super::read::{read_close, sealed_redemptions};
+use super::record::CloseRecord;
 use super::{is_sealed, sealed_before, sealed_years};
 use crate::book::patronage::Activity;
 use crate::book::Book;
+use crate::engine::close::{close, Close};
 use crate::engine::state::{initial_state, State};
 
 /// The state before closing `fy`: the state sealed by the latest earlier close, or the book's
@@ -66,7 +68,73 @@ pub fn prior_state_in_memory(
         None => return Ok((prior_state(book, fy)?, pending)),
     };
     for y in &pending {
-        state = crate::engine::close::close(book, *y, activity, &state)?.state_after;
+        state = close(book, *y, activity, &state)?.state_after;
     }
     Ok((state, pending))
+}
+
+/// A fiscal year's close: the sealed record, or a close computed now (a dry run).
+#[derive(Debug, Clone)]
+pub enum YearClose {
+    Sealed(Box<CloseRecord>),
+    Computed(Box<Close>),
+}
+
+impl YearClose {
+    /// The state the close leaves for the next year (before the year's sealed redemptions).
+    pub fn state(&self) -> &State {
+        match self {
+            YearClose::Sealed(r) => &r.state,
+            YearClose::Computed(c) => &c.state_after,
+        }
+    }
+}
+
+/// The close of every fiscal year of the book up to `fy` (the years with lines in
+/// `results.csv`), ascending: the sealed record where the year is sealed, else a close computed
+/// in memory from the state the year before left.
+pub fn closes_through(book: &Book, fy: i32) -> anyhow::Result<Vec<(i32, YearClose)>> {
+    let years: Vec<i32> = book
+        .result_years()
+        .into_iter()
+        .filter(|y| *y <= fy)
+        .collect();
+    if !years.contains(&fy) {
+        bail!("fiscal year {fy} has no lines in results.csv");
+    }
+    let mut activity = None;
+    let mut state: Option<State> = None;
+    let mut out = Vec::with_capacity(years.len());
+    for y in years {
+        let c = if is_sealed(&book.dir, y) {
+            YearClose::Sealed(Box::new(read_close(&book.dir, y)?.record))
+        } else {
+            if activity.is_none() {
+                let (a, d) = crate::activity(book);
+                if d.has_errors() {
+                    bail!("the patronage ledger has problems; run `coopledger check`");
+                }
+                activity = Some(a);
+            }
+            let prior = match &state {
+                Some(s) => s.clone(),
+                None => prior_state(book, y)?,
+            };
+            let act = activity
+                .as_ref()
+                .context("the patronage activity was not read")?;
+            YearClose::Computed(Box::new(close(book, y, act, &prior)?))
+        };
+        state = Some(c.state().clone());
+        out.push((y, c));
+    }
+    Ok(out)
+}
+
+/// The state after closing `fy`: the sealed close, else closes run in memory up to it.
+pub fn state_after(book: &Book, fy: i32) -> anyhow::Result<State> {
+    closes_through(book, fy)?
+        .pop()
+        .map(|(_, c)| c.state().clone())
+        .context("the book has no fiscal year to close")
 }

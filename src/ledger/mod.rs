@@ -24,7 +24,10 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use history::{close_state, prior_state, prior_state_in_memory, unsealed_before};
+pub use history::{
+    close_state, closes_through, prior_state, prior_state_in_memory, state_after, unsealed_before,
+    YearClose,
+};
 pub use read::{
     read_close, read_closes, read_history, read_sealed_file, sealed_redemptions, SealedClose,
     SealedHistory,
