@@ -13,7 +13,9 @@ use super::record::CloseRecord;
 use super::sha256_hex;
 use super::{CLOSES, CLOSE_JSON};
 use crate::engine::close::Close;
+use crate::engine::state::Tranche;
 use crate::money::{Currency, Money};
+use rust_decimal::Decimal;
 
 /// A leaf: one member's closing equity in minor units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,22 +203,36 @@ pub fn leaves_from(parts: Vec<(String, LeafDetail)>, secret: &str) -> Vec<Leaf> 
     v
 }
 
+/// (allocation year, kind, amount in minor units) of each of a member's tranches.
+type MemberTranches = Vec<(i32, String, i128)>;
+
+/// Each member's tranches, in state order.
+fn tranches_by_member(
+    tranches: &[Tranche],
+    minor: impl Fn(Decimal) -> anyhow::Result<i128>,
+) -> anyhow::Result<BTreeMap<&str, MemberTranches>> {
+    let mut out: BTreeMap<&str, MemberTranches> = BTreeMap::new();
+    for t in tranches {
+        out.entry(t.member_id.as_str()).or_default().push((
+            t.allocation_year,
+            t.kind.clone(),
+            minor(t.amount)?,
+        ));
+    }
+    Ok(out)
+}
+
 /// The leaves of a close: every member with a capital account (see [`leaves_from`]).
 pub fn leaves(close: &Close, secret: &str) -> Vec<Leaf> {
     let cur = Currency::from_code(&close.currency).ok();
-    let minor = |d: rust_decimal::Decimal| -> i128 {
+    let minor = |d: Decimal| -> i128 {
         cur.and_then(|c| Money::from_decimal(d, c).ok())
             .map(|m| m.to_minor())
             .unwrap_or(0)
     };
-    let mut tranches: BTreeMap<&str, Vec<(i32, String, i128)>> = BTreeMap::new();
-    for t in &close.state_after.tranches {
-        tranches.entry(t.member_id.as_str()).or_default().push((
-            t.allocation_year,
-            t.kind.clone(),
-            minor(t.amount),
-        ));
-    }
+    // infallible: `minor` maps what does not fit to 0, as before sealing checked the close
+    let mut tranches =
+        tranches_by_member(&close.state_after.tranches, |d| Ok(minor(d))).unwrap_or_default();
     let allocs: BTreeMap<&str, _> = close
         .members
         .iter()
@@ -254,21 +270,16 @@ pub fn leaves(close: &Close, secret: &str) -> Vec<Leaf> {
 /// [`leaves`] committed at sealing time).
 pub fn leaf_parts(close: &CloseRecord) -> anyhow::Result<Vec<(String, LeafDetail)>> {
     let cur = close.currency()?;
-    let mn = |d: rust_decimal::Decimal| -> anyhow::Result<i128> {
+    let mn = |d: Decimal| -> anyhow::Result<i128> {
         Ok(Money::from_decimal(d, cur)
             .with_context(|| format!("`{d}` is not an amount in {}", cur.code()))?
             .to_minor())
     };
-    let mut tranches: BTreeMap<&str, Vec<(i32, String, i128)>> = BTreeMap::new();
-    for t in &close.state.tranches {
-        let a = Money::from_decimal(t.amount, cur)
-            .with_context(|| format!("tranche amount `{}`", t.amount))?;
-        tranches.entry(t.member_id.as_str()).or_default().push((
-            t.allocation_year,
-            t.kind.clone(),
-            a.to_minor(),
-        ));
-    }
+    let mut tranches = tranches_by_member(&close.state.tranches, |d| {
+        Ok(Money::from_decimal(d, cur)
+            .with_context(|| format!("tranche amount `{d}`"))?
+            .to_minor())
+    })?;
     let members: BTreeMap<&str, &super::record::Member> = close
         .members
         .iter()
