@@ -149,3 +149,53 @@ fn pretty<T: Serialize>(v: &T) -> anyhow::Result<Vec<u8>> {
     out.push(b'\n');
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let p = e.unwrap_or_else(|e| panic!("{e}")).path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Files under `src/<dir>` that mention any of `needles`.
+    fn mentions(dir: &str, needles: &[&str]) -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+        let mut files = Vec::new();
+        rust_files(&root, &mut files);
+        files.sort();
+        let mut found = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{e}"));
+            for n in needles {
+                if text.contains(n) {
+                    found.push(format!("{} mentions `{n}`", f.display()));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn sealed_records_sit_between_the_engine_and_the_reports() {
+        // ingest and the engine do not read sealed output
+        assert_eq!(mentions("book", &["crate::ledger"]), Vec::<String>::new());
+        assert_eq!(mentions("engine", &["crate::ledger"]), Vec::<String>::new());
+        // storage neither renders nor prints (the needles are built so that this file does not
+        // mention them itself)
+        let up: Vec<String> = ["report", "render", "cli"]
+            .iter()
+            .map(|m| format!("crate::{m}"))
+            .chain(["println", "eprintln"].iter().map(|m| format!("{m}!(")))
+            .collect();
+        let up: Vec<&str> = up.iter().map(String::as_str).collect();
+        assert_eq!(mentions("ledger", &up), Vec::<String>::new());
+    }
+}
