@@ -57,7 +57,7 @@ fn close_dry_run(bencher: divan::Bencher, rows: u64) {
         let (activity, d) = coopledger::activity(&b);
         assert!(!d.has_errors());
         let (prior, _) =
-            coopledger::seal::prior_state_in_memory(&b, 2025, &activity).expect("a prior state");
+            coopledger::ledger::prior_state_in_memory(&b, 2025, &activity).expect("a prior state");
         coopledger::engine::close::close(&b, 2025, &activity, &prior).expect("the close")
     });
 }

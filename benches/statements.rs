@@ -7,12 +7,15 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use coopledger::book::{Book, Member, Status};
-use coopledger::engine::state::Tranche;
-use coopledger::seal;
-use coopledger::statement::{
-    self, render, AccountDoc, AllocationDoc, CloseDoc, DatesDoc, Generator, IdentityDoc, MemberDoc,
-    PoolDoc, ReservesDoc, SealedYear, StateDoc,
+use coopledger::engine::state::{State, Tranche};
+use coopledger::ledger::merkle;
+use coopledger::ledger::record::{
+    CapitalAccount, CloseRecord, Dates, Deficit, Identity, Member as MemberRecord, Pool, Reserves,
+    Totals,
 };
+use coopledger::ledger::{self, SealedClose, SealedHistory};
+use coopledger::report::statement::{self, Generator};
+use coopledger::statement::render;
 use rust_decimal::Decimal;
 
 fn main() {
@@ -46,12 +49,12 @@ cycle_years = 7
 leaver_installments = 2
 "#;
 
-fn cents(c: i64) -> String {
-    Decimal::new(c, 2).to_string()
+fn cents(c: i64) -> Decimal {
+    Decimal::new(c, 2)
 }
 
 /// A book and one sealed year with `n` members, each with three tranches and an allocation.
-fn synthetic(n: usize) -> (Book, Vec<SealedYear>) {
+fn synthetic(n: usize) -> (Book, SealedHistory) {
     let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap_or(NaiveDate::MIN);
     let mut members = Vec::with_capacity(n);
     let mut accounts = Vec::with_capacity(n);
@@ -101,66 +104,127 @@ fn synthetic(n: usize) -> (Book, Vec<SealedYear>) {
                 amount: Decimal::new(a, 2),
             });
         }
-        accounts.push(AccountDoc {
+        accounts.push(CapitalAccount {
             member_id: id.clone(),
             opening: cents(opening),
-            contributions: "0.00".into(),
+            contributions: cents(0),
             allocations: cents(retained),
-            losses: "0.00".into(),
-            interest: "0.00".into(),
-            redemptions: "0.00".into(),
+            losses: cents(0),
+            interest: cents(0),
+            redemptions: cents(0),
             closing: cents(closing),
         });
-        allocs.push(AllocationDoc {
+        allocs.push(coopledger::ledger::record::Allocation {
             member_id: id.clone(),
             unit: "grocery".into(),
             patronage: Decimal::new(purchases, 2),
             measures: BTreeMap::from([("purchases".to_string(), Decimal::new(purchases, 2))]),
             amount: cents(alloc),
         });
-        mdocs.push(MemberDoc {
+        mdocs.push(MemberRecord {
             member_id: id,
+            name: format!("Member {i}"),
             total: cents(alloc),
             cash: cents(cash),
             retained: cents(retained),
             notice: "qualified".into(),
-            loss: "0.00".into(),
+            carried_in: cents(0),
+            carried_out: cents(0),
+            minimum_check: None,
+            loss: cents(0),
+            loss_shortfall: cents(0),
         });
     }
     let _ = total_purchases;
     let reserve = 12_345_678i64;
-    let close = CloseDoc {
+    let z = cents(0);
+    let close = CloseRecord {
         fiscal_year: 2025,
         coop: "Synthetic Grocery Cooperative".into(),
         currency: "USD".into(),
-        dates: DatesDoc {
+        dates: Dates {
             start: d(2025, 1, 1),
             end: d(2025, 12, 31),
+            payment_period_end: d(2026, 9, 15),
+            qualified_check_deadline: d(2026, 11, 30),
         },
-        pools: vec![PoolDoc {
+        pools: vec![Pool {
             unit: "grocery".into(),
             name: "Grocery".into(),
+            patronage_margin: cents(total_alloc),
+            member_fraction: Decimal::ONE,
+            member_share: cents(total_alloc),
+            nonmember_share: z,
+            stock_dividends: z,
+            netting: z,
+            loss_recovered: z,
+            reserve: z,
             allocable: cents(total_alloc),
-            loss_to_members: None,
+            loss_to_members: z,
+            loss_to_collective: z,
+            eligible_members: n,
         }],
         allocations: allocs,
         members: mdocs,
-        reserves: ReservesDoc {
+        reserves: Reserves {
+            opening: cents(reserve),
+            nonmember_share: z,
+            board_reserve: z,
+            nonpatronage_income: z,
+            income_tax: z,
+            loss_to_collective: z,
+            loss_carried: z,
+            loss_recovered: z,
+            nonmember_refunds_payable: z,
+            loss_shortfall_absorbed: z,
+            addition: z,
             closing: cents(reserve),
         },
+        deficit: Deficit {
+            opening: z,
+            added: z,
+            recovered: z,
+            closing: z,
+        },
         capital_accounts: accounts,
-        identity: IdentityDoc {
+        identity: Identity {
             member_equity: cents(total_equity),
             unallocated: cents(reserve),
+            other_stock: z,
+            sum: cents(total_equity + reserve),
+            net_worth: None,
+            difference: None,
+            balanced: None,
         },
-        state: StateDoc { tranches },
+        tranches_created: Vec::new(),
+        tranches_cancelled: Vec::new(),
+        totals: Totals {
+            patronage_margin: cents(total_alloc),
+            member_share: cents(total_alloc),
+            nonmember_share: z,
+            stock_dividends: z,
+            reserve: z,
+            allocated: cents(total_alloc),
+            cash: z,
+            retained: z,
+            carried_out: z,
+            losses_to_members: z,
+        },
+        notes: Vec::new(),
+        state: State {
+            fiscal_year: 2025,
+            tranches,
+            unallocated: cents(reserve),
+            deficit: z,
+            carried_cash: BTreeMap::new(),
+        },
     };
-    let secret = seal::sha256_hex(b"synthetic close.json");
-    let parts = match statement::leaf_parts(&close) {
+    let secret = ledger::sha256_hex(b"synthetic close.json");
+    let parts = match merkle::leaf_parts(&close) {
         Ok(p) => p,
         Err(e) => panic!("{e}"),
     };
-    let (_, root, _) = seal::build_tree(&seal::leaves_from(parts, &secret));
+    let (_, root, _) = merkle::build_tree(&merkle::leaves_from(parts, &secret));
     // the book's members.csv and coop.toml, loaded the way the command loads them
     let dir = std::env::temp_dir().join(format!("coopledger-bench-statements-{n}"));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
@@ -192,14 +256,18 @@ fn synthetic(n: usize) -> (Book, Vec<SealedYear>) {
             d.into_sorted().first()
         ),
     };
-    let year = SealedYear {
+    let year = SealedClose {
         fiscal_year: 2025,
         root: hex::encode(root),
-        member_total: cents(total_equity),
+        member_total: cents(total_equity).to_string(),
         secret,
-        close,
+        record: close,
     };
-    (book, vec![year])
+    let sealed = SealedHistory {
+        closes: vec![year],
+        redemptions: Vec::new(),
+    };
+    (book, sealed)
 }
 
 /// Everything `statement --all -O json -o DIR` does after reading the close: rebuild the tree,

@@ -11,11 +11,11 @@ pub mod diag;
 pub mod e2c;
 pub mod engine;
 pub mod fsutil;
+pub mod ledger;
 pub mod money;
 pub mod redemption;
 pub mod render;
 pub mod report;
-pub mod seal;
 pub mod statement;
 pub mod wealth;
 

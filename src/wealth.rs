@@ -10,18 +10,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::book::Book;
 use crate::engine::assets::{self, SHARE_CAPITAL_KINDS};
-use crate::engine::close::{close, Close};
+use crate::engine::close::Close;
 use crate::engine::state::State;
 use crate::engine::wealth::{gini, median_mean, pct, top10_share_pct};
-use crate::money::{Currency, Money};
-use crate::seal;
+use crate::ledger::{self, CloseRecord, YearClose};
+use crate::money::Money;
 
 /// One member's individual stake at the year end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -149,19 +149,6 @@ struct YearFigures {
     state: State,
 }
 
-fn money_at(v: &Value, path: &[&str], cur: Currency) -> anyhow::Result<Money> {
-    let mut x = v;
-    for p in path {
-        x = x
-            .get(p)
-            .with_context(|| format!("close.json has no `{}`", path.join(".")))?;
-    }
-    let s = x
-        .as_str()
-        .with_context(|| format!("`{}` in close.json is not a string", path.join(".")))?;
-    Ok(Money::parse(s, cur)?)
-}
-
 fn from_close(c: &Close) -> anyhow::Result<YearFigures> {
     let cur = c.reserves.closing.currency();
     let contributions = Money::sum(cur, c.capital_accounts.iter().map(|a| &a.contributions))?;
@@ -177,84 +164,35 @@ fn from_close(c: &Close) -> anyhow::Result<YearFigures> {
     })
 }
 
-fn from_sealed(book: &Book, fy: i32) -> anyhow::Result<YearFigures> {
+fn from_record(book: &Book, fy: i32, c: CloseRecord) -> anyhow::Result<YearFigures> {
     let cur = book.config.currency;
-    let p = seal::closes_dir(book)
-        .join(fy.to_string())
-        .join(seal::CLOSE_JSON);
-    let (_, bytes) = seal::read_sealed_file(&book.dir, fy, seal::CLOSE_JSON)?;
-    let v: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("`{}` is not a sealed close", p.display()))?;
-    let state: State = serde_json::from_value(v.get("state").cloned().unwrap_or(Value::Null))
-        .with_context(|| format!("`{}` has no state", p.display()))?;
+    let m = |d: Decimal| CloseRecord::money(d, cur);
     let mut contributions = Money::zero(cur);
     let mut redemptions = Money::zero(cur);
-    for a in v
-        .get("capital_accounts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        contributions = contributions.checked_add(&money_at(a, &["contributions"], cur)?)?;
-        redemptions = redemptions.checked_add(&money_at(a, &["redemptions"], cur)?)?;
+    for a in &c.capital_accounts {
+        contributions = contributions.checked_add(&m(a.contributions)?)?;
+        redemptions = redemptions.checked_add(&m(a.redemptions)?)?;
     }
     Ok(YearFigures {
         fiscal_year: fy,
         sealed: true,
-        reserve: money_at(&v, &["reserves", "closing"], cur)?,
+        reserve: m(c.reserves.closing)?,
         contributions,
-        allocations: money_at(&v, &["totals", "allocated"], cur)?.max(Money::zero(cur)),
+        allocations: m(c.totals.allocated)?.max(Money::zero(cur)),
         redemptions: redemptions.abs(),
-        state,
+        state: c.state,
     })
 }
 
-/// The closes of every fiscal year of the book up to `fy`, sealed where sealed.
+/// The figures of every fiscal year of the book up to `fy`, from the sealed close where sealed.
 fn years(book: &Book, fy: i32) -> anyhow::Result<Vec<YearFigures>> {
-    let years: Vec<i32> = book
-        .result_years()
+    ledger::closes_through(book, fy)?
         .into_iter()
-        .filter(|y| *y <= fy)
-        .collect();
-    if !years.contains(&fy) {
-        bail!("fiscal year {fy} has no lines in results.csv");
-    }
-    let sealed = seal::sealed_years(&book.dir);
-    let mut activity = None;
-    let mut state: Option<State> = None;
-    let mut out = Vec::new();
-    for y in years {
-        let f = if sealed.contains(&y) {
-            from_sealed(book, y)?
-        } else {
-            if activity.is_none() {
-                let (a, d) = crate::activity(book);
-                if d.has_errors() {
-                    bail!("the patronage ledger has problems; run `coopledger check`");
-                }
-                activity = Some(a);
-            }
-            let prior = match &state {
-                Some(s) => s.clone(),
-                None => seal::prior_state(book, y)?,
-            };
-            let act = activity
-                .as_ref()
-                .context("the patronage activity was not read")?;
-            from_close(&close(book, y, act, &prior)?)?
-        };
-        state = Some(f.state.clone());
-        out.push(f);
-    }
-    Ok(out)
-}
-
-/// The state after closing `fy` (the sealed close, else closes run in memory up to it).
-pub fn state_after(book: &Book, fy: i32) -> anyhow::Result<State> {
-    years(book, fy)?
-        .pop()
-        .map(|f| f.state)
-        .context("the book has no fiscal year to close")
+        .map(|(y, c)| match c {
+            YearClose::Sealed(r) => from_record(book, y, *r),
+            YearClose::Computed(c) => from_close(&c),
+        })
+        .collect()
 }
 
 fn stakes(book: &Book, fy: i32, state: &State) -> anyhow::Result<Vec<Stake>> {

@@ -221,8 +221,9 @@ pub fn display_path(dir: &Path, file: &str) -> String {
 }
 
 /// Reads every small file; the book is returned whenever coop.toml is usable, with the rows that
-/// passed validation (a partial book when there are errors).
-fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
+/// passed validation (a partial book when there are errors). Callers that add cross-checks of
+/// their own (the ledger checks `uncashed.csv` against the sealed records) start from here.
+pub fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let cfg_file = display_path(dir, config::CONFIG_FILE);
     let config = match csvin::read_file(&dir.join(config::CONFIG_FILE), &cfg_file, &mut diags) {
@@ -287,10 +288,6 @@ fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
         joint,
         broken_member_ids,
     };
-    // uncashed payments must match payments recorded in the sealed closes and redemptions
-    if !book.uncashed.is_empty() {
-        diags.extend(uncashed::check_sealed(&book));
-    }
     (Some(book), diags)
 }
 
@@ -309,17 +306,22 @@ pub fn load(dir: &Path) -> (Option<Book>, Diagnostics) {
 pub fn check(dir: &Path) -> (Option<Book>, Diagnostics) {
     let (book, mut diags) = load_partial(dir);
     if let Some(b) = &book {
-        // the fast aggregation vouches for a clean ledger; the fold locates any problem
-        let clean = matches!(patronage::fast_activity(b), Ok(r) if r.problem_rows == 0);
-        if b.dir.join(PATRONAGE).exists() && !clean {
-            let (_, d) = patronage::fold(b);
-            diags.extend(d);
-        }
+        check_patronage_rows(b, &mut diags);
     }
     if diags.has_errors() {
         return (None, diags);
     }
     (book, diags)
+}
+
+/// Validates every patronage row of a (possibly partial) book, adding the problems to `diags`.
+pub fn check_patronage_rows(b: &Book, diags: &mut Diagnostics) {
+    // the fast aggregation vouches for a clean ledger; the fold locates any problem
+    let clean = matches!(patronage::fast_activity(b), Ok(r) if r.problem_rows == 0);
+    if b.dir.join(PATRONAGE).exists() && !clean {
+        let (_, d) = patronage::fold(b);
+        diags.extend(d);
+    }
 }
 
 fn open_table(

@@ -13,11 +13,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 
 use super::csvin::{opt, req, Col};
-use super::{display_path, member_ref, open_table, Book, Config, Member, UNCASHED};
-use crate::diag::{Diagnostic, Diagnostics};
+use super::{member_ref, open_table, Config, Member, UNCASHED};
+use crate::diag::Diagnostics;
 use crate::money::Money;
 
 /// What an uncashed payment paid.
@@ -146,135 +145,4 @@ pub(super) fn load(
         }
     });
     out
-}
-
-/// The member's cash part of the patronage refund in a sealed `close.json`.
-#[derive(serde::Deserialize)]
-struct CloseCash {
-    members: Vec<MemberCash>,
-}
-
-#[derive(serde::Deserialize)]
-struct MemberCash {
-    member_id: String,
-    cash: String,
-}
-
-/// What the sealed records say each member was paid in a year, from one source.
-type Paid = BTreeMap<String, Decimal>;
-
-fn sealed_paid(book: &Book, fy: i32, source: Source) -> Result<Option<Paid>, String> {
-    let dir = book.dir.join(crate::seal::CLOSES).join(fy.to_string());
-    if !dir.join(crate::seal::MANIFEST).exists() {
-        return Ok(None);
-    }
-    match source {
-        Source::Redemption => {
-            let Some(s) =
-                crate::seal::sealed_redemptions(&book.dir, fy).map_err(|e| format!("{e:#}"))?
-            else {
-                return Ok(None);
-            };
-            Ok(Some(s.cash_paid()))
-        }
-        Source::Patronage => {
-            let p = dir.join(crate::seal::CLOSE_JSON);
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
-            let c: CloseCash = serde_json::from_str(&text)
-                .map_err(|e| format!("`{}` is not a sealed close: {e}", p.display()))?;
-            let mut out = Paid::new();
-            for m in c.members {
-                let cash: Decimal = m.cash.parse().map_err(|_| {
-                    format!(
-                        "`{}` has a cash amount `{}` that is not a number",
-                        p.display(),
-                        m.cash
-                    )
-                })?;
-                let e = out.entry(m.member_id).or_default();
-                *e = e
-                    .checked_add(cash)
-                    .ok_or_else(|| format!("the cash amounts of `{}` overflow", p.display()))?;
-            }
-            Ok(Some(out))
-        }
-    }
-}
-
-/// Checks every uncashed payment against the sealed records (E0314): the year's redemptions (or
-/// close) are sealed, and a member's uncashed amounts of one year and source do not exceed what
-/// was paid to them.
-pub fn check_sealed(book: &Book) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let file = display_path(&book.dir, UNCASHED);
-    let mut rows: Vec<&Uncashed> = book.uncashed.iter().collect();
-    rows.sort_by_key(|u| (u.fiscal_year, u.source, u.line));
-    let mut cache: BTreeMap<(i32, Source), Option<Paid>> = BTreeMap::new();
-    let mut used: BTreeMap<(i32, Source, &str), Decimal> = BTreeMap::new();
-    let mut unreadable = std::collections::BTreeSet::new();
-    for u in rows {
-        let key = (u.fiscal_year, u.source);
-        if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(key) {
-            match sealed_paid(book, u.fiscal_year, u.source) {
-                Ok(p) => {
-                    slot.insert(p);
-                }
-                Err(e) => {
-                    diags.push(
-                        Diagnostic::error("E0001", &file, u.line, u.columns.0)
-                            .msg(format!(
-                                "the sealed records of fiscal year {} cannot be read: {e}",
-                                u.fiscal_year
-                            ))
-                            .hint("run `coopledger verify` on the book"),
-                    );
-                    slot.insert(None);
-                    unreadable.insert(key);
-                    continue;
-                }
-            }
-        }
-        if unreadable.contains(&key) {
-            continue; // reported once, on the first row of that year and source
-        }
-        let what = match u.source {
-            Source::Redemption => "redemptions",
-            Source::Patronage => "close",
-        };
-        let Some(paid) = cache.get(&key).and_then(|p| p.as_ref()) else {
-            diags.push(
-                Diagnostic::error("E0314", &file, u.line, u.columns.0)
-                    .msg(format!(
-                        "no sealed {what} of fiscal year {} paid this {}",
-                        u.fiscal_year,
-                        u.source.name()
-                    ))
-                    .hint(match u.source {
-                        Source::Redemption => "an uncashed redemption belongs to a year whose redemptions `coopledger revolve` sealed; check `fiscal_year` and `source`",
-                        Source::Patronage => "an uncashed patronage refund belongs to a sealed close; check `fiscal_year` and `source`",
-                    }),
-            );
-            continue;
-        };
-        let got = paid.get(&u.member_id).copied().unwrap_or_default();
-        let e = used
-            .entry((u.fiscal_year, u.source, &u.member_id))
-            .or_default();
-        *e = e.checked_add(u.amount.amount()).unwrap_or(Decimal::MAX);
-        if *e > got {
-            let got = Money::from_decimal(got, book.config.currency)
-                .map(|m| m.to_string())
-                .unwrap_or_else(|_| got.to_string());
-            diags.push(
-                Diagnostic::error("E0314", &file, u.line, u.columns.1)
-                    .msg(format!(
-                        "`{}` has {} uncashed from the {} of fiscal year {}, more than the {got} the sealed {what} paid them",
-                        u.member_id, e, u.source.name(), u.fiscal_year
-                    ))
-                    .hint("check the amount, `fiscal_year` and `source` against the sealed records"),
-            );
-        }
-    }
-    diags
 }

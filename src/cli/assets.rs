@@ -35,7 +35,7 @@ pub struct AssetsArgs {
 }
 
 pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
-    let (b, diags) = crate::book::load(&a.book);
+    let (b, diags) = crate::ledger::load_book(&a.book);
     let Some(b) = b else {
         return super::check::report(diags, super::check::DiagFormat::Text);
     };
@@ -44,7 +44,7 @@ pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
     let dissolution = match a.creditors {
         None => None,
         Some(c) => {
-            let state = crate::wealth::state_after(&b, a.year)?;
+            let state = crate::ledger::state_after(&b, a.year)?;
             let other_stock = b
                 .results
                 .iter()

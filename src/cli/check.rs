@@ -20,7 +20,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(a: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let (_, diags) = crate::book::check(&a.book);
+    let (_, diags) = crate::ledger::check_book(&a.book);
     report(diags, a.format)
 }
 

@@ -6,9 +6,9 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 
 use crate::book;
-use crate::engine::close::close;
+use crate::engine::close::{close, Close};
+use crate::ledger;
 use crate::report;
-use crate::seal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CloseFormat {
@@ -46,7 +46,7 @@ pub struct CloseArgs {
 pub fn load_with_activity(
     dir: &std::path::Path,
 ) -> anyhow::Result<Result<(book::Book, book::patronage::Activity), ExitCode>> {
-    let (b, diags) = book::load(dir);
+    let (b, diags) = ledger::load_book(dir);
     let Some(b) = b else {
         return Ok(Err(super::check::report(
             diags,
@@ -65,6 +65,17 @@ pub fn load_with_activity(
     Ok(Ok((b, activity)))
 }
 
+/// The schedules sealed beside `close.json` (and written by `--out`), rendered from the close.
+fn rendered_files(c: &Close) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    Ok(vec![
+        (
+            "allocation.csv".to_string(),
+            report::close::allocation_csv(c)?,
+        ),
+        ("tranches.csv".to_string(), report::close::tranches_csv(c)?),
+    ])
+}
+
 pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
     if a.reopen && a.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         bail!("--reopen needs --reason \"why the year is closed again\"");
@@ -73,13 +84,13 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    if !a.dry_run && !a.reopen && seal::sealed_years(&b.dir).contains(&a.year) {
+    if !a.dry_run && !a.reopen && ledger::is_sealed(&b.dir, a.year) {
         bail!(
             "fiscal year {} is already closed; use --dry-run to look at it again, or --reopen --reason \"...\"",
             a.year
         );
     }
-    let pending = seal::unsealed_before(&b, a.year);
+    let pending = ledger::unsealed_before(&b, a.year);
     if !a.dry_run && !pending.is_empty() {
         let list: Vec<String> = pending.iter().map(|y| y.to_string()).collect();
         bail!(
@@ -88,7 +99,7 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
             list.join(", ")
         );
     }
-    let (prior, in_memory) = seal::prior_state_in_memory(&b, a.year, &activity)?;
+    let (prior, in_memory) = ledger::prior_state_in_memory(&b, a.year, &activity)?;
     let mut c = close(&b, a.year, &activity, &prior)?;
     if !in_memory.is_empty() {
         let list: Vec<String> = in_memory.iter().map(|y| y.to_string()).collect();
@@ -104,7 +115,8 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
         CloseFormat::Text => out.write_all(report::close::text(&c).as_bytes())?,
     }
     if let Some(dir) = &a.out {
-        let mut files = seal::close_files(&c)?;
+        let mut files = vec![(ledger::CLOSE_JSON.to_string(), ledger::close_json(&c)?)];
+        files.extend(rendered_files(&c)?);
         files.push(("summary.txt".into(), report::close::text(&c).into_bytes()));
         for (name, bytes) in &files {
             crate::fsutil::write_atomic(&dir.join(name), bytes)?;
@@ -114,13 +126,14 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !a.dry_run {
-        let m = seal::seal(&b, &c, if a.reopen { a.reason.as_deref() } else { None })?;
+        let reason = if a.reopen { a.reason.as_deref() } else { None };
+        let m = ledger::seal(&b, &c, rendered_files(&c)?, reason)?;
         if a.format == CloseFormat::Text {
             writeln!(
                 out,
                 "\nsealed in {}/{}/{}: member_root {}, manifest {}",
                 b.dir.display(),
-                seal::CLOSES,
+                ledger::CLOSES,
                 a.year,
                 m.member_root,
                 m.manifest_hash
@@ -138,7 +151,7 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(a: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let (years, findings) = seal::verify(&a.book)?;
+    let (years, findings) = ledger::verify(&a.book)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if years.is_empty() {

@@ -37,15 +37,15 @@ pub fn run(a: &ExportArgs) -> anyhow::Result<ExitCode> {
     let mut es = journal::entries(&v)?;
     // sealed revolvements add the year's redemptions and the member-debt installments due
     let mut debts = Vec::new();
-    for y in crate::seal::sealed_years(&a.book)
+    for y in crate::ledger::sealed_years(&a.book)
         .into_iter()
         .filter(|y| *y <= a.year)
     {
-        if let Some(s) = crate::seal::sealed_redemptions(&a.book, y)? {
+        if let Some(s) = crate::ledger::sealed_redemptions(&a.book, y)? {
             debts.extend(s.debts.iter().cloned());
         }
     }
-    let sealed = crate::seal::sealed_redemptions(&a.book, a.year)?;
+    let sealed = crate::ledger::sealed_redemptions(&a.book, a.year)?;
     es.extend(journal::redemption_entries(
         &v,
         a.year,

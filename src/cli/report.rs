@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::engine::close::close;
+use crate::ledger;
 use crate::render::{self, Format};
 use crate::report::kinds::{self, Kind};
 use crate::report::view::View;
-use crate::seal;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -40,12 +40,13 @@ pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> 
         serde_json::Value::String(s) => s,
         _ => String::new(),
     };
-    if seal::sealed_years(&b.dir).contains(&fy) {
-        let prior = seal::prior_state(&b, fy)?;
-        return Ok(Ok(View::from_sealed(&b.dir, fy, prior, kind)?));
+    if ledger::is_sealed(&b.dir, fy) {
+        let prior = ledger::prior_state(&b, fy)?;
+        let sealed = ledger::read_close(&b.dir, fy)?;
+        return Ok(Ok(View::from_sealed(sealed.record, prior, kind)?));
     }
     // a dry run: earlier unsealed years are closed in memory first
-    let (prior, _) = seal::prior_state_in_memory(&b, fy, &activity)?;
+    let (prior, _) = ledger::prior_state_in_memory(&b, fy, &activity)?;
     let c = close(&b, fy, &activity, &prior)?;
     Ok(Ok(View::from_close(&c, prior, kind)?))
 }
@@ -56,7 +57,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         .or_else(|| a.output.as_deref().and_then(Format::from_path))
         .unwrap_or(Format::Md);
     if a.kind == Kind::Wealth {
-        let (b, diags) = crate::book::load(&a.book);
+        let (b, diags) = crate::ledger::load_book(&a.book);
         let Some(b) = b else {
             return super::check::report(diags, super::check::DiagFormat::Text);
         };
@@ -67,7 +68,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if a.kind == Kind::Unclaimed {
-        let (b, diags) = crate::book::load(&a.book);
+        let (b, diags) = crate::ledger::load_book(&a.book);
         let Some(b) = b else {
             return super::check::report(diags, super::check::DiagFormat::Text);
         };

@@ -8,12 +8,12 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::book::patronage::{self, Activity};
-use crate::book::{self, Book};
+use crate::book::Book;
 use crate::engine::forecast::forecast as project;
 use crate::engine::revolve::{revolve, uses_activity, Options};
 use crate::engine::unclaimed::{unclaimed, UnclaimedStatus};
+use crate::ledger;
 use crate::redemption;
-use crate::seal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RevolveFormat {
@@ -76,7 +76,7 @@ fn ext(p: &Option<PathBuf>) -> Option<String> {
 }
 
 fn load(dir: &Path) -> anyhow::Result<Result<Book, ExitCode>> {
-    let (b, diags) = book::load(dir);
+    let (b, diags) = crate::ledger::load_book(dir);
     match b {
         Some(b) => Ok(Ok(b)),
         None => Ok(Err(super::check::report(
@@ -90,8 +90,11 @@ fn load(dir: &Path) -> anyhow::Result<Result<Book, ExitCode>> {
 /// created and, per member, the receivables they set off.
 pub fn earlier(book_dir: &Path, fy: i32) -> anyhow::Result<Options> {
     let mut o = Options::default();
-    for y in seal::sealed_years(book_dir).into_iter().filter(|y| *y < fy) {
-        if let Some(r) = seal::sealed_redemptions(book_dir, y)? {
+    for y in ledger::sealed_years(book_dir)
+        .into_iter()
+        .filter(|y| *y < fy)
+    {
+        if let Some(r) = ledger::sealed_redemptions(book_dir, y)? {
             for (id, a) in r.set_off_by_member() {
                 let e = o.earlier_set_offs.entry(id).or_default();
                 *e = e
@@ -119,11 +122,11 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
         Ok(b) => b,
         Err(code) => return Ok(code),
     };
-    let closed = seal::close_state(&b, a.year)?;
+    let closed = ledger::close_state(&b, a.year)?;
     let is_closed = closed.is_some();
     let state = match closed {
         Some(s) => s,
-        None => seal::prior_state(&b, a.year)?,
+        None => ledger::prior_state(&b, a.year)?,
     };
     let opts = earlier(&b.dir, a.year)?;
     let activity = activity_for(&b);
@@ -157,19 +160,22 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
     };
     if !a.dry_run {
         let files = vec![
-            (seal::REDEMPTIONS_JSON.to_string(), redemption::json(&rev)?),
-            (seal::REDEMPTIONS_CSV.to_string(), redemption::csv(&rev)?),
+            (
+                ledger::REDEMPTIONS_JSON.to_string(),
+                redemption::json(&rev)?,
+            ),
+            (ledger::REDEMPTIONS_CSV.to_string(), redemption::csv(&rev)?),
         ];
-        let m = seal::seal_redemptions(&b, a.year, &files)
+        let m = ledger::seal_redemptions(&b, a.year, &files)
             .with_context(|| format!("cannot seal the redemptions of fiscal year {}", a.year))?;
         if format == RevolveFormat::Text && a.output.is_none() {
             bytes.extend_from_slice(
                 format!(
                     "\nsealed in {}/{}/{}/{}: manifest {}\n",
                     b.dir.display(),
-                    seal::CLOSES,
+                    ledger::CLOSES,
                     a.year,
-                    seal::REDEMPTIONS_JSON,
+                    ledger::REDEMPTIONS_JSON,
                     m.manifest_hash
                 )
                 .as_bytes(),
@@ -188,7 +194,7 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
     let from = match a.from {
         Some(y) => y,
         None => {
-            let sealed = seal::sealed_years(&b.dir).last().copied();
+            let sealed = ledger::sealed_years(&b.dir).last().copied();
             let results = b.result_years().last().copied();
             match sealed.or(results) {
                 Some(y) => y + 1,
@@ -198,7 +204,7 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let state = seal::prior_state(&b, from)?;
+    let state = ledger::prior_state(&b, from)?;
     let activity = activity_for(&b);
     let f = project(
         &b,

@@ -9,8 +9,9 @@ use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
-use crate::book;
-use crate::statement::{self, render, verify, Generator, Statement};
+use crate::ledger;
+use crate::report::statement::{self, Generator, Statement};
+use crate::statement::render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatementFormat {
@@ -110,13 +111,13 @@ pub fn write_all(gen: &Generator<'_>, f: StatementFormat, dir: &Path) -> anyhow:
 }
 
 pub fn run(a: &StatementArgs) -> anyhow::Result<ExitCode> {
-    let (b, diags) = book::load(&a.book);
+    let (b, diags) = crate::ledger::load_book(&a.book);
     let Some(b) = b else {
         return super::check::report(diags, super::check::DiagFormat::Text);
     };
-    let (fy, as_of) = statement::year_for(&b, a.as_of)?;
-    let years = statement::read_sealed(&b.dir, fy)?;
-    let gen = Generator::new(&b, &years, as_of)?;
+    let (fy, as_of) = statement::year_for(&b, &ledger::sealed_years(&b.dir), a.as_of)?;
+    let sealed = ledger::read_history(&b.dir, fy)?;
+    let gen = Generator::new(&b, &sealed, as_of)?;
     let f = format_of(a);
     if a.all {
         let Some(dir) = &a.output else {
@@ -152,7 +153,7 @@ pub fn run(a: &StatementArgs) -> anyhow::Result<ExitCode> {
 pub fn verify(a: &VerifyStatementArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("cannot read `{}`", a.file.display()))?;
-    let fails = verify::verify_json(&text, &a.root);
+    let fails = statement::verify_json(&text, &a.root);
     if fails.is_empty() {
         let s: Statement = serde_json::from_str(&text)?;
         println!(

@@ -23,7 +23,7 @@ pub struct WealthArgs {
 }
 
 pub fn run(a: &WealthArgs) -> anyhow::Result<ExitCode> {
-    let (b, diags) = crate::book::load(&a.book);
+    let (b, diags) = crate::ledger::load_book(&a.book);
     let Some(b) = b else {
         return super::check::report(diags, super::check::DiagFormat::Text);
     };

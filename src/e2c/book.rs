@@ -11,7 +11,7 @@ use crate::book;
 
 /// `member_id → weight` from the book at `dir`.
 pub fn member_weights(dir: &Path, measure: &str) -> Result<BTreeMap<String, Decimal>, String> {
-    let (bk, diags) = book::load(dir);
+    let (bk, diags) = crate::ledger::load_book(dir);
     let first_error = |d: &crate::diag::Diagnostics| {
         d.iter()
             .find(|x| x.severity == crate::diag::Severity::Error)

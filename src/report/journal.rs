@@ -68,7 +68,7 @@ pub fn component(id: &str) -> String {
     if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         s.insert(0, 'M');
     }
-    let h = crate::seal::sha256_hex(id.as_bytes()).to_ascii_uppercase();
+    let h = crate::ledger::sha256_hex(id.as_bytes()).to_ascii_uppercase();
     format!("{s}-{}", &h[..12])
 }
 
@@ -156,7 +156,8 @@ pub fn entries(v: &View) -> anyhow::Result<Vec<Entry>> {
     };
 
     // (a) the patronage allocation, per member
-    let mut members: Vec<&super::view::Member> = c.members.iter().filter(|m| m.total > z).collect();
+    let mut members: Vec<&crate::ledger::record::Member> =
+        c.members.iter().filter(|m| m.total > z).collect();
     members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
     if !members.is_empty() {
         let total: Decimal = members.iter().map(|m| m.total).sum();

@@ -120,11 +120,11 @@ pub fn schedule(v: &View) -> anyhow::Result<Doc> {
         ("carried_forward", "Cash carried forward"),
         ("notice", "Notice"),
     ]);
-    let mut by_member: BTreeMap<&str, Vec<&super::view::Allocation>> = BTreeMap::new();
+    let mut by_member: BTreeMap<&str, Vec<&crate::ledger::record::Allocation>> = BTreeMap::new();
     for a in &c.allocations {
         by_member.entry(a.member_id.as_str()).or_default().push(a);
     }
-    let mut members: Vec<&super::view::Member> = c.members.iter().collect();
+    let mut members: Vec<&crate::ledger::record::Member> = c.members.iter().collect();
     members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
     for m in members {
         let mut allocs = by_member.remove(m.member_id.as_str()).unwrap_or_default();
@@ -312,7 +312,7 @@ pub fn worksheet(v: &View) -> anyhow::Result<Doc> {
             ],
         );
     }
-    let s_ = |f: &dyn Fn(&super::view::Pool) -> Decimal| -> anyhow::Result<Cell> {
+    let s_ = |f: &dyn Fn(&crate::ledger::record::Pool) -> Decimal| -> anyhow::Result<Cell> {
         v.mc(sum(&c.pools.iter().map(f).collect::<Vec<_>>())?)
     };
     tb.push(
@@ -444,7 +444,7 @@ pub fn notices(v: &View) -> anyhow::Result<Doc> {
         ("issued_by", "Issued by"),
         ("cash_check_by", "Cash qualified check by"),
     ]);
-    let mut members: Vec<&super::view::Member> = c
+    let mut members: Vec<&crate::ledger::record::Member> = c
         .members
         .iter()
         .filter(|m| m.total > Decimal::ZERO || m.cash > Decimal::ZERO)
@@ -467,7 +467,7 @@ pub fn notices(v: &View) -> anyhow::Result<Doc> {
             ("volume", "Your patronage"),
             ("amount", "Allocated"),
         ]);
-        let mut allocs: Vec<&super::view::Allocation> = c
+        let mut allocs: Vec<&crate::ledger::record::Allocation> = c
             .allocations
             .iter()
             .filter(|a| a.member_id == m.member_id)
@@ -632,7 +632,7 @@ pub fn rollforward(v: &View) -> anyhow::Result<Doc> {
     ]);
     let z = Decimal::ZERO;
     let mut unreconciled = Vec::new();
-    let accounts: BTreeMap<&str, &super::view::CapitalAccount> = c
+    let accounts: BTreeMap<&str, &crate::ledger::record::CapitalAccount> = c
         .capital_accounts
         .iter()
         .map(|a| (a.member_id.as_str(), a))
@@ -793,7 +793,7 @@ pub fn patr1099(v: &View) -> anyhow::Result<Doc> {
     let z = Decimal::ZERO;
     let mut tot = [z; 5];
     let mut forms = 0i64;
-    let mut members: Vec<&super::view::Member> = c
+    let mut members: Vec<&crate::ledger::record::Member> = c
         .members
         .iter()
         .filter(|m| m.cash > z || m.total > z)

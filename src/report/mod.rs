@@ -5,4 +5,5 @@ pub mod doc;
 pub mod e2c;
 pub mod journal;
 pub mod kinds;
+pub mod statement;
 pub mod view;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::money::{Currency, Money};
 
-use super::Statement;
+use crate::report::statement::Statement;
 
 pub fn json(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *w, s)?;

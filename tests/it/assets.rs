@@ -149,7 +149,7 @@ fn register_and_close_adjustments() {
 fn dry(dir: &Path, fy: i32) -> coopledger::engine::close::Close {
     let b = load(dir);
     let (act, _) = book::patronage::fold(&b);
-    let (prior, _) = coopledger::seal::prior_state_in_memory(&b, fy, &act).unwrap();
+    let (prior, _) = coopledger::ledger::prior_state_in_memory(&b, fy, &act).unwrap();
     coopledger::engine::close::close(&b, fy, &act, &prior).unwrap()
 }
 

@@ -5,13 +5,14 @@ use std::path::Path;
 use crate::common::*;
 use coopledger::book;
 use coopledger::engine::close::{close, Close};
-use coopledger::seal;
+use coopledger::ledger;
+use coopledger::report;
 
 fn dry(dir: &Path, fy: i32) -> Close {
     let (b, d) = book::check(dir);
     let b = b.unwrap_or_else(|| panic!("{:?}", d.into_sorted()));
     let (act, _) = book::patronage::fold(&b);
-    let prior = seal::prior_state(&b, fy).unwrap();
+    let prior = ledger::prior_state(&b, fy).unwrap();
     close(&b, fy, &act, &prior).unwrap()
 }
 
@@ -19,7 +20,17 @@ fn seal_year(dir: &Path, fy: i32) -> Close {
     let (b, _) = book::check(dir);
     let b = b.unwrap();
     let c = dry(dir, fy);
-    seal::seal(&b, &c, None).unwrap();
+    let rendered = vec![
+        (
+            "allocation.csv".to_string(),
+            report::close::allocation_csv(&c).unwrap(),
+        ),
+        (
+            "tranches.csv".to_string(),
+            report::close::tranches_csv(&c).unwrap(),
+        ),
+    ];
+    ledger::seal(&b, &c, rendered, None).unwrap();
     c
 }
 

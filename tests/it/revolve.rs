@@ -706,7 +706,7 @@ fn losses_offset_the_oldest_redeemable_tranches_first() {
     // of 2019, so the 7-year FIFO of 2025 pays her nothing
     let (b, d) = coopledger::book::load(&fixture("e11"));
     let b = b.unwrap_or_else(|| panic!("{:?}", d.into_sorted()));
-    let mut state = coopledger::seal::prior_state(&b, 2025).unwrap();
+    let mut state = coopledger::ledger::prior_state(&b, 2025).unwrap();
     state.tranches.push(Tranche {
         member_id: "ann".into(),
         allocation_year: 2023,

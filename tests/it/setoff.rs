@@ -422,7 +422,7 @@ fn applied_set_offs_reduce_equity_by_exactly_cash_plus_set_off() {
     write(&dir, "receivables.csv", E11_RECEIVABLES);
     let (b, d) = coopledger::book::load(&dir);
     let b = b.unwrap_or_else(|| panic!("{:?}", d.into_sorted()));
-    let state = coopledger::seal::prior_state(&b, 2025).unwrap();
+    let state = coopledger::ledger::prior_state(&b, 2025).unwrap();
     // as if 2025's sealed set-offs had already taken 100.00 of Cruz's debt in an earlier year
     let mut opts = Options::default();
     opts.earlier_set_offs

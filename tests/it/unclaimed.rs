@@ -278,3 +278,24 @@ fn unreadable_sealed_records_are_reported_once() {
         "{out}"
     );
 }
+
+#[test]
+fn uncashed_refunds_are_checked_against_the_close_as_sealed() {
+    let (_t, dir) = sealed_rising_loaf();
+    std::fs::write(dir.join("uncashed.csv"), UNCASHED).unwrap();
+    // a hand edit that raises RL05's 2023 cash would hide an overstated uncashed refund
+    let p = dir.join("closes/2023/close.json");
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains("\"912.96\""), "RL05's 2023 cash");
+    std::fs::write(&p, text.replacen("\"912.96\"", "\"9912.96\"", 1)).unwrap();
+    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    assert_eq!(code, 1, "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert!(
+        errors[0].contains(
+            "uncashed.csv:2:2: error[E0001]: the sealed records of fiscal year 2023 cannot be read"
+        ) && errors[0].contains("close.json` changed since fiscal year 2023 was sealed"),
+        "{out}"
+    );
+}

@@ -1,11 +1,43 @@
-//! Checks a JSON statement against a published `member_root`, using nothing but the statement:
-//! the leaf is rebuilt from the statement's own amounts (closing equity, tranches, the year's
-//! roll-forward and allocation) and hashed up the proof to the root.
+//! Checks a member statement's claim against a published `member_root`, using nothing but the
+//! statement: the leaf is rebuilt from the statement's own amounts (closing equity, tranches, the
+//! year's roll-forward and allocation) and hashed up the proof to the root.
 
+use super::merkle::{detail_digest, root_from_proof, Leaf, LeafDetail, ProofStep};
 use crate::money::{Currency, Money};
-use crate::seal::{self, Leaf, LeafDetail};
 
-use super::Statement;
+/// What a statement claims about its member's leaf: its amounts as the strings it carries.
+#[derive(Debug, Clone)]
+pub struct Claim<'a> {
+    pub member_id: &'a str,
+    pub currency: &'a str,
+    pub salt: &'a str,
+    /// the root the statement was made against
+    pub root: &'a str,
+    /// the statement's total of the member tree
+    pub member_total: &'a str,
+    /// the member's equity (the leaf amount)
+    pub total: &'a str,
+    /// the capital account of the statement year, by field name (`opening`, `contributions`,
+    /// `allocations`, `losses`, `interest`, `redemptions`, `closing`)
+    pub account: Account<'a>,
+    /// the statement year's allocation: total, cash, retained (none when there was none)
+    pub allocation: Option<(&'a str, &'a str, &'a str)>,
+    /// (allocation year, kind, amount) of each tranche
+    pub tranches: Vec<(i32, &'a str, &'a str)>,
+    pub proof: &'a [ProofStep],
+}
+
+/// The capital-account roll-forward a statement claims.
+#[derive(Debug, Clone)]
+pub struct Account<'a> {
+    pub opening: &'a str,
+    pub contributions: &'a str,
+    pub allocations: &'a str,
+    pub losses: &'a str,
+    pub interest: &'a str,
+    pub redemptions: &'a str,
+    pub closing: &'a str,
+}
 
 /// Why a statement does not verify; each names what was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,15 +87,6 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Verifies the JSON text of a statement against `root` (hex). Returns every failure found
-/// (empty when the statement is valid).
-pub fn verify_json(text: &str, root: &str) -> Vec<Failure> {
-    match serde_json::from_str::<Statement>(text) {
-        Ok(s) => verify(&s, root),
-        Err(e) => vec![Failure::Malformed(e.to_string())],
-    }
-}
-
 fn minor(s: &str, cur: Currency, what: &str) -> Result<i128, Failure> {
     Money::parse(s, cur)
         .map(|m| m.to_minor())
@@ -71,8 +94,8 @@ fn minor(s: &str, cur: Currency, what: &str) -> Result<i128, Failure> {
 }
 
 /// The leaf a statement claims, rebuilt from its own content.
-pub fn leaf_of(s: &Statement) -> Result<Leaf, Vec<Failure>> {
-    let cur = Currency::from_code(&s.currency).map_err(|_| {
+pub fn leaf_of(s: &Claim<'_>) -> Result<Leaf, Vec<Failure>> {
+    let cur = Currency::from_code(s.currency).map_err(|_| {
         vec![Failure::Malformed(format!(
             "unknown currency `{}`",
             s.currency
@@ -86,33 +109,29 @@ pub fn leaf_of(s: &Statement) -> Result<Leaf, Vec<Failure>> {
             0
         }
     };
-    let total = get(&s.equity.total, "equity.total");
-    let a = &s.capital_account;
+    let total = get(s.total, "equity.total");
+    let a = &s.account;
     let (opening, contributions, allocations, losses, interest, redemptions, closing) = (
-        get(&a.opening, "capital_account.opening"),
-        get(&a.contributions, "capital_account.contributions"),
-        get(&a.allocations, "capital_account.allocations"),
-        get(&a.losses, "capital_account.losses"),
-        get(&a.interest, "capital_account.interest"),
-        get(&a.redemptions, "capital_account.redemptions"),
-        get(&a.closing, "capital_account.closing"),
+        get(a.opening, "capital_account.opening"),
+        get(a.contributions, "capital_account.contributions"),
+        get(a.allocations, "capital_account.allocations"),
+        get(a.losses, "capital_account.losses"),
+        get(a.interest, "capital_account.interest"),
+        get(a.redemptions, "capital_account.redemptions"),
+        get(a.closing, "capital_account.closing"),
     );
-    let year = s
-        .allocations
-        .iter()
-        .find(|y| y.fiscal_year == s.fiscal_year);
-    let (allocated, cash, retained) = match year {
-        Some(y) => (
-            get(&y.total, "allocations.total"),
-            get(&y.cash, "allocations.cash"),
-            get(&y.retained, "allocations.retained"),
+    let (allocated, cash, retained) = match s.allocation {
+        Some((t, c, r)) => (
+            get(t, "allocations.total"),
+            get(c, "allocations.cash"),
+            get(r, "allocations.retained"),
         ),
         None => (0, 0, 0),
     };
     let mut tranches = Vec::new();
-    for t in &s.equity.tranches {
-        let amount = get(&t.amount, "equity.tranches.amount");
-        tranches.push((t.allocation_year, t.kind.clone(), amount));
+    for (year, kind, amount) in &s.tranches {
+        let amount = get(amount, "equity.tranches.amount");
+        tranches.push((*year, kind.to_string(), amount));
     }
     if !fails.is_empty() {
         return Err(fails);
@@ -172,19 +191,20 @@ pub fn leaf_of(s: &Statement) -> Result<Leaf, Vec<Failure>> {
         tranches,
     };
     Ok(Leaf {
-        member_id: s.member_id.clone(),
+        member_id: s.member_id.to_string(),
         amount_minor: total,
-        salt: s.salt.clone(),
-        detail: hex::encode(seal::detail_digest(&detail)),
+        salt: s.salt.to_string(),
+        detail: hex::encode(detail_digest(&detail)),
     })
 }
 
-pub fn verify(s: &Statement, root: &str) -> Vec<Failure> {
+/// Checks `s` against `root` (hex). Returns every failure found (empty when the claim holds).
+pub fn verify(s: &Claim<'_>, root: &str) -> Vec<Failure> {
     let root = root.trim().to_ascii_lowercase();
     let mut fails = Vec::new();
     if s.root.to_ascii_lowercase() != root {
         fails.push(Failure::RootMismatch {
-            statement: s.root.clone(),
+            statement: s.root.to_string(),
             published: root.clone(),
         });
     }
@@ -212,7 +232,7 @@ pub fn verify(s: &Statement, root: &str) -> Vec<Failure> {
             return fails;
         }
     };
-    match seal::root_from_proof(&leaf, &s.proof) {
+    match root_from_proof(&leaf, s.proof) {
         None => fails.push(Failure::MalformedProof(
             "the subtotals overflow".to_string(),
         )),
@@ -223,8 +243,8 @@ pub fn verify(s: &Statement, root: &str) -> Vec<Failure> {
                     published: root,
                 });
             } else {
-                let cur = Currency::from_code(&s.currency).ok();
-                let stated = cur.and_then(|c| Money::parse(&s.member_total, c).ok());
+                let cur = Currency::from_code(s.currency).ok();
+                let stated = cur.and_then(|c| Money::parse(s.member_total, c).ok());
                 if stated.map(|m| m.to_minor()) != Some(total) {
                     let shown = cur
                         .and_then(|c| Money::from_minor(total, c).ok())
@@ -232,11 +252,90 @@ pub fn verify(s: &Statement, root: &str) -> Vec<Failure> {
                         .unwrap_or_else(|| total.to_string());
                     fails.push(Failure::AlteredTotal {
                         recomputed: shown,
-                        statement: s.member_total.clone(),
+                        statement: s.member_total.to_string(),
                     });
                 }
             }
         }
     }
     fails
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::merkle::{build_tree, leaves_from, proof};
+
+    /// A tree of two members; returns M1's proof, the root and the tree total.
+    fn tree() -> (Vec<ProofStep>, String, i128) {
+        let m1 = LeafDetail {
+            opening: 1000,
+            allocations: 500,
+            closing: 1500,
+            allocated: 625,
+            cash: 125,
+            retained: 500,
+            tranches: vec![(2024, "qualified".into(), 1500)],
+            ..LeafDetail::default()
+        };
+        let m2 = LeafDetail {
+            opening: 700,
+            closing: 700,
+            tranches: vec![(2020, "capital".into(), 700)],
+            ..LeafDetail::default()
+        };
+        let leaves = leaves_from(vec![("M1".into(), m1), ("M2".into(), m2)], "secret");
+        let (levels, root, total) = build_tree(&leaves);
+        let i = leaves.iter().position(|l| l.member_id == "M1").unwrap_or(0);
+        (proof(&levels, i), hex::encode(root), total)
+    }
+
+    fn claim<'a>(steps: &'a [ProofStep], root: &'a str, salt: &'a str) -> Claim<'a> {
+        Claim {
+            member_id: "M1",
+            currency: "USD",
+            salt,
+            root,
+            member_total: "22.00",
+            total: "15.00",
+            account: Account {
+                opening: "10.00",
+                contributions: "0.00",
+                allocations: "5.00",
+                losses: "0.00",
+                interest: "0.00",
+                redemptions: "0.00",
+                closing: "15.00",
+            },
+            allocation: Some(("6.25", "1.25", "5.00")),
+            tranches: vec![(2024, "qualified", "15.00")],
+            proof: steps,
+        }
+    }
+
+    #[test]
+    fn a_true_claim_verifies_and_an_altered_one_does_not() {
+        let (steps, root, total) = tree();
+        assert_eq!(total, 2200);
+        let salt = super::super::merkle::salt("secret", "M1");
+        let c = claim(&steps, &root, &salt);
+        assert_eq!(verify(&c, &root), Vec::new());
+        let mut altered = c.clone();
+        altered.allocation = Some(("6.25", "1.26", "4.99"));
+        assert!(matches!(
+            verify(&altered, &root).as_slice(),
+            [Failure::NotIncluded { .. }]
+        ));
+        let mut altered = c.clone();
+        altered.total = "15.01";
+        assert!(verify(&altered, &root)
+            .iter()
+            .all(|f| matches!(f, Failure::AlteredAmount(_))));
+        let mut altered = c;
+        altered.member_total = "22.01";
+        assert!(matches!(
+            verify(&altered, &root).as_slice(),
+            [Failure::AlteredTotal { .. }]
+        ));
+    }
 }
