@@ -397,7 +397,7 @@ pub fn render(r: &WealthReport, format: Format, out: &mut dyn Write) -> anyhow::
             out.write_all(s.as_bytes())?;
         }
         Format::Csv => write_csv(r, out)?,
-        Format::Md => write_md(r, out)?,
+        Format::Md | Format::Text => write_md(r, out)?,
         Format::Html => write_html(r, out)?,
     }
     Ok(())

@@ -4,17 +4,16 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use rust_decimal::Decimal;
 
+use super::output::{self, Output};
 use crate::engine::assets::{self, DissolutionInput};
 use crate::money::Money;
+use crate::render::Format;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AssetsFormat {
-    Md,
-    Json,
-}
+/// The formats `assets` writes.
+const FORMATS: &[Format] = &[Format::Md, Format::Json];
 
 #[derive(Debug, Args)]
 pub struct AssetsArgs {
@@ -30,14 +29,14 @@ pub struct AssetsArgs {
     #[arg(long, requires = "creditors")]
     pub realised: Option<Decimal>,
     /// Output format
-    #[arg(short = 'O', long = "format", value_enum, default_value = "md")]
-    pub format: AssetsFormat,
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS), default_value = "md")]
+    pub format: Format,
 }
 
 pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
     let (b, diags) = crate::book::load(&a.book);
     let Some(b) = b else {
-        return super::check::report(diags, super::check::DiagFormat::Text);
+        return super::check::report(diags, Format::Text);
     };
     let cur = b.config.currency;
     let reg = assets::register(&b, a.year)?;
@@ -67,13 +66,13 @@ pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let out = match a.format {
-        AssetsFormat::Json => {
+        Format::Json => {
             let v = serde_json::json!({ "register": reg, "dissolution": dissolution });
             let mut s = serde_json::to_string_pretty(&v)?;
             s.push('\n');
             s
         }
-        AssetsFormat::Md => {
+        _ => {
             let mut s = String::new();
             writeln!(s, "# Shared assets at the end of fiscal year {}\n", a.year)?;
             writeln!(s, "| Asset | Unit | Funding | Locked | Cost | Depreciation | Accumulated | NBV | Disposal gain |\n|---|---|---|---|---:|---:|---:|---:|---:|")?;
@@ -129,6 +128,6 @@ pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
             s
         }
     };
-    super::emit(None, out.as_bytes())?;
+    Output::stdout(a.format).write(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::html::escape;
+use super::escape::html as escape;
 use crate::report::doc::{Chart, ChartKind};
 
 /// Colours for series without a fixed one (colour-blind-safe, distinguishable in print).

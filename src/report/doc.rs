@@ -119,11 +119,23 @@ impl Table {
     pub fn push(&mut self, kind: RowKind, cells: Vec<Cell>) {
         self.rows.push(Row { kind, cells });
     }
+    /// Per column: does any row hold a number there (right-aligned by every renderer)?
+    pub fn numeric_columns(&self) -> Vec<bool> {
+        (0..self.columns.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .any(|r| r.cells.get(i).is_some_and(Cell::is_numeric))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
 pub enum Block {
     Para(String),
+    /// a remark on the figures (a caveat, an assumption, a warning)
+    Note(String),
     /// label/value pairs, in order
     Fields(Vec<(String, Cell)>),
     Table(Table),
