@@ -93,11 +93,12 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
     let text = out.format == Format::Text;
     match out.format {
         Format::Json => out.write(&report::close::json(&c)?)?,
-        _ => out.write(report::close::text(&c).as_bytes())?,
+        _ => out.doc(&report::close_summary::doc(&c))?,
     }
     if let Some(dir) = &a.out {
         let mut files = seal::close_files(&c)?;
-        files.push(("summary.txt".into(), report::close::text(&c).into_bytes()));
+        let summary = crate::render::to_bytes(&report::close_summary::doc(&c), Format::Text)?;
+        files.push(("summary.txt".into(), summary));
         for (name, bytes) in &files {
             crate::fsutil::write_atomic(&dir.join(name), bytes)?;
         }

@@ -115,7 +115,7 @@ pub fn run(a: &CltArgs) -> anyhow::Result<ExitCode> {
     let out = Output::stdout(a.format);
     let bytes = match out.format {
         Format::Json => crate::render::json_bytes(&r)?,
-        _ => clt::text(&r).into_bytes(),
+        _ => crate::render::to_bytes(&crate::report::clt::doc(&r), Format::Text)?,
     };
     out.write(&bytes)?;
     Ok(ExitCode::SUCCESS)

@@ -196,11 +196,9 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
         &activity,
         &earlier(&b.dir, from)?,
     )?;
-    let bytes = match out.format {
-        Format::Json => redemption::forecast_json(&f)?,
-        Format::Html => redemption::forecast_html(&f).into_bytes(),
-        _ => redemption::forecast_text(&f).into_bytes(),
-    };
-    out.write(&bytes)?;
+    match out.format {
+        Format::Json => out.write(&crate::render::json_bytes(&f)?)?,
+        _ => out.doc(&crate::report::forecast::doc(&f))?,
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -179,6 +179,10 @@ pub fn svg(c: &Chart) -> String {
                         continue;
                     };
                     let x = f(v);
+                    if x == 0.0 {
+                        // nothing to stack (its figure is in the table)
+                        continue;
+                    }
                     let (a, b) = if x >= 0.0 {
                         up += x;
                         (up, up - x)

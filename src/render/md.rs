@@ -39,7 +39,9 @@ fn table(t: &Table, out: &mut dyn Write) -> io::Result<()> {
 
 pub fn render(doc: &Doc, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# {}", escape(&doc.title))?;
-    writeln!(out)?;
+    if !doc.header.is_empty() {
+        writeln!(out)?;
+    }
     for (k, v) in &doc.header {
         writeln!(out, "- **{}:** {}", escape(k), cell(v))?;
     }

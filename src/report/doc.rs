@@ -232,6 +232,13 @@ impl Section {
             page_break: false,
         }
     }
+    /// A section holding `blocks`.
+    pub fn with(id: impl Into<String>, title: impl Into<String>, blocks: Vec<Block>) -> Section {
+        Section {
+            blocks,
+            ..Section::new(id, title)
+        }
+    }
 }
 
 /// One report.
@@ -248,6 +255,16 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// An empty report of `kind` titled `title`.
+    pub fn new(kind: &'static str, title: impl Into<String>) -> Doc {
+        Doc {
+            kind,
+            title: title.into(),
+            header: Vec::new(),
+            sections: Vec::new(),
+            primary: None,
+        }
+    }
     /// The table CSV renders.
     pub fn primary_table(&self) -> Option<&Table> {
         let (s, b) = self.primary?;
