@@ -86,7 +86,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
             return super::check::report(diags, Format::Text);
         };
         let u = crate::engine::unclaimed::unclaimed(&b, a.year)?;
-        out.doc(&crate::redemption::unclaimed_doc(&u))?;
+        out.doc(&crate::report::unclaimed::doc(&u))?;
         return Ok(ExitCode::SUCCESS);
     }
     let v = match load_view(&a.book, a.year)? {

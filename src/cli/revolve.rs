@@ -133,9 +133,7 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
     let mut bytes = match out.format {
         Format::Json => redemption::json(&rev)?,
         Format::Csv => redemption::csv(&rev)?,
-        Format::Md => redemption::markdown(&report).into_bytes(),
-        Format::Html => redemption::html(&report).into_bytes(),
-        Format::Text => redemption::text(&report).into_bytes(),
+        f => crate::render::to_bytes(&crate::report::redemption::doc(&report), f)?,
     };
     if !a.dry_run {
         let files = vec![

@@ -9,4 +9,6 @@ pub mod e2c;
 pub mod forecast;
 pub mod journal;
 pub mod kinds;
+pub mod redemption;
+pub mod unclaimed;
 pub mod view;
