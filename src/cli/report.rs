@@ -76,7 +76,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         };
         let r = crate::wealth::report(&b, a.year)?;
         let mut buf = Vec::new();
-        crate::wealth::render(&r, out.format, &mut buf)?;
+        crate::report::wealth::write(&r, out.format, &mut buf)?;
         out.write(&buf)?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -34,7 +34,7 @@ pub fn run(a: &WealthArgs) -> anyhow::Result<ExitCode> {
     let out = Output::resolve(a.format, a.output.as_deref(), Format::Md, FORMATS);
     let r = wealth::report(&b, a.year)?;
     let mut buf = Vec::new();
-    wealth::render(&r, out.format, &mut buf)?;
+    crate::report::wealth::write(&r, out.format, &mut buf)?;
     out.write(&buf)?;
     Ok(ExitCode::SUCCESS)
 }

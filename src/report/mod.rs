@@ -12,3 +12,4 @@ pub mod kinds;
 pub mod redemption;
 pub mod unclaimed;
 pub mod view;
+pub mod wealth;
