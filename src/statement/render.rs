@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use crate::money::{Currency, Money};
+use crate::render::escape::{html as esc, markdown as md_esc};
 
 use super::Statement;
 
@@ -64,25 +65,6 @@ fn payout_year(y: Option<i32>) -> String {
 }
 
 // ---------------------------------------------------------------- markdown
-
-/// Escapes text for Markdown (table cells included) and neutralises inline HTML.
-pub fn md_esc(t: &str) -> String {
-    let mut out = String::with_capacity(t.len());
-    for c in t.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '!' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 pub fn markdown(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
     let e = md_esc;
@@ -263,22 +245,6 @@ pub fn markdown(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 // ---------------------------------------------------------------- html
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(t: &str) -> String {
-    let mut out = String::with_capacity(t.len());
-    for c in t.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}\
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #999}\
