@@ -10,7 +10,7 @@ use crate::report::doc::{Block, Doc, RowKind, Table};
 pub const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;padding:0 1rem;max-width:60rem;color:#1a1a1a;line-height:1.4}\
 h1{font-size:1.5rem;margin-bottom:.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccc}\
 dl.header{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:0 0 1rem}dl.header dt{font-weight:600}dl.header dd{margin:0}\
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left;vertical-align:top}\
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem;display:block;overflow-x:auto;max-width:100%}th,td{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left;vertical-align:top}\
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tr.subtotal td{font-weight:600;background:#f6f6f6}tr.total td{font-weight:700;border-top:2px solid #333}\
 dl.fields{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dl.fields dt{color:#444}dl.fields dd{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}\
 p.note{background:#fff4d6;border-left:3px solid #e0b000;padding:.4rem .6rem}\
