@@ -1,20 +1,18 @@
 //! `coopledger assets BOOK --year FY [--creditors X [--realised Y]]`: the shared-asset register at
 //! a year end and, with `--creditors`, a dissolution preview (`crate::engine::assets`).
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use rust_decimal::Decimal;
 
+use super::output::{self, Output};
 use crate::engine::assets::{self, DissolutionInput};
 use crate::money::Money;
+use crate::render::Format;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AssetsFormat {
-    Md,
-    Json,
-}
+/// The formats `assets` writes.
+const FORMATS: &[Format] = &[Format::Md, Format::Json];
 
 #[derive(Debug, Args)]
 pub struct AssetsArgs {
@@ -30,14 +28,14 @@ pub struct AssetsArgs {
     #[arg(long, requires = "creditors")]
     pub realised: Option<Decimal>,
     /// Output format
-    #[arg(short = 'O', long = "format", value_enum, default_value = "md")]
-    pub format: AssetsFormat,
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS), default_value = "md")]
+    pub format: Format,
 }
 
 pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
     let (b, diags) = crate::ledger::load_book(&a.book);
     let Some(b) = b else {
-        return super::check::report(diags, super::check::DiagFormat::Text);
+        return super::check::report(diags, Format::Text);
     };
     let cur = b.config.currency;
     let reg = assets::register(&b, a.year)?;
@@ -66,69 +64,13 @@ pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
             )?)
         }
     };
-    let out = match a.format {
-        AssetsFormat::Json => {
+    let out = Output::stdout(a.format);
+    match out.format {
+        Format::Json => {
             let v = serde_json::json!({ "register": reg, "dissolution": dissolution });
-            let mut s = serde_json::to_string_pretty(&v)?;
-            s.push('\n');
-            s
+            out.write(&crate::render::json_bytes(&v)?)?;
         }
-        AssetsFormat::Md => {
-            let mut s = String::new();
-            writeln!(s, "# Shared assets at the end of fiscal year {}\n", a.year)?;
-            writeln!(s, "| Asset | Unit | Funding | Locked | Cost | Depreciation | Accumulated | NBV | Disposal gain |\n|---|---|---|---|---:|---:|---:|---:|---:|")?;
-            for l in &reg.lines {
-                let gain = l.row.disposal.as_ref().map_or(String::new(), |d| {
-                    format!(
-                        "{} ({})",
-                        d.gain.grouped(),
-                        if d.patronage {
-                            "patronage"
-                        } else {
-                            "non-patronage"
-                        }
-                    )
-                });
-                writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                    l.asset_id,
-                    l.unit,
-                    l.funding,
-                    if l.locked { "yes" } else { "no" },
-                    l.cost.grouped(),
-                    l.row.depreciation.grouped(),
-                    l.row.accumulated.grouped(),
-                    l.row.closing_nbv.grouped(),
-                    gain
-                )?;
-            }
-            writeln!(
-                s,
-                "\nDepreciation {}; NBV {} (locked {}, unlocked {}).",
-                reg.depreciation.grouped(),
-                reg.nbv.grouped(),
-                reg.locked_nbv.grouped(),
-                reg.unlocked_nbv.grouped()
-            )?;
-            if let Some(d) = &dissolution {
-                writeln!(s, "\n## Dissolution preview\n")?;
-                writeln!(s, "| Step | Amount |\n|---|---:|")?;
-                for (k, v) in [
-                    ("Assets", d.assets),
-                    ("Creditors paid", d.creditors_paid),
-                    ("Share capital repaid at par", d.share_capital_paid),
-                    ("Residual", d.residual),
-                    ("To the asset-locked body", d.locked_residual),
-                    ("To members (unlocked residual)", d.members_residual),
-                ] {
-                    writeln!(s, "| {k} | {} |", v.grouped())?;
-                }
-                writeln!(s, "\nThe locked residual goes to {}.", d.asset_locked_body)?;
-            }
-            s
-        }
-    };
-    super::emit(None, out.as_bytes())?;
+        _ => out.doc(&crate::report::assets::doc(&reg, dissolution.as_ref()))?,
+    }
     Ok(ExitCode::SUCCESS)
 }

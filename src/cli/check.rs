@@ -2,21 +2,21 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiagFormat {
-    Text,
-    Json,
-}
+use super::output;
+use crate::render::Format;
+
+/// The formats `check` (and every command that stops on problems in the book) writes.
+pub const FORMATS: &[Format] = &[Format::Text, Format::Json];
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The book directory (holding coop.toml)
     pub book: PathBuf,
     /// Output format for the problems found
-    #[arg(short = 'O', long = "format", value_enum, default_value = "text")]
-    pub format: DiagFormat,
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS), default_value = "text")]
+    pub format: Format,
 }
 
 pub fn run(a: &CheckArgs) -> anyhow::Result<ExitCode> {
@@ -25,7 +25,7 @@ pub fn run(a: &CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints diagnostics (nothing when there are none) and returns the exit code: 1 on errors.
-pub fn report(diags: crate::diag::Diagnostics, format: DiagFormat) -> anyhow::Result<ExitCode> {
+pub fn report(diags: crate::diag::Diagnostics, format: Format) -> anyhow::Result<ExitCode> {
     report_to(&mut std::io::stdout().lock(), diags, format)
 }
 
@@ -33,12 +33,12 @@ pub fn report(diags: crate::diag::Diagnostics, format: DiagFormat) -> anyhow::Re
 pub fn report_to(
     out: &mut dyn Write,
     diags: crate::diag::Diagnostics,
-    format: DiagFormat,
+    format: Format,
 ) -> anyhow::Result<ExitCode> {
     let failed = diags.has_errors();
     let sorted = diags.into_sorted();
-    if !sorted.is_empty() || format == DiagFormat::Json {
-        crate::diag::emit(out, &sorted, format == DiagFormat::Json)?;
+    if !sorted.is_empty() || format == Format::Json {
+        crate::diag::emit(out, &sorted, format == Format::Json)?;
         out.flush()?;
     }
     Ok(if failed {

@@ -1,20 +1,18 @@
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use super::output::{self, Output};
 use crate::book;
 use crate::engine::close::{close, Close};
 use crate::ledger;
+use crate::render::Format;
 use crate::report;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CloseFormat {
-    Text,
-    Json,
-}
+/// The formats `close` writes.
+const FORMATS: &[Format] = &[Format::Text, Format::Json];
 
 #[derive(Debug, Args)]
 pub struct CloseArgs {
@@ -27,8 +25,8 @@ pub struct CloseArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Output format of the result
-    #[arg(short = 'O', long = "format", value_enum, default_value = "text")]
-    pub format: CloseFormat,
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS), default_value = "text")]
+    pub format: Format,
     /// Close a year that is already closed again (the old record is kept in closes/.audit)
     #[arg(long, requires = "reason")]
     pub reopen: bool,
@@ -48,19 +46,13 @@ pub fn load_with_activity(
 ) -> anyhow::Result<Result<(book::Book, book::patronage::Activity), ExitCode>> {
     let (b, diags) = ledger::load_book(dir);
     let Some(b) = b else {
-        return Ok(Err(super::check::report(
-            diags,
-            super::check::DiagFormat::Text,
-        )?));
+        return Ok(Err(super::check::report(diags, Format::Text)?));
     };
     let (activity, d) = crate::activity(&b);
     if d.has_errors() {
         let mut all = diags;
         all.extend(d);
-        return Ok(Err(super::check::report(
-            all,
-            super::check::DiagFormat::Text,
-        )?));
+        return Ok(Err(super::check::report(all, Format::Text)?));
     }
     Ok(Ok((b, activity)))
 }
@@ -108,39 +100,40 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
             list.join(", ")
         ));
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match a.format {
-        CloseFormat::Json => out.write_all(&report::close::json(&c)?)?,
-        CloseFormat::Text => out.write_all(report::close::text(&c).as_bytes())?,
+    let out = Output::stdout(a.format);
+    let text = out.format == Format::Text;
+    match out.format {
+        Format::Json => out.write(&report::close::json(&c)?)?,
+        _ => out.doc(&report::close_summary::doc(&c))?,
     }
     if let Some(dir) = &a.out {
         let mut files = vec![(ledger::CLOSE_JSON.to_string(), ledger::close_json(&c)?)];
         files.extend(rendered_files(&c)?);
-        files.push(("summary.txt".into(), report::close::text(&c).into_bytes()));
+        let summary = crate::render::to_bytes(&report::close_summary::doc(&c), Format::Text)?;
+        files.push(("summary.txt".into(), summary));
         for (name, bytes) in &files {
             crate::fsutil::write_atomic(&dir.join(name), bytes)?;
         }
-        if a.format == CloseFormat::Text {
-            writeln!(out, "\nwrote {} files to {}", files.len(), dir.display())?;
+        if text {
+            let line = format!("\nwrote {} files to {}\n", files.len(), dir.display());
+            out.write(line.as_bytes())?;
         }
     }
     if !a.dry_run {
         let reason = if a.reopen { a.reason.as_deref() } else { None };
         let m = ledger::seal(&b, &c, rendered_files(&c)?, reason)?;
-        if a.format == CloseFormat::Text {
-            writeln!(
-                out,
-                "\nsealed in {}/{}/{}: member_root {}, manifest {}",
+        if text {
+            let line = format!(
+                "\nsealed in {}/{}/{}: member_root {}, manifest {}\n",
                 b.dir.display(),
                 ledger::CLOSES,
                 a.year,
                 m.member_root,
                 m.manifest_hash
-            )?;
+            );
+            out.write(line.as_bytes())?;
         }
     }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,11 +144,12 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(a: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    use std::fmt::Write as _;
     let (years, findings) = ledger::verify(&a.book)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = String::new();
     if years.is_empty() {
         writeln!(out, "no sealed year in `{}`", a.book.display())?;
+        output::write_stdout(out.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     let tampered = findings.iter().any(|f| f.tampering);
@@ -176,13 +170,17 @@ pub fn verify(a: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let list: Vec<String> = years.iter().map(|y| y.to_string()).collect();
     if tampered {
         writeln!(out, "sealed records were altered: {}", list.join(", "))?;
-        Ok(ExitCode::from(1))
     } else {
         writeln!(
             out,
             "sealed years verified: {} (hash chain intact)",
             list.join(", ")
         )?;
-        Ok(ExitCode::SUCCESS)
     }
+    output::write_stdout(out.as_bytes())?;
+    Ok(if tampered {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

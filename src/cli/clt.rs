@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use rust_decimal::Decimal;
 
+use super::output::{self, Output};
+use crate::render::Format;
+
 use crate::engine::clt::{self, Formula, Inputs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -19,11 +22,8 @@ pub enum CltFormula {
     Froi,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CltOutput {
-    Text,
-    Json,
-}
+/// The formats `clt-resale` writes.
+const FORMATS: &[Format] = &[Format::Text, Format::Json];
 
 #[derive(Debug, Args)]
 pub struct CltArgs {
@@ -81,8 +81,8 @@ pub struct CltArgs {
     #[arg(long)]
     pub liens: Option<Decimal>,
     /// Output format
-    #[arg(short = 'O', long = "format", value_enum, default_value = "text")]
-    pub format: CltOutput,
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS), default_value = "text")]
+    pub format: Format,
 }
 
 pub fn run(a: &CltArgs) -> anyhow::Result<ExitCode> {
@@ -112,14 +112,11 @@ pub fn run(a: &CltArgs) -> anyhow::Result<ExitCode> {
         liens: a.liens,
     };
     let r = clt::resale(formula, &i)?;
-    let out = match a.format {
-        CltOutput::Text => clt::text(&r),
-        CltOutput::Json => {
-            let mut s = serde_json::to_string_pretty(&r)?;
-            s.push('\n');
-            s
-        }
+    let out = Output::stdout(a.format);
+    let bytes = match out.format {
+        Format::Json => crate::render::json_bytes(&r)?,
+        _ => crate::render::to_bytes(&crate::report::clt::doc(&r), Format::Text)?,
     };
-    super::emit(None, out.as_bytes())?;
+    out.write(&bytes)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::output::{self, Output};
 use crate::diag::Diagnostics;
 use crate::e2c::E2cReport;
-use crate::render::{self, Format};
+use crate::render::Format;
 use crate::report::doc::Doc;
 use crate::report::e2c::{self as report, json};
 
@@ -39,10 +40,13 @@ pub struct CompareArgs {
     pub output: OutputArgs,
 }
 
+/// The formats `e2c` writes.
+const FORMATS: &[Format] = &[Format::Md, Format::Html, Format::Csv, Format::Json];
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
     /// Output format (default: from the -o extension, else md)
-    #[arg(short = 'O', long = "format", value_enum)]
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS))]
     pub format: Option<Format>,
     /// Write to FILE (atomically) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -50,10 +54,8 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    fn format(&self) -> Format {
-        self.format
-            .or_else(|| self.output.as_deref().and_then(Format::from_path))
-            .unwrap_or(Format::Md)
+    fn resolve(&self) -> Output {
+        Output::resolve(self.format, self.output.as_deref(), Format::Md, FORMATS)
     }
 }
 
@@ -75,7 +77,7 @@ fn load_all(paths: &[PathBuf]) -> anyhow::Result<Result<Vec<E2cReport>, ExitCode
     let code = super::check::report_to(
         &mut std::io::stderr().lock(),
         all,
-        super::check::DiagFormat::Text,
+        crate::render::Format::Text,
     )?;
     Ok(if failed { Err(code) } else { Ok(reports) })
 }
@@ -86,15 +88,11 @@ fn write(
     json: impl FnOnce() -> serde_json::Value,
     doc: impl FnOnce() -> anyhow::Result<Doc>,
 ) -> anyhow::Result<()> {
-    let bytes = match out.format() {
-        Format::Json => json::to_bytes(&json())?,
-        f => {
-            let mut buf = Vec::new();
-            render::render(&doc()?, f, &mut buf)?;
-            buf
-        }
-    };
-    super::emit(out.output.as_deref(), &bytes)
+    let out = out.resolve();
+    match out.format {
+        Format::Json => out.write(&json::to_bytes(&json())?),
+        _ => out.doc(&doc()?),
+    }
 }
 
 fn one(path: &Path, out: &OutputArgs) -> anyhow::Result<ExitCode> {

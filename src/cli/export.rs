@@ -58,6 +58,6 @@ pub fn run(a: &ExportArgs) -> anyhow::Result<ExitCode> {
         Target::Beancount => journal::beancount(&v, &es, &mut buf)?,
         Target::Csv => journal::csv(&v, &es, &mut buf)?,
     }
-    super::emit(a.output.as_deref(), &buf)?;
+    super::output::Output::journal(a.output.as_deref()).write(&buf)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ pub mod e2c;
 mod export;
 mod gen;
 mod init;
+pub mod output;
 mod report;
 mod revolve;
 mod statement;
@@ -64,21 +65,6 @@ pub enum Command {
     CltResale(Box<clt::CltArgs>),
     /// Exit to Community modeller: ownership by year under votes, economic claims and legal title
     E2c(e2c::E2cArgs),
-}
-
-/// Writes a command's output to `-o FILE` atomically, or to standard output. (A closed pipe is
-/// handled once, in `main`.)
-pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    match output {
-        Some(p) => crate::fsutil::write_atomic(p, bytes),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-            Ok(())
-        }
-    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

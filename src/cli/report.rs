@@ -5,28 +5,45 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::output::{self, Output};
 use crate::engine::close::close;
 use crate::ledger;
-use crate::render::{self, Format};
+use crate::render::Format;
 use crate::report::kinds::{self, Kind};
 use crate::report::view::View;
+
+/// The formats `report` writes.
+const FORMATS: &[Format] = &[Format::Md, Format::Html, Format::Csv, Format::Json];
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The book directory
     pub book: PathBuf,
     /// Which report
-    #[arg(value_enum)]
+    #[arg(value_parser = kinds())]
     pub kind: Kind,
     /// Fiscal year (named by the calendar year in which it ends)
     #[arg(long)]
     pub year: i32,
     /// Output format (default: from the -o extension, else md)
-    #[arg(short = 'O', long = "format", value_enum)]
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS))]
     pub format: Option<Format>,
     /// Write to FILE (atomically) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The clap value parser of the report kind: the names of [`Kind::ALL`].
+fn kinds() -> impl clap::builder::TypedValueParser<Value = Kind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Kind::ALL.map(|k| {
+        let v = PossibleValue::new(k.name());
+        match k.about() {
+            Some(about) => v.help(about),
+            None => v,
+        }
+    }))
+    .try_map(|name| Kind::from_name(&name).ok_or("an unknown report kind"))
 }
 
 /// The close of `fy` as reports see it: the sealed record when the year is sealed, otherwise a
@@ -52,39 +69,31 @@ pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> 
 }
 
 pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let format = a
-        .format
-        .or_else(|| a.output.as_deref().and_then(Format::from_path))
-        .unwrap_or(Format::Md);
+    let out = Output::resolve(a.format, a.output.as_deref(), Format::Md, FORMATS);
     if a.kind == Kind::Wealth {
         let (b, diags) = crate::ledger::load_book(&a.book);
         let Some(b) = b else {
-            return super::check::report(diags, super::check::DiagFormat::Text);
+            return super::check::report(diags, Format::Text);
         };
         let r = crate::wealth::report(&b, a.year)?;
         let mut buf = Vec::new();
-        crate::wealth::render(&r, format, &mut buf)?;
-        super::emit(a.output.as_deref(), &buf)?;
+        crate::report::wealth::write(&r, out.format, &mut buf)?;
+        out.write(&buf)?;
         return Ok(ExitCode::SUCCESS);
     }
     if a.kind == Kind::Unclaimed {
         let (b, diags) = crate::ledger::load_book(&a.book);
         let Some(b) = b else {
-            return super::check::report(diags, super::check::DiagFormat::Text);
+            return super::check::report(diags, Format::Text);
         };
         let u = crate::engine::unclaimed::unclaimed(&b, a.year)?;
-        let mut buf = Vec::new();
-        render::render(&crate::redemption::unclaimed_doc(&u), format, &mut buf)?;
-        super::emit(a.output.as_deref(), &buf)?;
+        out.doc(&crate::report::unclaimed::doc(&u))?;
         return Ok(ExitCode::SUCCESS);
     }
     let v = match load_view(&a.book, a.year)? {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };
-    let doc = kinds::build(a.kind, &v)?;
-    let mut buf = Vec::new();
-    render::render(&doc, format, &mut buf)?;
-    super::emit(a.output.as_deref(), &buf)?;
+    out.doc(&kinds::build(a.kind, &v)?)?;
     Ok(ExitCode::SUCCESS)
 }

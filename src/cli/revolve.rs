@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use super::output::{self, Output};
 use crate::book::patronage::{self, Activity};
 use crate::book::Book;
 use crate::engine::forecast::forecast as project;
@@ -14,15 +15,19 @@ use crate::engine::revolve::{revolve, uses_activity, Options};
 use crate::engine::unclaimed::{unclaimed, UnclaimedStatus};
 use crate::ledger;
 use crate::redemption;
+use crate::render::Format;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RevolveFormat {
-    Text,
-    Json,
-    Md,
-    Html,
-    Csv,
-}
+/// The formats `revolve` writes.
+const REVOLVE_FORMATS: &[Format] = &[
+    Format::Text,
+    Format::Json,
+    Format::Md,
+    Format::Html,
+    Format::Csv,
+];
+
+/// The formats `forecast` writes.
+const FORECAST_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Html];
 
 #[derive(Debug, Args)]
 pub struct RevolveArgs {
@@ -35,18 +40,11 @@ pub struct RevolveArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Output format (default: from the extension of -o, else text)
-    #[arg(short = 'O', long = "format", value_enum)]
-    pub format: Option<RevolveFormat>,
+    #[arg(short = 'O', long = "format", value_parser = output::formats(REVOLVE_FORMATS))]
+    pub format: Option<Format>,
     /// Write the output to this file instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ForecastFormat {
-    Text,
-    Json,
-    Html,
 }
 
 #[derive(Debug, Args)]
@@ -61,28 +59,18 @@ pub struct ForecastArgs {
     #[arg(long)]
     pub from: Option<i32>,
     /// Output format (default: from the extension of -o, else text)
-    #[arg(short = 'O', long = "format", value_enum)]
-    pub format: Option<ForecastFormat>,
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORECAST_FORMATS))]
+    pub format: Option<Format>,
     /// Write the output to this file instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-fn ext(p: &Option<PathBuf>) -> Option<String> {
-    p.as_ref()
-        .and_then(|p| p.extension())
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
 }
 
 fn load(dir: &Path) -> anyhow::Result<Result<Book, ExitCode>> {
     let (b, diags) = crate::ledger::load_book(dir);
     match b {
         Some(b) => Ok(Ok(b)),
-        None => Ok(Err(super::check::report(
-            diags,
-            super::check::DiagFormat::Text,
-        )?)),
+        None => Ok(Err(super::check::report(diags, Format::Text)?)),
     }
 }
 
@@ -118,6 +106,7 @@ fn activity_for(b: &Book) -> Activity {
 }
 
 pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
+    let out = Output::resolve(a.format, a.output.as_deref(), Format::Text, REVOLVE_FORMATS);
     let b = match load(&a.book)? {
         Ok(b) => b,
         Err(code) => return Ok(code),
@@ -144,19 +133,10 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter(|u| u.status != UnclaimedStatus::Outstanding)
         .collect();
-    let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
-        Some("json") => RevolveFormat::Json,
-        Some("md") => RevolveFormat::Md,
-        Some("html" | "htm") => RevolveFormat::Html,
-        Some("csv") => RevolveFormat::Csv,
-        _ => RevolveFormat::Text,
-    });
-    let mut bytes = match format {
-        RevolveFormat::Json => redemption::json(&rev)?,
-        RevolveFormat::Csv => redemption::csv(&rev)?,
-        RevolveFormat::Md => redemption::markdown(&report).into_bytes(),
-        RevolveFormat::Html => redemption::html(&report).into_bytes(),
-        RevolveFormat::Text => redemption::text(&report).into_bytes(),
+    let mut bytes = match out.format {
+        Format::Json => redemption::json(&rev)?,
+        Format::Csv => redemption::csv(&rev)?,
+        f => crate::render::to_bytes(&crate::report::redemption::doc(&report), f)?,
     };
     if !a.dry_run {
         let files = vec![
@@ -168,7 +148,7 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
         ];
         let m = ledger::seal_redemptions(&b, a.year, &files)
             .with_context(|| format!("cannot seal the redemptions of fiscal year {}", a.year))?;
-        if format == RevolveFormat::Text && a.output.is_none() {
+        if out.format == Format::Text && out.is_stdout() {
             bytes.extend_from_slice(
                 format!(
                     "\nsealed in {}/{}/{}/{}: manifest {}\n",
@@ -182,11 +162,17 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    super::emit(a.output.as_deref(), &bytes)?;
+    out.write(&bytes)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
+    let out = Output::resolve(
+        a.format,
+        a.output.as_deref(),
+        Format::Text,
+        FORECAST_FORMATS,
+    );
     let b = match load(&a.book)? {
         Ok(b) => b,
         Err(code) => return Ok(code),
@@ -214,16 +200,9 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
         &activity,
         &earlier(&b.dir, from)?,
     )?;
-    let format = a.format.unwrap_or(match ext(&a.output).as_deref() {
-        Some("json") => ForecastFormat::Json,
-        Some("html" | "htm") => ForecastFormat::Html,
-        _ => ForecastFormat::Text,
-    });
-    let bytes = match format {
-        ForecastFormat::Json => redemption::forecast_json(&f)?,
-        ForecastFormat::Html => redemption::forecast_html(&f).into_bytes(),
-        ForecastFormat::Text => redemption::forecast_text(&f).into_bytes(),
-    };
-    super::emit(a.output.as_deref(), &bytes)?;
+    match out.format {
+        Format::Json => out.write(&crate::render::json_bytes(&f)?)?,
+        _ => out.doc(&crate::report::forecast::doc(&f))?,
+    }
     Ok(ExitCode::SUCCESS)
 }

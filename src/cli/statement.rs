@@ -7,28 +7,16 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use super::output::{self, Output};
 use crate::ledger;
+use crate::render::Format;
 use crate::report::statement::{self, Generator, Statement};
 use crate::statement::render;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StatementFormat {
-    Json,
-    Md,
-    Html,
-}
-
-impl StatementFormat {
-    fn ext(self) -> &'static str {
-        match self {
-            StatementFormat::Json => "json",
-            StatementFormat::Md => "md",
-            StatementFormat::Html => "html",
-        }
-    }
-}
+/// The formats `statement` writes.
+pub const FORMATS: &[Format] = &[Format::Json, Format::Md, Format::Html];
 
 #[derive(Debug, Args)]
 pub struct StatementArgs {
@@ -44,8 +32,8 @@ pub struct StatementArgs {
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<NaiveDate>,
     /// Output format (default: from the extension of -o, else md; json with --all)
-    #[arg(short = 'O', long = "format", value_enum)]
-    pub format: Option<StatementFormat>,
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS))]
+    pub format: Option<Format>,
     /// Write to this file (with --all: this directory) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -60,43 +48,34 @@ pub struct VerifyStatementArgs {
     pub root: String,
 }
 
-fn format_of(a: &StatementArgs) -> StatementFormat {
-    if let Some(f) = a.format {
-        return f;
-    }
+/// The output of one statement: the flag, else the `-o` extension, else md. With `--all`, `-o`
+/// names a directory and the default is json.
+fn output_of(a: &StatementArgs) -> Output {
     if a.all {
-        return StatementFormat::Json;
+        return Output {
+            format: a.format.unwrap_or(Format::Json),
+            file: a.output.clone(),
+        };
     }
-    match a
-        .output
-        .as_deref()
-        .and_then(|p| p.extension())
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("json") => StatementFormat::Json,
-        Some("html") | Some("htm") => StatementFormat::Html,
-        _ => StatementFormat::Md,
-    }
+    Output::resolve(a.format, a.output.as_deref(), Format::Md, FORMATS)
 }
 
-pub fn write(s: &Statement, f: StatementFormat, w: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write(s: &Statement, f: Format, w: &mut dyn Write) -> anyhow::Result<()> {
     match f {
-        StatementFormat::Json => render::json(s, w),
-        StatementFormat::Md => render::markdown(s, w),
-        StatementFormat::Html => render::html(s, w),
+        Format::Json => render::json(s, w),
+        Format::Html => render::html(s, w),
+        _ => render::markdown(s, w),
     }
 }
 
 /// Writes every member's statement into `dir` under a safe name; returns how many were written.
-pub fn write_all(gen: &Generator<'_>, f: StatementFormat, dir: &Path) -> anyhow::Result<usize> {
+pub fn write_all(gen: &Generator<'_>, f: Format, dir: &Path) -> anyhow::Result<usize> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     let mut seen = HashSet::new();
     let mut n = 0;
     let mut buf = Vec::with_capacity(16 * 1024);
     for id in gen.members() {
-        let name = statement::file_name(id, f.ext());
+        let name = statement::file_name(id, f.name());
         if !seen.insert(name.clone()) {
             bail!("two member ids map to the statement file name `{name}`");
         }
@@ -113,17 +92,17 @@ pub fn write_all(gen: &Generator<'_>, f: StatementFormat, dir: &Path) -> anyhow:
 pub fn run(a: &StatementArgs) -> anyhow::Result<ExitCode> {
     let (b, diags) = crate::ledger::load_book(&a.book);
     let Some(b) = b else {
-        return super::check::report(diags, super::check::DiagFormat::Text);
+        return super::check::report(diags, Format::Text);
     };
     let (fy, as_of) = statement::year_for(&b, &ledger::sealed_years(&b.dir), a.as_of)?;
     let sealed = ledger::read_history(&b.dir, fy)?;
     let gen = Generator::new(&b, &sealed, as_of)?;
-    let f = format_of(a);
+    let out = output_of(a);
     if a.all {
-        let Some(dir) = &a.output else {
+        let Some(dir) = &out.file else {
             bail!("--all needs -o DIR");
         };
-        let n = write_all(&gen, f, dir)?;
+        let n = write_all(&gen, out.format, dir)?;
         eprintln!(
             "wrote {n} statements for fiscal year {fy} to `{}`",
             dir.display()
@@ -134,19 +113,9 @@ pub fn run(a: &StatementArgs) -> anyhow::Result<ExitCode> {
         bail!("give --member ID or --all");
     };
     let s = gen.statement(id)?;
-    match &a.output {
-        Some(p) => {
-            let mut buf = Vec::new();
-            write(&s, f, &mut buf)?;
-            crate::fsutil::write_atomic(p, &buf)?;
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            write(&s, f, &mut out)?;
-            out.flush()?;
-        }
-    }
+    let mut buf = Vec::new();
+    write(&s, out.format, &mut buf)?;
+    out.write(&buf)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -156,14 +125,15 @@ pub fn verify(a: &VerifyStatementArgs) -> anyhow::Result<ExitCode> {
     let fails = statement::verify_json(&text, &a.root);
     if fails.is_empty() {
         let s: Statement = serde_json::from_str(&text)?;
-        println!(
-            "valid: the statement of member `{}` for fiscal year {} (equity {} {}) is included in root {}",
+        let line = format!(
+            "valid: the statement of member `{}` for fiscal year {} (equity {} {}) is included in root {}\n",
             s.member_id,
             s.fiscal_year,
             s.equity.total,
             s.currency,
             a.root.trim().to_ascii_lowercase()
         );
+        output::write_stdout(line.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     for f in &fails {

@@ -4,8 +4,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::output::{self, Output};
 use crate::render::Format;
 use crate::wealth;
+
+/// The formats `wealth` writes.
+pub const FORMATS: &[Format] = &[Format::Md, Format::Html, Format::Csv, Format::Json];
 
 #[derive(Debug, Args)]
 pub struct WealthArgs {
@@ -15,7 +19,7 @@ pub struct WealthArgs {
     #[arg(long)]
     pub year: i32,
     /// Output format (default: from the -o extension, else md)
-    #[arg(short = 'O', long = "format", value_enum)]
+    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS))]
     pub format: Option<Format>,
     /// Write to this file instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -25,17 +29,12 @@ pub struct WealthArgs {
 pub fn run(a: &WealthArgs) -> anyhow::Result<ExitCode> {
     let (b, diags) = crate::ledger::load_book(&a.book);
     let Some(b) = b else {
-        return super::check::report(diags, super::check::DiagFormat::Text);
+        return super::check::report(diags, Format::Text);
     };
+    let out = Output::resolve(a.format, a.output.as_deref(), Format::Md, FORMATS);
     let r = wealth::report(&b, a.year)?;
     let mut buf = Vec::new();
-    wealth::render(
-        &r,
-        a.format
-            .or_else(|| a.output.as_deref().and_then(Format::from_path))
-            .unwrap_or(Format::Md),
-        &mut buf,
-    )?;
-    super::emit(a.output.as_deref(), &buf)?;
+    crate::report::wealth::write(&r, out.format, &mut buf)?;
+    out.write(&buf)?;
     Ok(ExitCode::SUCCESS)
 }

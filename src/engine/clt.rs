@@ -247,22 +247,6 @@ pub fn resale(formula: Formula, i: &Inputs) -> Result<Resale, CltError> {
     })
 }
 
-/// The working as text, one step a line, then the result.
-pub fn text(r: &Resale) -> String {
-    let mut s = String::new();
-    for st in &r.working {
-        s.push_str(&format!(
-            "{:<30} {:>14}   {}\n",
-            st.label, st.value, st.formula
-        ));
-    }
-    s.push_str(&format!("\nmaximum resale price: {}\n", r.max_resale_price));
-    if let Some(x) = r.seller_receives {
-        s.push_str(&format!("seller receives: {x}\n"));
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::html::escape;
+use super::escape::html as escape;
 use crate::report::doc::{Chart, ChartKind};
 
 /// Colours for series without a fixed one (colour-blind-safe, distinguishable in print).
@@ -179,6 +179,10 @@ pub fn svg(c: &Chart) -> String {
                         continue;
                     };
                     let x = f(v);
+                    if x == 0.0 {
+                        // nothing to stack (its figure is in the table)
+                        continue;
+                    }
                     let (a, b) = if x >= 0.0 {
                         up += x;
                         (up, up - x)

@@ -2,26 +2,89 @@
 //! `row` column telling body lines from subtotals and control totals. Values are in machine form
 //! (money exact, no separators; dates ISO 8601). JSON carries the whole report.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use crate::report::doc::Doc;
 
-pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
+/// The csv crate's error as the io::Error it wraps (so that a closed pipe stays a closed pipe and
+/// is not reported as a failure).
+pub fn io_error(e: csv::Error) -> io::Error {
+    if e.is_io_error() {
+        if let csv::ErrorKind::Io(io) = e.into_kind() {
+            return io;
+        }
+        return io::Error::other("CSV write failed");
+    }
+    io::Error::other(e)
+}
+
+pub fn render(doc: &Doc, out: &mut dyn Write) -> io::Result<()> {
     let Some(t) = doc.primary_table() else {
-        anyhow::bail!(
-            "the {} report has no table to write as CSV; use -O json",
-            doc.kind
-        );
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the {} report has no table to write as CSV; use -O json",
+                doc.kind
+            ),
+        ));
     };
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec!["row"];
     header.extend(t.columns.iter().map(|c| c.key.as_ref()));
-    w.write_record(&header)?;
+    w.write_record(&header).map_err(io_error)?;
     for r in &t.rows {
         let mut rec = vec![r.kind.name().to_string()];
         rec.extend(r.cells.iter().map(|c| c.plain()));
-        w.write_record(&rec)?;
+        w.write_record(&rec).map_err(io_error)?;
     }
-    w.flush()?;
-    Ok(())
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::doc::{Cell, RowKind, Section, Table};
+
+    /// A writer whose reader has gone away (`| head`).
+    struct ClosedPipe;
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    fn doc() -> Doc {
+        let mut t = Table::new(&[("id", "Id")]);
+        for i in 0..10_000 {
+            t.push(RowKind::Body, vec![Cell::Int(i)]);
+        }
+        let mut s = Section::new("s", "S");
+        s.blocks.push(crate::report::doc::Block::Table(t));
+        let mut d = Doc {
+            kind: "test",
+            title: "t".into(),
+            header: Vec::new(),
+            sections: Vec::new(),
+            primary: None,
+        };
+        d.push_primary(s, 0);
+        d
+    }
+
+    #[test]
+    fn a_closed_pipe_stays_a_broken_pipe() {
+        let e = render(&doc(), &mut ClosedPipe).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn a_doc_without_a_table_is_refused_clearly() {
+        let mut d = doc();
+        d.primary = None;
+        let e = render(&d, &mut Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("no table to write as CSV"), "{e}");
+    }
 }

@@ -1,48 +1,58 @@
-//! Self-contained HTML: one file, inline CSS, no scripts, no external resources. Everything taken
-//! from the books is escaped.
+//! Self-contained HTML: one page shell and one stylesheet for every report (one file, inline CSS,
+//! no scripts, no external resources). Everything taken from the books is escaped.
 
-use std::io::Write;
+use std::io::{self, Write};
 
-use crate::report::doc::{Block, Cell, Doc, RowKind, Table};
+use super::escape::html as escape;
+use crate::report::doc::{Block, Doc, RowKind, Table};
 
-const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:60rem;color:#1a1a1a;line-height:1.4}\
+/// The one stylesheet of every HTML page.
+pub const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;padding:0 1rem;max-width:60rem;color:#1a1a1a;line-height:1.4}\
 h1{font-size:1.5rem;margin-bottom:.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccc}\
 dl.header{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:0 0 1rem}dl.header dt{font-weight:600}dl.header dd{margin:0}\
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}th,td{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left}\
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.subtotal td{font-weight:600;background:#f6f6f6}tr.total td{font-weight:700;border-top:2px solid #333}\
-dl.fields{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dl.fields dt{color:#444}dl.fields dd{margin:0;font-variant-numeric:tabular-nums}\
-p.dry{background:#fff4d6;border:1px solid #e0b000;padding:.4rem .6rem}\
-@media print{body{margin:0;max-width:none}section.page{break-after:page}}";
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem;display:block;overflow-x:auto;max-width:100%}th,td{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left;vertical-align:top}\
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tr.subtotal td{font-weight:600;background:#f6f6f6}tr.total td{font-weight:700;border-top:2px solid #333}\
+dl.fields{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dl.fields dt{color:#444}dl.fields dd{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}\
+p.note{background:#fff4d6;border-left:3px solid #e0b000;padding:.4rem .6rem}\
+figure.chart{margin:1rem 0}figure.chart figcaption{font-size:.85rem;color:#444}\
+@media print{body{margin:0;max-width:none}section.page{break-after:page}h2{break-after:avoid}table,figure{break-inside:avoid}}";
 
-/// Escapes `&`, `<`, `>`, `"` and `'`.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+/// Writes the start of the page shell: doctype, head with the title and the stylesheet, and the
+/// opening `<body>`. [`page_end`] closes it.
+pub fn page_start(out: &mut dyn Write, title: &str) -> io::Result<()> {
+    writeln!(out, "<!DOCTYPE html>")?;
+    writeln!(out, "<html lang=\"en\">")?;
+    writeln!(out, "<head>")?;
+    writeln!(out, "<meta charset=\"utf-8\">")?;
+    writeln!(
+        out,
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    )?;
+    writeln!(out, "<title>{}</title>", escape(title))?;
+    writeln!(out, "<style>{CSS}</style>")?;
+    writeln!(out, "</head>")?;
+    writeln!(out, "<body>")
 }
 
-fn table(t: &Table, out: &mut dyn Write) -> anyhow::Result<()> {
-    let numeric: Vec<bool> = (0..t.columns.len())
-        .map(|i| {
-            t.rows
-                .iter()
-                .any(|r| r.cells.get(i).is_some_and(Cell::is_numeric))
-        })
-        .collect();
+/// Writes the end of the page shell.
+pub fn page_end(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "</body>")?;
+    writeln!(out, "</html>")
+}
+
+fn table(t: &Table, out: &mut dyn Write) -> io::Result<()> {
+    let numeric = t.numeric_columns();
+    let cls = |i: usize| {
+        if numeric.get(i).copied().unwrap_or(false) {
+            " class=\"n\""
+        } else {
+            ""
+        }
+    };
     writeln!(out, "<table>")?;
     write!(out, "<thead><tr>")?;
     for (i, c) in t.columns.iter().enumerate() {
-        let cls = if numeric[i] { " class=\"n\"" } else { "" };
-        write!(out, "<th{cls}>{}</th>", escape(&c.label))?;
+        write!(out, "<th{}>{}</th>", cls(i), escape(&c.label))?;
     }
     writeln!(out, "</tr></thead>")?;
     writeln!(out, "<tbody>")?;
@@ -52,33 +62,16 @@ fn table(t: &Table, out: &mut dyn Write) -> anyhow::Result<()> {
             k => write!(out, "<tr class=\"{}\">", k.name())?,
         }
         for (i, c) in r.cells.iter().enumerate() {
-            let cls = if numeric.get(i).copied().unwrap_or(false) {
-                " class=\"n\""
-            } else {
-                ""
-            };
-            write!(out, "<td{cls}>{}</td>", escape(&c.human()))?;
+            write!(out, "<td{}>{}</td>", cls(i), escape(&c.human()))?;
         }
         writeln!(out, "</tr>")?;
     }
     writeln!(out, "</tbody>")?;
-    writeln!(out, "</table>")?;
-    Ok(())
+    writeln!(out, "</table>")
 }
 
-pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
-    writeln!(out, "<!DOCTYPE html>")?;
-    writeln!(out, "<html lang=\"en\">")?;
-    writeln!(out, "<head>")?;
-    writeln!(out, "<meta charset=\"utf-8\">")?;
-    writeln!(
-        out,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    )?;
-    writeln!(out, "<title>{}</title>", escape(&doc.title))?;
-    writeln!(out, "<style>{CSS}</style>")?;
-    writeln!(out, "</head>")?;
-    writeln!(out, "<body>")?;
+pub fn render(doc: &Doc, out: &mut dyn Write) -> io::Result<()> {
+    page_start(out, &doc.title)?;
     writeln!(out, "<h1>{}</h1>", escape(&doc.title))?;
     writeln!(out, "<dl class=\"header\">")?;
     for (k, v) in &doc.header {
@@ -92,6 +85,7 @@ pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
         for b in &s.blocks {
             match b {
                 Block::Para(p) => writeln!(out, "<p>{}</p>", escape(p))?,
+                Block::Note(p) => writeln!(out, "<p class=\"note\">{}</p>", escape(p))?,
                 Block::Fields(fs) => {
                     writeln!(out, "<dl class=\"fields\">")?;
                     for (k, v) in fs {
@@ -105,7 +99,5 @@ pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         writeln!(out, "</section>")?;
     }
-    writeln!(out, "</body>")?;
-    writeln!(out, "</html>")?;
-    Ok(())
+    page_end(out)
 }

@@ -1,6 +1,6 @@
 //! JSON: the whole report, block by block. Money and decimals are strings, never floats.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
@@ -37,6 +37,7 @@ pub fn to_value(doc: &Doc) -> Value {
                 .filter_map(|b| {
                     Some(match b {
                         Block::Para(p) => json!({"type": "text", "text": p}),
+                        Block::Note(p) => json!({"type": "note", "text": p}),
                         Block::Fields(fs) => json!({"type": "fields", "fields": fields(fs)}),
                         // a chart's figures are in the tables
                         Block::Chart(_) => return None,
@@ -73,8 +74,8 @@ pub fn to_value(doc: &Doc) -> Value {
     })
 }
 
-pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn render(doc: &Doc, out: &mut dyn Write) -> io::Result<()> {
+    // serde_json hands an io::Error back unchanged, so a closed pipe stays recognisable
     serde_json::to_writer_pretty(&mut *out, &to_value(doc))?;
-    writeln!(out)?;
-    Ok(())
+    writeln!(out)
 }

@@ -1,44 +1,20 @@
 //! Markdown (GitHub-flavoured pipe tables). Text from the books is escaped so that it cannot
 //! break a table or smuggle in HTML.
 
-use std::io::Write;
+use std::io::{self, Write};
 
+use super::escape::markdown as escape;
 use crate::report::doc::{Block, Cell, Doc, RowKind, Table};
-
-/// Escapes Markdown syntax and raw HTML in `s`, and folds line breaks.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 fn cell(c: &Cell) -> String {
     escape(&c.human())
 }
 
-fn table(t: &Table, out: &mut dyn Write) -> anyhow::Result<()> {
+fn table(t: &Table, out: &mut dyn Write) -> io::Result<()> {
     let labels: Vec<String> = t.columns.iter().map(|c| escape(&c.label)).collect();
     writeln!(out, "| {} |", labels.join(" | "))?;
-    let numeric: Vec<bool> = (0..t.columns.len())
-        .map(|i| {
-            t.rows
-                .iter()
-                .any(|r| r.cells.get(i).is_some_and(Cell::is_numeric))
-        })
-        .collect();
-    let aligns: Vec<&str> = numeric
+    let aligns: Vec<&str> = t
+        .numeric_columns()
         .iter()
         .map(|n| if *n { "---:" } else { "---" })
         .collect();
@@ -61,9 +37,11 @@ fn table(t: &Table, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn render(doc: &Doc, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# {}", escape(&doc.title))?;
-    writeln!(out)?;
+    if !doc.header.is_empty() {
+        writeln!(out)?;
+    }
     for (k, v) in &doc.header {
         writeln!(out, "- **{}:** {}", escape(k), cell(v))?;
     }
@@ -79,6 +57,7 @@ pub fn render(doc: &Doc, out: &mut dyn Write) -> anyhow::Result<()> {
             match b {
                 Block::Chart(_) => {}
                 Block::Para(p) => writeln!(out, "{}", escape(p))?,
+                Block::Note(p) => writeln!(out, "> {}", escape(p))?,
                 Block::Fields(fs) => {
                     for (k, v) in fs {
                         writeln!(out, "- {}: {}", escape(k), cell(v))?;

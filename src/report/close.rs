@@ -1,8 +1,6 @@
 //! Renderers of a [`Close`]: the allocation schedule and tranches as CSV, the JSON result, and a
 //! plain-text summary for the terminal.
 
-use std::fmt::Write as _;
-
 use crate::engine::close::Close;
 
 fn csv_bytes(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<Vec<u8>> {
@@ -93,95 +91,5 @@ pub fn tranches_csv(c: &Close) -> anyhow::Result<Vec<u8>> {
 
 /// The machine-readable result (`close --dry-run --format json`); money as strings.
 pub fn json(c: &Close) -> anyhow::Result<Vec<u8>> {
-    let mut out = serde_json::to_vec_pretty(c)?;
-    out.push(b'\n');
-    Ok(out)
-}
-
-/// A short summary for the terminal.
-pub fn text(c: &Close) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{} — close of fiscal year {} ({} to {}), {}",
-        c.coop, c.fiscal_year, c.dates.start, c.dates.end, c.currency
-    );
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "{:<12} {:>14} {:>14} {:>14} {:>12} {:>14}",
-        "unit", "margin", "member share", "non-member", "reserve", "allocated"
-    );
-    for p in &c.pools {
-        let _ = writeln!(
-            s,
-            "{:<12} {:>14} {:>14} {:>14} {:>12} {:>14}",
-            p.unit,
-            p.patronage_margin.grouped(),
-            p.member_share.grouped(),
-            p.nonmember_share.grouped(),
-            p.reserve.grouped(),
-            p.allocable.grouped()
-        );
-    }
-    let t = &c.totals;
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "{} members allocated {}: cash {} (paid by {}), retained {}{}",
-        c.members.iter().filter(|m| m.total.is_positive()).count(),
-        t.allocated.grouped(),
-        t.cash.grouped(),
-        c.dates.payment_period_end,
-        t.retained.grouped(),
-        if t.carried_out.is_positive() {
-            format!(", carried forward {}", t.carried_out.grouped())
-        } else {
-            String::new()
-        }
-    );
-    if t.losses_to_members.is_negative() {
-        let _ = writeln!(
-            s,
-            "losses charged to members: {}",
-            t.losses_to_members.grouped()
-        );
-    }
-    let r = &c.reserves;
-    let _ = writeln!(
-        s,
-        "unallocated reserve: {} → {} (addition {})",
-        r.opening.grouped(),
-        r.closing.grouped(),
-        r.addition.grouped()
-    );
-    if c.deficit.closing.is_positive() || c.deficit.opening.is_positive() {
-        let _ = writeln!(
-            s,
-            "loss carried forward: {} → {}",
-            c.deficit.opening.grouped(),
-            c.deficit.closing.grouped()
-        );
-    }
-    let i = &c.identity;
-    match (i.net_worth, i.balanced) {
-        (Some(nw), Some(true)) => {
-            let _ = writeln!(s, "net-worth identity holds: capital accounts {} + unallocated {} + other stock {} = {}", i.member_equity.grouped(), i.unallocated.grouped(), i.other_stock.grouped(), nw.grouped());
-        }
-        (Some(nw), _) => {
-            let _ = writeln!(
-                s,
-                "net-worth identity does NOT hold: {} vs net_worth {}",
-                i.sum.grouped(),
-                nw.grouped()
-            );
-        }
-        _ => {
-            let _ = writeln!(s, "capital accounts {} + unallocated {} = {} (no net_worth in results.csv to check against)", i.member_equity.grouped(), i.unallocated.grouped(), i.sum.grouped());
-        }
-    }
-    for n in &c.notes {
-        let _ = writeln!(s, "note: {n}");
-    }
-    s
+    Ok(crate::render::json_bytes(c)?)
 }

@@ -119,11 +119,23 @@ impl Table {
     pub fn push(&mut self, kind: RowKind, cells: Vec<Cell>) {
         self.rows.push(Row { kind, cells });
     }
+    /// Per column: does any row hold a number there (right-aligned by every renderer)?
+    pub fn numeric_columns(&self) -> Vec<bool> {
+        (0..self.columns.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .any(|r| r.cells.get(i).is_some_and(Cell::is_numeric))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
 pub enum Block {
     Para(String),
+    /// a remark on the figures (a caveat, an assumption, a warning)
+    Note(String),
     /// label/value pairs, in order
     Fields(Vec<(String, Cell)>),
     Table(Table),
@@ -220,6 +232,13 @@ impl Section {
             page_break: false,
         }
     }
+    /// A section holding `blocks`.
+    pub fn with(id: impl Into<String>, title: impl Into<String>, blocks: Vec<Block>) -> Section {
+        Section {
+            blocks,
+            ..Section::new(id, title)
+        }
+    }
 }
 
 /// One report.
@@ -236,6 +255,16 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// An empty report of `kind` titled `title`.
+    pub fn new(kind: &'static str, title: impl Into<String>) -> Doc {
+        Doc {
+            kind,
+            title: title.into(),
+            header: Vec::new(),
+            sections: Vec::new(),
+            primary: None,
+        }
+    }
     /// The table CSV renders.
     pub fn primary_table(&self) -> Option<&Table> {
         let (s, b) = self.primary?;

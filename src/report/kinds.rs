@@ -9,13 +9,12 @@ use super::doc::{Block, Cell, Doc, RowKind, Section, Table};
 use super::view::View;
 
 /// Report kinds of `coopledger report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Schedule,
     Worksheet,
     Notices,
     Rollforward,
-    #[value(name = "1099-patr")]
     Patr1099,
     Board,
     /// community wealth (built by `crate::wealth`, not from the close alone)
@@ -25,6 +24,36 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order `--help` lists them.
+    pub const ALL: [Kind; 8] = [
+        Kind::Schedule,
+        Kind::Worksheet,
+        Kind::Notices,
+        Kind::Rollforward,
+        Kind::Patr1099,
+        Kind::Board,
+        Kind::Wealth,
+        Kind::Unclaimed,
+    ];
+
+    /// The kind of a command-line name.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// What the kind is, for `--help` (the close's own reports need no gloss).
+    pub fn about(self) -> Option<&'static str> {
+        match self {
+            Kind::Wealth => {
+                Some("community wealth (built by `crate::wealth`, not from the close alone)")
+            }
+            Kind::Unclaimed => Some(
+                "uncashed payments with their age and what is due (built by `crate::redemption`)",
+            ),
+            _ => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Schedule => "schedule",

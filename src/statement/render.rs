@@ -4,6 +4,8 @@
 use std::io::Write;
 
 use crate::money::{Currency, Money};
+use crate::render::escape::{html as esc, markdown as md_esc};
+use crate::report::doc::{Chart, ChartKind, Series};
 
 use crate::report::statement::Statement;
 
@@ -64,25 +66,6 @@ fn payout_year(y: Option<i32>) -> String {
 }
 
 // ---------------------------------------------------------------- markdown
-
-/// Escapes text for Markdown (table cells included) and neutralises inline HTML.
-pub fn md_esc(t: &str) -> String {
-    let mut out = String::with_capacity(t.len());
-    for c in t.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '!' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 pub fn markdown(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
     let e = md_esc;
@@ -264,22 +247,6 @@ pub fn markdown(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
 
 // ---------------------------------------------------------------- html
 
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(t: &str) -> String {
-    let mut out = String::with_capacity(t.len());
-    for c in t.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}\
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #999}\
 table{border-collapse:collapse;margin:.8rem 0;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}\
@@ -287,69 +254,30 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:
 .meta{color:#333}.key{font-size:1.15rem}code{word-break:break-all;font-size:.85rem}\
 svg text{font-size:11px;fill:#111}@media print{body{margin:0;max-width:none}h2{break-after:avoid}table,figure{break-inside:avoid}}";
 
-/// An SVG bar chart of closing equity by fiscal year (geometry in f64; labels are exact amounts).
+/// Closing equity by fiscal year, drawn by the one chart module (`render::chart`).
 fn chart(s: &Statement) -> String {
     let cur = Currency::from_code(&s.currency).ok();
-    let pts: Vec<(i32, String, f64)> = s
+    let mut c = Chart::new(
+        "Your equity at the end of each sealed fiscal year",
+        ChartKind::Bars,
+    );
+    c.x_label = "fiscal year".into();
+    c.y_label = s.currency.clone();
+    c.categories = s
+        .history
+        .iter()
+        .map(|a| a.fiscal_year.to_string())
+        .collect();
+    let closing = s
         .history
         .iter()
         .map(|a| {
-            let v = cur
-                .and_then(|c| Money::parse(&a.closing, c).ok())
-                .map(|m| m.to_minor() as f64)
-                .unwrap_or(0.0);
-            (a.fiscal_year, g(s, &a.closing), v)
+            cur.and_then(|c| Money::parse(&a.closing, c).ok())
+                .map(|m| m.amount())
         })
         .collect();
-    let (w, h, pad_top, pad_bottom) = (520.0_f64, 200.0_f64, 24.0_f64, 28.0_f64);
-    let max = pts.iter().map(|p| p.2).fold(0.0_f64, f64::max);
-    let min = pts.iter().map(|p| p.2).fold(0.0_f64, f64::min);
-    let span = if max - min > 0.0 { max - min } else { 1.0 };
-    let plot = h - pad_top - pad_bottom;
-    let y_of = |v: f64| pad_top + (max - v) / span * plot;
-    let zero = y_of(0.0);
-    let n = pts.len().max(1) as f64;
-    let slot = w / n;
-    let bw = (slot * 0.5).min(80.0);
-    let desc = pts
-        .iter()
-        .map(|p| format!("{}: {}", p.0, p.1))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut o = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"chart-title chart-desc\">\
-<title id=\"chart-title\">Your equity at the end of each fiscal year</title><desc id=\"chart-desc\">{}</desc>",
-        esc(&desc)
-    );
-    o.push_str(&format!(
-        "<line x1=\"0\" y1=\"{zero:.1}\" x2=\"{w}\" y2=\"{zero:.1}\" stroke=\"#555\" stroke-width=\"1\"/>"
-    ));
-    for (i, (fy, label, v)) in pts.iter().enumerate() {
-        let x = slot * i as f64 + (slot - bw) / 2.0;
-        let yv = y_of(*v);
-        let (top, height) = if yv < zero {
-            (yv, zero - yv)
-        } else {
-            (zero, yv - zero)
-        };
-        let cx = x + bw / 2.0;
-        o.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"#2f6f4f\"><title>{fy}: {}</title></rect>",
-            height.max(0.5),
-            esc(label)
-        ));
-        o.push_str(&format!(
-            "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            (top - 6.0).max(11.0),
-            esc(label)
-        ));
-        o.push_str(&format!(
-            "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{fy}</text>",
-            h - 8.0
-        ));
-    }
-    o.push_str("</svg>");
-    o
+    c.series = vec![Series::new("closing equity", closing)];
+    crate::render::chart::svg(&c)
 }
 
 pub fn html(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
@@ -416,7 +344,7 @@ pub fn html(s: &Statement, w: &mut dyn Write) -> anyhow::Result<()> {
         e(&g(s, &s.equity.community_wealth)),
         e(&g(s, &s.equity.collective_reserve))
     )?;
-    writeln!(w, "<figure>\n{}\n<figcaption>Your equity at the end of each sealed fiscal year.</figcaption>\n</figure>", chart(s))?;
+    writeln!(w, "{}", chart(s))?;
     writeln!(w, "<table>\n<caption>Equity by tranche</caption>\n<thead><tr><th scope=\"col\">Allocation year</th><th scope=\"col\">Kind</th><th scope=\"col\" class=\"n\">Amount</th><th scope=\"col\">Expected payout year</th><th scope=\"col\">How it is paid out</th></tr></thead>\n<tbody>")?;
     for t in &s.equity.tranches {
         writeln!(

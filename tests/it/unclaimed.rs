@@ -180,12 +180,12 @@ fn revolve_lists_the_exceptions() {
         .unwrap_or_else(|| panic!("{md}"));
     assert!(
         sect.contains(
-            "| RL07 | 2023 | redemption | 6,794.59 | 2023-12-31 | 731 | forfeiture_due |"
+            "| RL07 | 2023 | redemption | 6,794.59 | 2023-12-31 | 731 | forfeiture\\_due |"
         ),
         "{sect}"
     );
     assert!(
-        sect.contains("| RL01 | 2024 | redemption | 722.91 | 2025-02-14 | 320 | notice_due |"),
+        sect.contains("| RL01 | 2024 | redemption | 722.91 | 2025-02-14 | 320 | notice\\_due |"),
         "{sect}"
     );
     // outstanding ones are not exceptions
