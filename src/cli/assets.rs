@@ -35,7 +35,7 @@ pub struct AssetsArgs {
 pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
     let (b, diags) = crate::ledger::load_book(&a.book);
     let Some(b) = b else {
-        return super::check::report(diags, Format::Text);
+        return super::check::report(diags, a.format);
     };
     let cur = b.config.currency;
     let reg = assets::register(&b, a.year)?;

@@ -24,9 +24,11 @@ pub fn run(a: &CheckArgs) -> anyhow::Result<ExitCode> {
     report(diags, a.format)
 }
 
-/// Prints diagnostics (nothing when there are none) and returns the exit code: 1 on errors.
+/// Prints diagnostics (nothing when there are none) on standard error, like every error of every
+/// command, and returns the exit code: 1 on errors. Standard output carries only a command's
+/// product, so `coopledger close … -O json > close.json` never mixes problems into the JSON.
 pub fn report(diags: crate::diag::Diagnostics, format: Format) -> anyhow::Result<ExitCode> {
-    report_to(&mut std::io::stdout().lock(), diags, format)
+    report_to(&mut std::io::stderr().lock(), diags, format)
 }
 
 /// [`report`] to `out`.

@@ -39,20 +39,21 @@ pub struct CloseArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Loads and validates a book with its patronage activity; on problems prints them and returns
-/// the exit code to use.
+/// Loads and validates a book with its patronage activity; on problems prints them (as JSON when
+/// the command writes JSON) and returns the exit code to use.
 pub fn load_with_activity(
     dir: &std::path::Path,
+    format: Format,
 ) -> anyhow::Result<Result<(book::Book, book::patronage::Activity), ExitCode>> {
     let (b, diags) = ledger::load_book(dir);
     let Some(b) = b else {
-        return Ok(Err(super::check::report(diags, Format::Text)?));
+        return Ok(Err(super::check::report(diags, format)?));
     };
     let (activity, d) = crate::activity(&b);
     if d.has_errors() {
         let mut all = diags;
         all.extend(d);
-        return Ok(Err(super::check::report(all, Format::Text)?));
+        return Ok(Err(super::check::report(all, format)?));
     }
     Ok(Ok((b, activity)))
 }
@@ -72,7 +73,7 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
     if a.reopen && a.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         bail!("--reopen needs --reason \"why the year is closed again\"");
     }
-    let (b, activity) = match load_with_activity(&a.book)? {
+    let (b, activity) = match load_with_activity(&a.book, a.format)? {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };

@@ -49,7 +49,7 @@ fn kinds() -> impl clap::builder::TypedValueParser<Value = Kind> {
 /// The close of `fy` as reports see it: the sealed record when the year is sealed, otherwise a
 /// dry run computed now.
 pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> {
-    let (b, activity) = match super::close::load_with_activity(dir)? {
+    let (b, activity) = match super::close::load_with_activity(dir, Format::Text)? {
         Ok(x) => x,
         Err(code) => return Ok(Err(code)),
     };

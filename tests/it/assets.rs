@@ -261,7 +261,7 @@ fn bad_assets_and_contributions_are_located() {
         "date,member_id,kind,amount,note\n2021-03-01,ZZ,in_kind,2400.00,a cooler\n",
     )
     .unwrap();
-    let (code, out, err) = run(bin().arg("check").arg(&dir));
+    let (code, err, out) = run(bin().arg("check").arg(&dir));
     assert_eq!(code, 1, "{err}");
     let shown = dir.display().to_string();
     let lines: Vec<String> = out
@@ -435,7 +435,7 @@ fn bad_refunds_and_subscriptions_are_located() {
         "2021-02-01,ZZ,capital,100.00,,\n2021-02-01,B,membership_share,100.00,1,\n2021-02-01,A,capital,100.00,0,\n",
     );
     std::fs::write(&p, s).unwrap();
-    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    let (code, _, out) = run(bin().arg("check").arg(&dir));
     assert_eq!(code, 1);
     let shown = dir.display().to_string();
     let lines: Vec<String> = out

@@ -4,14 +4,14 @@ use crate::common::*;
 #[test]
 fn shipped_books_are_clean_and_silent() {
     for book in ["data/rising-loaf", "data/valley-commons"] {
-        let (code, out, err) = run(bin().arg("check").arg(root().join(book)));
+        let (code, err, out) = run(bin().arg("check").arg(root().join(book)));
         assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""), "{book}");
     }
 }
 
 #[test]
 fn every_planted_error_is_reported_with_place_and_code() {
-    let (code, out, _) = run(bin()
+    let (code, _, out) = run(bin()
         .arg("check")
         .arg(fixture("planted"))
         .args(["-O", "json"]));
@@ -63,7 +63,7 @@ fn every_planted_error_is_reported_with_place_and_code() {
 
 #[test]
 fn text_output_is_path_line_col_code_and_hint() {
-    let (code, out, _) = run(bin().arg("check").arg(fixture("planted")));
+    let (code, _, out) = run(bin().arg("check").arg(fixture("planted")));
     assert_eq!(code, 1);
     let first = out.lines().next().unwrap();
     assert!(
@@ -83,7 +83,7 @@ fn bad_config_is_located() {
         cfg.replace("cash_pct = \"20\"", "cash_pct = \"10\"\ncolor = 1"),
     )
     .unwrap();
-    let (code, out, _) = run(bin().arg("check").arg(&b));
+    let (code, _, out) = run(bin().arg("check").arg(&b));
     assert_eq!(code, 1);
     assert!(out.contains("coop.toml:19:1: error[E0402]"), "{out}");
     std::fs::write(
@@ -91,7 +91,7 @@ fn bad_config_is_located() {
         cfg.replace("cash_pct = \"20\"", "cash_pct = \"10\""),
     )
     .unwrap();
-    let (code, out, _) = run(bin().arg("check").arg(&b));
+    let (code, _, out) = run(bin().arg("check").arg(&b));
     assert_eq!(code, 1);
     assert!(
         out.contains("coop.toml:18:1: error[E0403]: a qualified notice needs at least 20%"),
@@ -138,7 +138,7 @@ fn garbage_and_truncated_files_never_panic() {
                 }
             }
             std::fs::write(b.join(f), &bytes).unwrap();
-            let (code, _, err) = run(bin().arg("check").arg(&b));
+            let (code, err, _) = run(bin().arg("check").arg(&b));
             assert!(code == 0 || code == 1, "{f} cut {cut}: exit {code}: {err}");
             assert!(!err.contains("panicked"), "{f}: {err}");
         }
@@ -153,7 +153,7 @@ fn init_scaffolds_valid_books() {
         let d = t.path().join(kind);
         let (code, _, _) = run(bin().args(["init", "--kind", kind]).arg(&d));
         assert_eq!(code, 0);
-        let (code, out, _) = run(bin().arg("check").arg(&d));
+        let (code, _, out) = run(bin().arg("check").arg(&d));
         assert_eq!((code, out.as_str()), (0, ""), "{kind}");
         let (code, _, err) = run(bin().args(["init"]).arg(&d));
         assert_eq!(code, 2);
@@ -219,7 +219,7 @@ fn an_unclosed_quote_in_a_note_cannot_swallow_capital() {
         "VC0001,membership_share,100.00,member-owner share",
         "VC0001,membership_share,100.00,\"member-owner share",
     );
-    let (code, out, _) = run(bin().arg("check").arg(book.path()));
+    let (code, _, out) = run(bin().arg("check").arg(book.path()));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("contributions.csv:2:5: error[E0005]"), "{out}");
     // and every command that loads the book refuses it

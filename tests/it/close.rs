@@ -481,7 +481,7 @@ fn equity_beyond_the_exact_range_is_an_error() {
     let text = std::fs::read_to_string(&path).unwrap() + &extra;
     std::fs::write(&path, text).unwrap();
     // each amount is valid on its own
-    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    let (code, _, out) = run(bin().arg("check").arg(&dir));
     assert_eq!(code, 0, "{out}");
     for args in [
         vec!["close", "--year", "2025", "--dry-run"],

@@ -184,7 +184,7 @@ fn bad_joint_links_are_located() {
          dee,Dee,member,2021-02-01,,active,1990-07-21,zed\r\n",
     )
     .unwrap();
-    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    let (code, _, out) = run(bin().arg("check").arg(&dir));
     assert_eq!(code, 1, "{out}");
     let lines: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
     let at = |n: usize| lines[n].split_once("members.csv:").unwrap().1;
@@ -212,7 +212,7 @@ fn bad_joint_links_are_located() {
          dee,Dee,member,2021-02-01,,active,1990-07-21,\n",
     )
     .unwrap();
-    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    let (code, _, out) = run(bin().arg("check").arg(&dir));
     assert_eq!(code, 1);
     assert!(
         out.contains("members.csv:2:8: error[E0313]: `ann` is joint with `bob`, but `bob` does not name `ann` back"),

@@ -110,7 +110,7 @@ fn planted_bad_rows_are_counted() {
         let p = agree(t.path());
         assert!(p > 0, "row {n}: {row}");
         // `check` falls back to the fold and locates the row (the last line)
-        let (code, out, _) = run(bin().arg("check").arg(t.path()));
+        let (code, _, out) = run(bin().arg("check").arg(t.path()));
         assert_eq!(code, 1, "{row}");
         assert!(
             out.contains(&format!("patronage.csv:{}:", spec.rows + 2)),
@@ -138,7 +138,7 @@ fn gen_command_writes_a_clean_book() {
         ])
         .args(["--fiscal-year-end", "06-30"]));
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
-    let (code, out, err) = run(bin().arg("check").arg(&dir));
+    let (code, err, out) = run(bin().arg("check").arg(&dir));
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
     let (code, _, err) = run(bin().arg("gen").arg(&dir));
     assert_eq!(code, 2);

@@ -68,7 +68,7 @@ fn e11_fifo_with_set_off_hand_checked() {
     // Ann's 99.00 is dated after the year end: she is paid 1,200.00 in cash.
     let (_t, dir) = e11("plan = \"revolving_fund\"\ncycle_years = 7");
     write(&dir, "receivables.csv", E11_RECEIVABLES);
-    let (code, out, err) = run(bin().arg("check").arg(&dir));
+    let (code, err, out) = run(bin().arg("check").arg(&dir));
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     let v = revolve_json(&dir, 2025);
     assert_eq!(
@@ -303,7 +303,7 @@ fn bad_receivables_are_located() {
          2024-03-19,bob,loan,5.00,\n\
          2024-02-30,bob,owed,5.00,\n",
     );
-    let (code, out, _) = run(bin().arg("check").arg(&dir).args(["-O", "json"]));
+    let (code, _, out) = run(bin().arg("check").arg(&dir).args(["-O", "json"]));
     assert_eq!(code, 1, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
     let got: Vec<(String, u64, u64)> = v["diagnostics"]

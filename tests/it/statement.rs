@@ -251,7 +251,7 @@ fn member_ids_that_could_escape_a_directory_are_refused() {
     for bad in ["../../etc/x", "a/b", "a\\b"] {
         let text = std::fs::read_to_string(root().join("data/rising-loaf/members.csv")).unwrap();
         std::fs::write(book.path().join("members.csv"), text.replace("RL03", bad)).unwrap();
-        let (code, out, _) = run(bin().arg("check").arg(book.path()));
+        let (code, _, out) = run(bin().arg("check").arg(book.path()));
         assert_eq!(code, 1, "{bad}: {out}");
         assert!(
             out.contains("members.csv:4:1: error[E0315]"),

@@ -64,7 +64,7 @@ fn ages_notice_and_forfeiture_hand_checked() {
     // RL04 issued 2025-06-01: 213 days; notice from 2026-04-02 → outstanding
     let (_t, dir) = sealed_rising_loaf();
     std::fs::write(dir.join("uncashed.csv"), UNCASHED).unwrap();
-    let (code, out, err) = run(bin().arg("check").arg(&dir));
+    let (code, err, out) = run(bin().arg("check").arg(&dir));
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     let v: Value = serde_json::from_str(&report(&dir, "2025", "json")).unwrap();
     let got: Vec<(String, String, i64, String, String, String)> = rows(&v)
@@ -238,7 +238,7 @@ fn uncashed_rows_must_match_sealed_payments() {
          RL07,2024,patronage,10.00,\n",
     )
     .unwrap();
-    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    let (code, _, out) = run(bin().arg("check").arg(&dir));
     assert_eq!(code, 1, "{out}");
     let got: Vec<String> = out
         .lines()
@@ -267,7 +267,7 @@ fn unreadable_sealed_records_are_reported_once() {
     let (_t, dir) = sealed_rising_loaf();
     std::fs::write(dir.join("uncashed.csv"), UNCASHED).unwrap();
     std::fs::write(dir.join("closes/2024/redemptions.json"), "{not json").unwrap();
-    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    let (code, _, out) = run(bin().arg("check").arg(&dir));
     assert_eq!(code, 1, "{out}");
     let errors: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
     assert_eq!(errors.len(), 1, "{out}");
@@ -288,7 +288,7 @@ fn uncashed_refunds_are_checked_against_the_close_as_sealed() {
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(text.contains("\"912.96\""), "RL05's 2023 cash");
     std::fs::write(&p, text.replacen("\"912.96\"", "\"9912.96\"", 1)).unwrap();
-    let (code, out, _) = run(bin().arg("check").arg(&dir));
+    let (code, _, out) = run(bin().arg("check").arg(&dir));
     assert_eq!(code, 1, "{out}");
     let errors: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
     assert_eq!(errors.len(), 1, "{out}");
