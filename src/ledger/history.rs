@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context};
 
-use super::read::{read_close, sealed_redemptions};
+use super::read::{read_close, read_close_state, sealed_redemptions};
 use super::record::CloseRecord;
 use super::{is_sealed, sealed_before, sealed_years};
 use crate::book::patronage::Activity;
@@ -22,7 +22,7 @@ pub fn prior_state(book: &Book, fy: i32) -> anyhow::Result<State> {
             )
         })?),
         Some(y) => {
-            let state = read_close(&book.dir, y)?.record.state;
+            let state = read_close_state(&book.dir, y)?;
             apply_sealed_redemptions(book, y, state)
         }
     }
@@ -33,7 +33,7 @@ pub fn close_state(book: &Book, fy: i32) -> anyhow::Result<Option<State>> {
     if !is_sealed(&book.dir, fy) {
         return Ok(None);
     }
-    Ok(Some(read_close(&book.dir, fy)?.record.state))
+    Ok(Some(read_close_state(&book.dir, fy)?))
 }
 
 /// Hook of [`prior_state`]: a year's sealed redemptions reduce the tranches its close left.

