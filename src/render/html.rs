@@ -9,13 +9,13 @@ use crate::report::doc::{Block, Doc, RowKind, Table};
 /// The one stylesheet of every HTML page.
 pub const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;padding:0 1rem;max-width:60rem;color:#1a1a1a;line-height:1.4}\
 h1{font-size:1.5rem;margin-bottom:.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccc}\
-dl.header{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:0 0 1rem}dl.header dt{font-weight:600}dl.header dd{margin:0}\
+dl.header{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:0 0 1rem}dl.header dt{font-weight:600}dl.header dd{margin:0;overflow-wrap:anywhere}\
 table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem;display:block;overflow-x:auto;max-width:100%}th,td{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left;vertical-align:top}\
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tr.subtotal td{font-weight:600;background:#f6f6f6}tr.total td{font-weight:700;border-top:2px solid #333}\
 dl.fields{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dl.fields dt{color:#444}dl.fields dd{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}\
 p.note{background:#fff4d6;border-left:3px solid #e0b000;padding:.4rem .6rem}\
 figure.chart{margin:1rem 0}figure.chart figcaption{font-size:.85rem;color:#444}\
-@media print{body{margin:0;max-width:none}section.page{break-after:page}h2{break-after:avoid}table,figure{break-inside:avoid}}";
+@media (max-width:600px){body{margin:1rem}dl.header,dl.fields{grid-template-columns:minmax(0,1fr)}dl.header dd,dl.fields dd{margin:0 0 .4rem}}@media print{body{margin:0;max-width:none}section.page{break-after:page}h2{break-after:avoid}table,figure{break-inside:avoid}}";
 
 /// Writes the start of the page shell: doctype, head with the title and the stylesheet, and the
 /// opening `<body>`. [`page_end`] closes it.
