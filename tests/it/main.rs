@@ -5,6 +5,7 @@ mod cli;
 mod close;
 mod common;
 mod e2c;
+mod fuzz;
 mod joint;
 mod layers;
 mod patronage;
