@@ -18,6 +18,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::render::Format;
+
 /// Exact, open books for cooperatives and community-owned enterprises.
 ///
 /// A book is a directory with coop.toml and CSV ledgers (docs/FORMATS.md). Exit codes: 0 ok,
@@ -65,6 +67,52 @@ pub enum Command {
     CltResale(Box<clt::CltArgs>),
     /// Exit to Community modeller: ownership by year under votes, economic claims and legal title
     E2c(e2c::E2cArgs),
+}
+
+impl Command {
+    /// Whether the command was asked for JSON (`-O json`, or `-o FILE.json` without `-O`): its
+    /// errors are then printed as JSON too, so a script reading JSON always gets JSON.
+    pub fn writes_json(&self) -> bool {
+        use std::path::Path;
+        let asked = |f: Option<Format>, o: Option<&Path>| match f {
+            Some(f) => f == Format::Json,
+            None => o.and_then(Path::extension).is_some_and(|e| e == "json"),
+        };
+        match self {
+            Command::Check(a) => a.format == Format::Json,
+            Command::Close(a) => a.format == Format::Json,
+            Command::Assets(a) => a.format == Format::Json,
+            Command::CltResale(a) => a.format == Format::Json,
+            Command::Report(a) => asked(a.format, a.output.as_deref()),
+            Command::Revolve(a) => asked(a.format, a.output.as_deref()),
+            Command::Forecast(a) => asked(a.format, a.output.as_deref()),
+            Command::Statement(a) => asked(a.format, a.output.as_deref()),
+            Command::Wealth(a) => asked(a.format, a.output.as_deref()),
+            Command::E2c(a) => {
+                let o = match &a.command {
+                    Some(e2c::E2cCommand::Compare(c)) => &c.output,
+                    None => &a.output,
+                };
+                asked(o.format, o.output.as_deref())
+            }
+            Command::Init(_)
+            | Command::Gen(_)
+            | Command::Verify(_)
+            | Command::Export(_)
+            | Command::VerifyStatement(_) => false,
+        }
+    }
+}
+
+/// Runs the command line and prints its error, if any, through the one error printer: a closed
+/// pipe (`| head`) ends quietly with exit 0; any other error is printed on standard error, as
+/// JSON when the command was asked for JSON, and exits 2.
+pub fn main(cli: Cli) -> ExitCode {
+    let json = cli.command.writes_json();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => output::print_error(&e, json),
+    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -497,3 +497,47 @@ fn equity_beyond_the_exact_range_is_an_error() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// An error that ends a command asked for JSON is printed as JSON on standard error (exit 2),
+/// and as text otherwise.
+#[test]
+fn errors_are_json_when_json_was_asked() {
+    let (code, out, err) = run(bin()
+        .args([
+            "close",
+            "data/rising-loaf",
+            "--year",
+            "2030",
+            "--dry-run",
+            "-O",
+            "json",
+        ])
+        .current_dir(root()));
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    let v: serde_json::Value = serde_json::from_str(&err).expect("stderr is JSON");
+    assert_eq!(v["error"], "fiscal year 2030 has no lines in results.csv");
+    assert!(v["causes"].as_array().is_some());
+    let (code, _, err) = run(bin()
+        .args([
+            "forecast",
+            "data/rising-loaf",
+            "--from",
+            "2030",
+            "--years",
+            "1",
+            "-o",
+            "Cargo.toml/f.json",
+        ])
+        .current_dir(root()));
+    assert_eq!(code, 2);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&err).is_ok(),
+        "{err}"
+    );
+    let (code, _, err) = run(bin()
+        .args(["close", "data/rising-loaf", "--year", "2030", "--dry-run"])
+        .current_dir(root()));
+    assert_eq!(code, 2);
+    assert_eq!(err, "error: fiscal year 2030 has no lines in results.csv\n");
+}
