@@ -113,6 +113,32 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     out.flush()
 }
 
+/// The one printer of errors that end a command (diagnostics of the input have their own,
+/// `crate::diag::emit`): standard error, as `{"error": "...", "causes": [...]}` when the command
+/// writes JSON, else `error: ...` with one `caused by:` line per cause. A broken pipe is not an
+/// error (exit 0); every other error exits 2.
+pub fn print_error(e: &anyhow::Error, json: bool) -> std::process::ExitCode {
+    if e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    }) {
+        return std::process::ExitCode::SUCCESS;
+    }
+    let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+    let text = if json {
+        let v = serde_json::json!({ "error": e.to_string(), "causes": causes });
+        format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+    } else {
+        let mut t = format!("error: {e}\n");
+        for c in &causes {
+            t.push_str(&format!("  caused by: {c}\n"));
+        }
+        t
+    };
+    let _ = io::stderr().write_all(text.as_bytes());
+    std::process::ExitCode::from(2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,30 +178,4 @@ mod tests {
             "{e}"
         );
     }
-}
-
-/// The one printer of errors that end a command (diagnostics of the input have their own,
-/// `crate::diag::emit`): standard error, as `{"error": "...", "causes": [...]}` when the command
-/// writes JSON, else `error: ...` with one `caused by:` line per cause. A broken pipe is not an
-/// error (exit 0); every other error exits 2.
-pub fn print_error(e: &anyhow::Error, json: bool) -> std::process::ExitCode {
-    if e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    }) {
-        return std::process::ExitCode::SUCCESS;
-    }
-    let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
-    let text = if json {
-        let v = serde_json::json!({ "error": e.to_string(), "causes": causes });
-        format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
-    } else {
-        let mut t = format!("error: {e}\n");
-        for c in &causes {
-            t.push_str(&format!("  caused by: {c}\n"));
-        }
-        t
-    };
-    let _ = io::stderr().write_all(text.as_bytes());
-    std::process::ExitCode::from(2)
 }
