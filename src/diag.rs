@@ -89,6 +89,32 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Values quoted in a message (between backticks) longer than this are shortened, so a 10 MB
+/// field is never echoed back whole.
+pub const MAX_QUOTED_CHARS: usize = 60;
+
+/// Shortens every backtick-quoted span of `s` longer than [`MAX_QUOTED_CHARS`] characters to its
+/// first [`MAX_QUOTED_CHARS`] characters, `…` and its length in bytes.
+pub fn clip(s: String) -> String {
+    if s.len() <= MAX_QUOTED_CHARS * 2 {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len().min(1024));
+    for (i, part) in s.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        // odd parts are inside backticks
+        if i % 2 == 1 && part.chars().count() > MAX_QUOTED_CHARS {
+            out.extend(part.chars().take(MAX_QUOTED_CHARS));
+            out.push_str(&format!("… ({} bytes)", part.len()));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// A collection of problems, kept sorted and free of exact duplicates when reported.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diagnostics {
@@ -104,7 +130,9 @@ impl Diagnostics {
         Self::default()
     }
 
-    pub fn push(&mut self, d: Diagnostic) {
+    pub fn push(&mut self, mut d: Diagnostic) {
+        d.message = clip(d.message);
+        d.hint = clip(d.hint);
         self.items.push(d);
     }
 
@@ -216,6 +244,22 @@ pub fn emit(out: &mut dyn Write, diags: &[Diagnostic], json: bool) -> io::Result
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn long_quoted_values_are_clipped() {
+        let long = "X".repeat(5_000_000);
+        let mut d = Diagnostics::new();
+        d.push(
+            Diagnostic::error("E0207", "members.csv", 2, 6)
+                .msg(format!("`status` = `{long}` is not a status"))
+                .hint("use one of: active, left, deceased"),
+        );
+        let text = d.iter().next().unwrap().to_string();
+        assert!(text.len() < 300, "{}", text.len());
+        assert!(text.contains("`status` = `XXXXXXXXXX"));
+        assert!(text.contains("… (5000000 bytes)` is not a status"));
+        assert_eq!(clip("short `x`".into()), "short `x`");
+    }
+
     use super::*;
 
     #[test]
