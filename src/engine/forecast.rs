@@ -34,6 +34,16 @@ pub struct Forecast {
     pub notes: Vec<String>,
 }
 
+/// The plan as the user writes it in `coop.toml` (`[redemption] plan`), not its Rust name.
+fn plan_name(plan: RedemptionPlan) -> &'static str {
+    match plan {
+        RedemptionPlan::None => "none",
+        RedemptionPlan::RevolvingFund => "revolving_fund",
+        RedemptionPlan::Percentage => "percentage",
+        RedemptionPlan::BaseCapital => "base_capital",
+    }
+}
+
 /// Projects `years` fiscal years of redemptions from `from`, starting with `state` and the
 /// `debts` already open. No new allocations are assumed; each year's redemptions reduce the
 /// equity of the next. `activity` is the book's patronage ([`crate::book::patronage::activity`]),
@@ -153,9 +163,27 @@ pub fn forecast(
     Ok(Forecast {
         coop: book.config.name.clone(),
         currency: cur.code().to_string(),
-        plan: format!("{plan:?}"),
+        plan: plan_name(plan).to_string(),
         from,
         years: rows,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_name_is_the_config_name() {
+        for p in [
+            RedemptionPlan::None,
+            RedemptionPlan::RevolvingFund,
+            RedemptionPlan::Percentage,
+            RedemptionPlan::BaseCapital,
+        ] {
+            let serde_name = serde_json::to_value(p).unwrap();
+            assert_eq!(serde_name.as_str(), Some(plan_name(p)));
+        }
+    }
 }
