@@ -228,7 +228,7 @@ pub fn json(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
 /// Every amount of the year as one CSV table: `status` = paid | set_off | discount |
 /// converted_to_debt | loss_offset | transferred_out | transferred_in | unpaid.
 pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = crate::render::csv::Writer::from_writer(Vec::new());
     w.write_record([
         "fiscal_year",
         "status",

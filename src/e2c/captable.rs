@@ -75,8 +75,9 @@ pub fn load(path: &Path, shown: &str, diags: &mut Diagnostics) -> Option<CapTabl
     parse(&text, shown, diags)
 }
 
-/// Where each of [`COLUMNS`] is in the header; `None` (each missing column reported) if any is
-/// missing.
+/// Where each of [`COLUMNS`] is in the header; `None` if any is missing, named twice or unknown
+/// (each problem reported at its column). Columns whose name starts with `x_` are the user's and
+/// ignored, as in the book's files.
 fn column_index(
     headers: &csv::StringRecord,
     shown: &str,
@@ -84,6 +85,7 @@ fn column_index(
 ) -> Option<[usize; 7]> {
     let mut idx = [0usize; 7];
     let mut ok = true;
+    let first_line = || format!("the first line must be `{}`", COLUMNS.join(","));
     for (i, c) in COLUMNS.iter().enumerate() {
         match headers.iter().position(|h| h == *c) {
             Some(j) => idx[i] = j,
@@ -92,12 +94,60 @@ fn column_index(
                 diags.push(
                     Diagnostic::error(code::CSV_HEADER, shown, 1, 0)
                         .msg(format!("missing column `{c}`"))
-                        .hint(format!("the first line must be `{}`", COLUMNS.join(","))),
+                        .hint(first_line()),
                 );
             }
         }
     }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (j, h) in headers.iter().enumerate() {
+        let col = u64::try_from(j + 1).unwrap_or(0);
+        if let Some(j0) = seen.insert(h, j + 1) {
+            ok = false;
+            diags.push(
+                Diagnostic::error(code::CSV_COLUMN_TWICE, shown, 1, col)
+                    .msg(format!("column `{h}` appears twice (also column {j0})"))
+                    .hint("remove or rename one of them"),
+            );
+        } else if !COLUMNS.contains(&h) && !h.starts_with("x_") {
+            ok = false;
+            diags.push(
+                Diagnostic::error(code::CSV_UNKNOWN_COLUMN, shown, 1, col)
+                    .msg(format!("unknown column `{h}`"))
+                    .hint(format!(
+                        "{}; a column of your own must start with `x_`",
+                        first_line()
+                    )),
+            );
+        }
+    }
     ok.then_some(idx)
+}
+
+/// A row with more or fewer fields than the header (an extra comma, an unquoted `1,000`, a quote
+/// never closed): the problem at the first field too many or missing, or `None` if it fits.
+fn field_count(rec: &csv::StringRecord, want: usize, shown: &str, line: u64) -> Option<Diagnostic> {
+    let have = rec.len();
+    if have == want {
+        return None;
+    }
+    let col = u64::try_from(have.min(want) + 1).unwrap_or(0);
+    let (msg, hint) = if have > want {
+        (
+            format!("the row has {have} fields, the header {want}: a field too many"),
+            "quote a value that holds a comma (`\"1,000\"`), or better write it without (`1000`)",
+        )
+    } else {
+        (
+            format!("the row has {have} fields, the header {want}: a field is missing"),
+            "give every row the header's columns (an empty value is written as nothing between two commas); check for a quote that is never closed",
+        )
+    };
+    Some(
+        Diagnostic::error(code::CSV_FIELD_COUNT, shown, line, col)
+            .msg(msg)
+            .hint(hint),
+    )
 }
 
 /// A cell that must be a decimal of zero or more (`empty_ok`: empty is zero); else the message
@@ -158,6 +208,10 @@ pub fn parse(text: &str, shown: &str, diags: &mut Diagnostics) -> Option<CapTabl
             }
         };
         let line = rec.position().map_or(0, |p| p.line());
+        if let Some(d) = field_count(&rec, headers.len(), shown, line) {
+            diags.push(d);
+            continue;
+        }
         let get = |i: usize| rec.get(idx[i]).unwrap_or("").to_string();
         let col = |i: usize| u64::try_from(idx[i] + 1).unwrap_or(0);
         let holder_id = get(0);
@@ -281,6 +335,52 @@ mod tests {
             .any(|m| m.contains("`invested` is not a number")));
         assert!(msgs.iter().any(|m| m.contains("`date` is not a date")));
         assert!(msgs.iter().any(|m| m.contains("c.csv:4:4: error[E2C012]")));
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        let mut d = Diagnostics::new();
+        let _ = parse(text, "c.csv", &mut d);
+        d.into_sorted().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn unknown_and_duplicate_columns_are_located_errors() {
+        let m = problems("holder_id,name,segment,class,units,invested,date,votes,x_note\n");
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(
+            m[0].starts_with("c.csv:1:8: error[E2C016]: unknown column `votes`"),
+            "{m:#?}"
+        );
+        let m = problems("holder_id,name,segment,class,units,units,invested,date\nA,B,founder,c,1,2,,\n");
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(
+            m[0].starts_with("c.csv:1:6: error[E2C017]: column `units` appears twice (also column 5)"),
+            "{m:#?}"
+        );
+    }
+
+    #[test]
+    fn rows_with_extra_or_missing_fields_are_located_errors() {
+        let head = "holder_id,name,segment,class,units,invested,date\n";
+        // an unquoted thousands separator: `1,000` must not be read as 1 unit
+        let m = problems(&format!(
+            "{head}F1,Ada,founder,common,1,000,,2021-01-01\nF2,Bo,founder,common,5\nF3,Cy,founder,common,7,,\n"
+        ));
+        assert_eq!(m.len(), 2, "{m:#?}");
+        assert!(
+            m[0].starts_with("c.csv:2:8: error[E2C018]: the row has 8 fields, the header 7"),
+            "{m:#?}"
+        );
+        assert!(
+            m[1].starts_with("c.csv:3:6: error[E2C018]: the row has 5 fields, the header 7"),
+            "{m:#?}"
+        );
+        // a quote never closed swallows the rest of the file into one field: an error where it opened
+        let m = problems(&format!(
+            "{head}F1,\"Ada,founder,common,1,,\nF2,Bo,founder,common,5,,\n"
+        ));
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(m[0].starts_with("c.csv:2:3: error[E2C018]"), "{m:#?}");
     }
 
     #[test]

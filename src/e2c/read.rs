@@ -26,6 +26,9 @@ pub mod code {
     pub const UNITS_MISMATCH: &str = "E2C013";
     pub const CSV_EMPTY: &str = "E2C014";
     pub const HOLDER_CONFLICT: &str = "E2C015";
+    pub const CSV_UNKNOWN_COLUMN: &str = "E2C016";
+    pub const CSV_COLUMN_TWICE: &str = "E2C017";
+    pub const CSV_FIELD_COUNT: &str = "E2C018";
     pub const UNKNOWN_CLASS: &str = "E2C020";
     pub const UNKNOWN_HOLDER: &str = "E2C021";
     pub const CAP_BELOW_ONE: &str = "E2C022";

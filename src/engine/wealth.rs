@@ -26,10 +26,29 @@ pub fn ratio(num: BigInt, den: BigInt, dp: u32) -> Decimal {
 /// and rounded half-up to 4 decimals: G = (2 Σ i·x₍ᵢ₎ − (n + 1) Σ x) / (n Σ x), x ascending,
 /// i from 1. `0` when everyone holds the same (or nothing).
 pub fn gini(values: &[i128]) -> Decimal {
-    let mut x: Vec<i128> = values.iter().map(|v| (*v).max(0)).collect();
+    gini_of(values.iter().map(|v| BigInt::from((*v).max(0))).collect())
+}
+
+/// [`gini`] of exact decimals (negatives count as zero): each value is brought to the largest
+/// scale among them as a big integer, so the result is exact whatever the scales and magnitudes.
+pub fn gini_decimal(values: &[Decimal]) -> Decimal {
+    let scale = values.iter().map(Decimal::scale).max().unwrap_or(0);
+    gini_of(
+        values
+            .iter()
+            .map(|v| {
+                let m = BigInt::from(v.mantissa().max(0));
+                m * BigInt::from(10u8).pow(scale - v.scale())
+            })
+            .collect(),
+    )
+}
+
+/// The one Gini computation, over non-negative big integers.
+fn gini_of(mut x: Vec<BigInt>) -> Decimal {
     x.sort_unstable();
     let n = BigInt::from(x.len());
-    let s: BigInt = x.iter().map(|v| BigInt::from(*v)).sum();
+    let s: BigInt = x.iter().sum();
     if x.is_empty() || s.sign() == Sign::NoSign {
         return Decimal::new(0, 4);
     }
@@ -90,6 +109,10 @@ mod tests {
         assert_eq!(gini(&[1, 2, 3, 4]).to_string(), "0.2500");
         assert_eq!(gini(&[-50, 0, 0, 100]).to_string(), "0.7500");
         assert_eq!(top10_share_pct(&[0, 0, 0, 100]).to_string(), "100.00");
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(gini_decimal(&[d("3"), d("1")]).to_string(), "0.2500");
+        assert_eq!(gini_decimal(&[d("0.5"), d("1.50")]).to_string(), "0.2500");
+        assert_eq!(gini_decimal(&[d("-1"), d("0"), d("0"), d("1")]).to_string(), "0.7500");
         assert_eq!(top10_share_pct(&[1; 20]).to_string(), "10.00");
     }
 

@@ -4,7 +4,47 @@
 
 use std::io::{self, Write};
 
+use crate::render::escape::csv_formula;
 use crate::report::doc::Doc;
+
+/// The one CSV writer of the program: the csv crate's, with every cell neutralised against
+/// spreadsheet formulas ([`csv_formula`]) on its way out. Same calls as `csv::Writer`.
+pub struct Writer<W: Write> {
+    inner: csv::Writer<W>,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn from_writer(out: W) -> Writer<W> {
+        Writer {
+            inner: csv::Writer::from_writer(out),
+        }
+    }
+
+    /// Writes one record, each field through [`csv_formula`] (a field that is not UTF-8 is
+    /// written as it is: the program writes none).
+    pub fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        for field in record {
+            let b = field.as_ref();
+            match std::str::from_utf8(b) {
+                Ok(s) => self.inner.write_field(csv_formula(s).as_bytes())?,
+                Err(_) => self.inner.write_field(b)?,
+            }
+        }
+        self.inner.write_record(None::<&[u8]>)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+
+    pub fn into_inner(self) -> Result<W, csv::IntoInnerError<csv::Writer<W>>> {
+        self.inner.into_inner()
+    }
+}
 
 /// The csv crate's error as the io::Error it wraps (so that a closed pipe stays a closed pipe and
 /// is not reported as a failure).
@@ -28,7 +68,7 @@ pub fn render(doc: &Doc, out: &mut dyn Write) -> io::Result<()> {
             ),
         ));
     };
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = Writer::from_writer(out);
     let mut header = vec!["row"];
     header.extend(t.columns.iter().map(|c| c.key.as_ref()));
     w.write_record(&header).map_err(io_error)?;

@@ -37,13 +37,39 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+/// One CSV field (RFC 4180): neutralised against formulas ([`csv_formula`]), then quoted when it
+/// holds a comma, a quote or a line break.
 pub fn csv_field(s: &str) -> String {
+    let s = csv_formula(s);
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s.into_owned()
     }
+}
+
+/// A CSV cell a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return; OWASP "CSV injection") gets a leading `'`, which spreadsheets show as text.
+/// A plain number (`-12.50`, `-3`) is left as it is so that money columns stay numeric. Every CSV
+/// cell the program writes passes through here ([`csv_field`], [`crate::render::csv::Writer`]).
+pub fn csv_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(s) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// `-?digits(.digits)?`: how the program writes every number in machine form.
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
 }
 
 #[cfg(test)]
@@ -70,5 +96,27 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn csv_formulas_are_neutralised_but_numbers_stay_numbers() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""),
+            ("+cmd", "'+cmd"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            ("-", "'-"),
+            ("-1.", "'-1."),
+            ("-.5", "'-.5"),
+            ("-12.50", "-12.50"),
+            ("-3", "-3"),
+            ("12.50", "12.50"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_field(cell), out, "{cell:?}");
+        }
     }
 }

@@ -545,7 +545,7 @@ pub fn beancount(v: &View, es: &[Entry], out: &mut dyn Write) -> anyhow::Result<
 
 /// One line per posting.
 pub fn csv(v: &View, es: &[Entry], out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::render::csv::Writer::from_writer(out);
     w.write_record([
         "entry",
         "date",

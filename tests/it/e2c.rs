@@ -334,6 +334,40 @@ type = "esop"
     );
 }
 
+/// Issue 12: the cap table is read strictly: an unknown or doubled column and a row with a field
+/// too many or too few are located errors (an unquoted `1,000` was read as 1 unit before).
+#[test]
+fn a_cap_table_with_unknown_columns_or_ragged_rows_is_refused_where_it_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = "name = \"s\"\ncaptable = \"captable.csv\"\nyears = 2\n[assumptions]\nprofit = [1, 2]\n";
+    let s = write(dir.path(), "s.toml", scenario);
+    for (table, want) in [
+        (
+            "holder_id,name,segment,class,units,invested,date,votes\nF,F,founder,common,8,0,\n",
+            "captable.csv:1:8: error[E2C016]: unknown column `votes`",
+        ),
+        (
+            "holder_id,name,segment,class,units,units,invested,date\nF,F,founder,common,8,8,0,\n",
+            "captable.csv:1:6: error[E2C017]: column `units` appears twice",
+        ),
+        (
+            "holder_id,name,segment,class,units,invested,date\nF,F,founder,common,1,000,0,\n",
+            "captable.csv:2:8: error[E2C018]: the row has 8 fields, the header 7",
+        ),
+        (
+            "holder_id,name,segment,class,units,invested,date\nF,F,founder,common,8\n",
+            "captable.csv:2:6: error[E2C018]: the row has 5 fields, the header 7",
+        ),
+    ] {
+        write(dir.path(), "captable.csv", table);
+        let (code, out, err) = run(&["e2c", &s]);
+        assert_eq!(code, 1, "{err}");
+        assert!(out.is_empty());
+        assert!(err.contains(want), "missing `{want}` in:\n{err}");
+        assert!(err.contains("  hint: "), "{err}");
+    }
+}
+
 #[test]
 fn missing_scenario_and_irr_without_solution() {
     let (code, _, err) = run(&["e2c", "no/such/scenario.toml"]);

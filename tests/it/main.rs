@@ -6,6 +6,7 @@ mod close;
 mod common;
 mod e2c;
 mod fuzz;
+mod injection;
 mod joint;
 mod layers;
 mod patronage;
