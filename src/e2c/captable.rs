@@ -351,10 +351,14 @@ mod tests {
             m[0].starts_with("c.csv:1:8: error[E2C016]: unknown column `votes`"),
             "{m:#?}"
         );
-        let m = problems("holder_id,name,segment,class,units,units,invested,date\nA,B,founder,c,1,2,,\n");
+        let m = problems(
+            "holder_id,name,segment,class,units,units,invested,date\nA,B,founder,c,1,2,,\n",
+        );
         assert_eq!(m.len(), 1, "{m:#?}");
         assert!(
-            m[0].starts_with("c.csv:1:6: error[E2C017]: column `units` appears twice (also column 5)"),
+            m[0].starts_with(
+                "c.csv:1:6: error[E2C017]: column `units` appears twice (also column 5)"
+            ),
             "{m:#?}"
         );
     }

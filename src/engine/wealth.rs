@@ -112,7 +112,10 @@ mod tests {
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         assert_eq!(gini_decimal(&[d("3"), d("1")]).to_string(), "0.2500");
         assert_eq!(gini_decimal(&[d("0.5"), d("1.50")]).to_string(), "0.2500");
-        assert_eq!(gini_decimal(&[d("-1"), d("0"), d("0"), d("1")]).to_string(), "0.7500");
+        assert_eq!(
+            gini_decimal(&[d("-1"), d("0"), d("0"), d("1")]).to_string(),
+            "0.7500"
+        );
         assert_eq!(top10_share_pct(&[1; 20]).to_string(), "10.00");
     }
 

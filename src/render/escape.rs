@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn csv_formulas_are_neutralised_but_numbers_stay_numbers() {
         for (cell, out) in [
-            ("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""),
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
             ("+cmd", "'+cmd"),
             ("@SUM(A1)", "'@SUM(A1)"),
             ("-2+3", "'-2+3"),

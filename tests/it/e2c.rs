@@ -339,7 +339,8 @@ type = "esop"
 #[test]
 fn a_cap_table_with_unknown_columns_or_ragged_rows_is_refused_where_it_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = "name = \"s\"\ncaptable = \"captable.csv\"\nyears = 2\n[assumptions]\nprofit = [1, 2]\n";
+    let scenario =
+        "name = \"s\"\ncaptable = \"captable.csv\"\nyears = 2\n[assumptions]\nprofit = [1, 2]\n";
     let s = write(dir.path(), "s.toml", scenario);
     for (table, want) in [
         (

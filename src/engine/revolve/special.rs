@@ -100,69 +100,23 @@ pub(super) fn retire_estates(
     caps: &mut Caps,
     out: &mut Out,
 ) -> Result<(), RevolveError> {
-    let (book, fy, fy_end, cur, zero, red) =
-        (ctx.book, ctx.fy, ctx.fy_end, ctx.cur, ctx.zero, &ctx.red);
-    let members_file = &ctx.members_file;
-    let Caps {
-        budget_left,
-        solvency_left,
-        solvency_exempts_estates,
-    } = caps;
-    let solvency_exempts_estates = *solvency_exempts_estates;
-    let Out {
-        payments,
-        unpaid,
-        discounts,
-        special,
-        notes,
-        ..
-    } = out;
-    let mut estates: Vec<(NaiveDate, &crate::book::Member)> = Vec::new();
-    for m in book.members.iter().filter(|m| m.status == Status::Deceased) {
-        if !whole
-            .get(&m.id)
-            .is_some_and(|v| v.iter().any(|t| !t.2.is_zero()))
-        {
-            continue;
-        }
-        let Some(death) = m.left else {
-            return Err(RevolveError::NoDateOfDeath {
-                member: m.id.clone(),
-                file: members_file.clone(),
-                line: m.line,
-            });
-        };
-        if death <= fy_end {
-            estates.push((death, m));
-        }
-    }
-    estates.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    let (cur, zero, red) = (ctx.cur, ctx.zero, &ctx.red);
+    let estates = estates_due(ctx, whole)?;
     if red.estate_discount.is_some() && red.cycle_years.is_none() && !estates.is_empty() {
         return Err(RevolveError::DiscountNeedsCycle);
     }
     for (death, m) in estates {
-        special.insert(m.id.clone());
+        out.special.insert(m.id.clone());
         let Some(ts) = whole.get(&m.id) else { continue };
         let face_total = mm("estate", Money::sum(cur, ts.iter().map(|t| &t.2)))?;
         if !face_total.is_positive() {
-            notes.push(format!(
+            out.notes.push(format!(
                 "the estate of `{}` has no positive balance ({face_total}); nothing to pay",
                 m.id
             ));
             continue;
         }
-        // cash per tranche: face, or present value at the policy rate
-        let mut lines = Vec::new();
-        for (y, k, face) in ts.iter().filter(|t| t.2.is_positive()) {
-            let pv = match (red.estate_discount, red.cycle_years) {
-                (Some(r), Some(n)) => {
-                    let years = (*y + n as i32 - fy).max(0) as u32;
-                    mm("estate present value", present_value(*face, r, years))?
-                }
-                _ => *face,
-            };
-            lines.push((*y, k.clone(), *face, pv));
-        }
+        let lines = estate_lines(ctx, ts)?;
         // negative tranches (losses) reduce the estate's oldest tranches' cash at face
         let neg = mm(
             "estate",
@@ -173,10 +127,14 @@ pub(super) fn retire_estates(
             Money::sum(cur, lines.iter().map(|l| &l.3)).and_then(|s| s.checked_add(&neg)),
         )?
         .max(zero);
-        let cap = cap_of(*budget_left, *solvency_left, !solvency_exempts_estates);
+        let cap = cap_of(
+            caps.budget_left,
+            caps.solvency_left,
+            !caps.solvency_exempts_estates,
+        );
         if let Some((avail, why)) = cap {
             if cash_total > avail {
-                unpaid.push(Unpaid {
+                out.unpaid.push(Unpaid {
                     member_id: m.id.clone(),
                     amount: cash_total,
                     reason: format!(
@@ -186,49 +144,9 @@ pub(super) fn retire_estates(
                 continue;
             }
         }
-        let disc_pct = red
-            .estate_discount
-            .map(|r| format!(" discounted at {}%", r * Decimal::ONE_HUNDRED))
-            .unwrap_or_else(|| " at face".into());
-        // the loss part first reduces the oldest lines' cash
-        let mut neg_left = neg.abs();
-        for (y, k, face, pv) in lines {
-            let cut = neg_left.min(pv);
-            neg_left = mm("estate", neg_left.checked_sub(&cut))?;
-            let cash = mm("estate", pv.checked_sub(&cut))?;
-            if cash.is_positive() {
-                payments.push(Payment {
-                    member_id: m.id.clone(),
-                    allocation_year: y,
-                    kind: k.clone(),
-                    amount: cash,
-                    reason: format!("estate (died {death}){disc_pct}"),
-                    special: true,
-                });
-            }
-            let disc = mm("estate", face.checked_sub(&pv))?;
-            if disc.is_positive() {
-                discounts.push(Retirement {
-                    member_id: m.id.clone(),
-                    allocation_year: y,
-                    kind: k.clone(),
-                    amount: disc,
-                    reason: "estate discount to present value, credited to unallocated equity"
-                        .into(),
-                });
-            }
-            if cut.is_positive() {
-                discounts.push(Retirement {
-                    member_id: m.id.clone(),
-                    allocation_year: y,
-                    kind: k,
-                    amount: cut,
-                    reason: "offset by the member's losses".into(),
-                });
-            }
-        }
+        pay_estate(ctx, &m.id, death, lines, neg, out)?;
         for (y, k, face) in ts.iter().filter(|t| t.2.is_negative()) {
-            discounts.push(Retirement {
+            out.discounts.push(Retirement {
                 member_id: m.id.clone(),
                 allocation_year: *y,
                 kind: k.clone(),
@@ -237,11 +155,118 @@ pub(super) fn retire_estates(
             });
         }
         spend(
-            budget_left,
-            solvency_left,
+            &mut caps.budget_left,
+            &mut caps.solvency_left,
             cash_total,
-            !solvency_exempts_estates,
+            !caps.solvency_exempts_estates,
         );
+    }
+    Ok(())
+}
+
+/// The deceased members with equity who died by the end of the year, by date of death then id.
+fn estates_due<'b>(
+    ctx: &Ctx<'b>,
+    whole: &Ledger,
+) -> Result<Vec<(NaiveDate, &'b crate::book::Member)>, RevolveError> {
+    let mut estates: Vec<(NaiveDate, &crate::book::Member)> = Vec::new();
+    for m in ctx
+        .book
+        .members
+        .iter()
+        .filter(|m| m.status == Status::Deceased)
+    {
+        if !whole
+            .get(&m.id)
+            .is_some_and(|v| v.iter().any(|t| !t.2.is_zero()))
+        {
+            continue;
+        }
+        let Some(death) = m.left else {
+            return Err(RevolveError::NoDateOfDeath {
+                member: m.id.clone(),
+                file: ctx.members_file.clone(),
+                line: m.line,
+            });
+        };
+        if death <= ctx.fy_end {
+            estates.push((death, m));
+        }
+    }
+    estates.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    Ok(estates)
+}
+
+/// An estate's positive tranches as (year, kind, face, cash): cash is the face, or its present
+/// value at the policy rate when estates are discounted.
+fn estate_lines(
+    ctx: &Ctx,
+    ts: &[(i32, String, Money)],
+) -> Result<Vec<(i32, String, Money, Money)>, RevolveError> {
+    let red = &ctx.red;
+    let mut lines = Vec::new();
+    for (y, k, face) in ts.iter().filter(|t| t.2.is_positive()) {
+        let pv = match (red.estate_discount, red.cycle_years) {
+            (Some(r), Some(n)) => {
+                let years = (*y + n as i32 - ctx.fy).max(0) as u32;
+                mm("estate present value", present_value(*face, r, years))?
+            }
+            _ => *face,
+        };
+        lines.push((*y, k.clone(), *face, pv));
+    }
+    Ok(lines)
+}
+
+/// Pays an estate's lines: the loss part (`neg`) first reduces the oldest lines' cash; the
+/// discount to present value and the loss offset are retirements without cash.
+fn pay_estate(
+    ctx: &Ctx,
+    id: &str,
+    death: NaiveDate,
+    lines: Vec<(i32, String, Money, Money)>,
+    neg: Money,
+    out: &mut Out,
+) -> Result<(), RevolveError> {
+    let disc_pct = ctx
+        .red
+        .estate_discount
+        .map(|r| format!(" discounted at {}%", r * Decimal::ONE_HUNDRED))
+        .unwrap_or_else(|| " at face".into());
+    let mut neg_left = neg.abs();
+    for (y, k, face, pv) in lines {
+        let cut = neg_left.min(pv);
+        neg_left = mm("estate", neg_left.checked_sub(&cut))?;
+        let cash = mm("estate", pv.checked_sub(&cut))?;
+        if cash.is_positive() {
+            out.payments.push(Payment {
+                member_id: id.to_string(),
+                allocation_year: y,
+                kind: k.clone(),
+                amount: cash,
+                reason: format!("estate (died {death}){disc_pct}"),
+                special: true,
+            });
+        }
+        let disc = mm("estate", face.checked_sub(&pv))?;
+        if disc.is_positive() {
+            out.discounts.push(Retirement {
+                member_id: id.to_string(),
+                allocation_year: y,
+                kind: k.clone(),
+                amount: disc,
+                reason: "estate discount to present value, credited to unallocated equity".into(),
+            });
+        }
+        if cut.is_positive() {
+            out.discounts.push(Retirement {
+                member_id: id.to_string(),
+                allocation_year: y,
+                kind: k,
+                amount: cut,
+                reason: "offset by the member's losses".into(),
+            });
+        }
     }
     Ok(())
 }
