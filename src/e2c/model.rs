@@ -209,6 +209,17 @@ pub struct Payment {
     pub amount: Decimal,
 }
 
+impl Payment {
+    pub fn new(route: &str, kind: &'static str, holder: &str, amount: Decimal) -> Payment {
+        Payment {
+            route: route.to_string(),
+            kind,
+            holder: holder.to_string(),
+            amount,
+        }
+    }
+}
+
 /// An EOT bonus line (equality requirement: pay + service + hours entitlements).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BonusLine {
@@ -276,14 +287,7 @@ impl Ledger {
         if amount.is_zero() {
             return Ok(());
         }
-        if let Some(v) = self.payments.get_mut(t as usize) {
-            v.push(Payment {
-                route: route.to_string(),
-                kind,
-                holder: holder.to_string(),
-                amount,
-            });
-        }
+        self.pay_other(t, Payment::new(route, kind, holder, amount))?;
         self.flow(holder, t, amount)
     }
 
@@ -313,24 +317,12 @@ impl Ledger {
     }
 
     /// A payment that is cash required but not a return on capital (patronage cash, bonuses).
-    pub fn pay_other(
-        &mut self,
-        t: u32,
-        route: &str,
-        kind: &'static str,
-        holder: &str,
-        amount: Decimal,
-    ) -> num::Ar<()> {
-        if amount.is_zero() {
+    pub fn pay_other(&mut self, t: u32, p: Payment) -> num::Ar<()> {
+        if p.amount.is_zero() {
             return Ok(());
         }
         if let Some(v) = self.payments.get_mut(t as usize) {
-            v.push(Payment {
-                route: route.to_string(),
-                kind,
-                holder: holder.to_string(),
-                amount,
-            });
+            v.push(p);
         }
         Ok(())
     }

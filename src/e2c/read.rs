@@ -82,17 +82,8 @@ impl<'a> P<'a> {
         msg: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let m = msg.into();
-        let message = if key.is_empty() {
-            m
-        } else {
-            format!("`{key}`: {m}")
-        };
-        self.diags.push(
-            Diagnostic::error(code, &self.file, 0, 0)
-                .msg(message)
-                .hint(hint),
-        );
+        let d = Diagnostic::error(code, &self.file, 0, 0);
+        self.push(d, key, msg.into(), hint.into());
     }
 
     pub fn warn(
@@ -102,17 +93,18 @@ impl<'a> P<'a> {
         msg: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let m = msg.into();
+        let d = Diagnostic::warning(code, &self.file, 0, 0);
+        self.push(d, key, msg.into(), hint.into());
+    }
+
+    /// `d` with its message prefixed by the dotted key (when there is one).
+    fn push(&mut self, d: crate::diag::Builder, key: &str, msg: String, hint: String) {
         let message = if key.is_empty() {
-            m
+            msg
         } else {
-            format!("`{key}`: {m}")
+            format!("`{key}`: {msg}")
         };
-        self.diags.push(
-            Diagnostic::warning(code, &self.file, 0, 0)
-                .msg(message)
-                .hint(hint),
-        );
+        self.diags.push(d.msg(message).hint(hint));
     }
 
     /// Reports every key of `t` that is not in `allowed`.
@@ -190,6 +182,21 @@ impl<'a> P<'a> {
     pub fn dec_opt(&mut self, t: &Table, path: &str, key: &str) -> Option<Decimal> {
         let v = t.get(key)?;
         self.value_dec(v, &join(path, key))
+    }
+
+    /// A decimal that must be zero or more: a negative one is reported (`[key, msg, hint]`) and
+    /// still returned, so that later checks see it.
+    pub fn dec_kept_if_negative(
+        &mut self,
+        t: &Table,
+        path: &str,
+        [key, msg, hint]: [&str; 3],
+    ) -> Option<Decimal> {
+        let d = self.dec_opt(t, path, key)?;
+        if d.is_sign_negative() && !d.is_zero() {
+            self.err(code::NEGATIVE, &join(path, key), msg, hint);
+        }
+        Some(d)
     }
 
     /// A non-negative amount.

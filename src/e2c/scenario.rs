@@ -387,6 +387,18 @@ fn check_refs(
     }
 }
 
+/// (key, message, hint) of the class rights that may not be negative.
+const VOTES_PER_UNIT: [&str; 3] = [
+    "votes_per_unit",
+    "votes per unit is negative",
+    "use 0 for non-voting",
+];
+const LIQUIDATION_PREFERENCE: [&str; 3] = [
+    "liquidation_preference",
+    "a negative preference multiple",
+    "use 0 for none, 1 for 1x",
+];
+
 fn parse_class(p: &mut P<'_>, t: &Table, cp: &str) -> Option<ClassRights> {
     p.keys(
         t,
@@ -407,15 +419,7 @@ fn parse_class(p: &mut P<'_>, t: &Table, cp: &str) -> Option<ClassRights> {
         ],
     );
     let mut r = ClassRights::default();
-    if let Some(v) = p.dec_opt(t, cp, "votes_per_unit") {
-        if v.is_sign_negative() && !v.is_zero() {
-            p.err(
-                code::NEGATIVE,
-                &join(cp, "votes_per_unit"),
-                "votes per unit is negative",
-                "use 0 for non-voting",
-            );
-        }
+    if let Some(v) = p.dec_kept_if_negative(t, cp, VOTES_PER_UNIT) {
         r.votes_per_unit = v;
     }
     r.per_capita = p.bool_opt(t, cp, "per_capita").unwrap_or(false);
@@ -436,15 +440,7 @@ fn parse_class(p: &mut P<'_>, t: &Table, cp: &str) -> Option<ClassRights> {
         "none" => Econ::Nothing,
         _ => Econ::Residual,
     };
-    if let Some(lp) = p.dec_opt(t, cp, "liquidation_preference") {
-        if lp.is_sign_negative() && !lp.is_zero() {
-            p.err(
-                code::NEGATIVE,
-                &join(cp, "liquidation_preference"),
-                "a negative preference multiple",
-                "use 0 for none, 1 for 1x",
-            );
-        }
+    if let Some(lp) = p.dec_kept_if_negative(t, cp, LIQUIDATION_PREFERENCE) {
         r.liquidation_preference = lp;
     }
     r.participating = p.bool_opt(t, cp, "participating").unwrap_or(false);

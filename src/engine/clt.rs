@@ -114,6 +114,15 @@ fn step(label: &str, formula: String, value: Decimal) -> Step {
     }
 }
 
+/// The working's "increase" and "max resale price" steps: price₀ plus the increase rounded to the
+/// cent (the fixed, index and appraisal formulas).
+fn increase(w: &mut Vec<Step>, p: Decimal, inc: Decimal, how: String) -> Result<Decimal, CltError> {
+    w.push(step("increase", how, inc));
+    let max = add(p, cents(inc))?;
+    w.push(step("max resale price", format!("{p} + increase"), max));
+    Ok(max)
+}
+
 /// The maximum resale price under `formula`, with the working.
 pub fn resale(formula: Formula, i: &Inputs) -> Result<Resale, CltError> {
     let hundred = Decimal::ONE_HUNDRED;
@@ -124,14 +133,8 @@ pub fn resale(formula: Formula, i: &Inputs) -> Result<Resale, CltError> {
             let g = need(i.rate_pct, "rate")?;
             let n = need(i.years, "years")?;
             let inc = mul(mul(p, g)?, n)? / hundred;
-            w.push(step(
-                "increase",
-                format!("price0 × rate × years = {p} × {g}% × {n}"),
-                inc,
-            ));
-            let max = add(p, cents(inc))?;
-            w.push(step("max resale price", format!("{p} + increase"), max));
-            (max, None)
+            let how = format!("price0 × rate × years = {p} × {g}% × {n}");
+            (increase(&mut w, p, inc, how)?, None)
         }
         Formula::Index => {
             let p = need(i.price0, "price0")?;
@@ -144,14 +147,8 @@ pub fn resale(formula: Formula, i: &Inputs) -> Result<Resale, CltError> {
             let inc = mul(p, sub(a1, a0)?)?
                 .checked_div(a0)
                 .ok_or(CltError::Overflow)?;
-            w.push(step(
-                "increase",
-                format!("price0 × (AMI_now / AMI_then − 1) = {p} × ({a1} / {a0} − 1)"),
-                inc,
-            ));
-            let max = add(p, cents(inc))?;
-            w.push(step("max resale price", format!("{p} + increase"), max));
-            (max, None)
+            let how = format!("price0 × (AMI_now / AMI_then − 1) = {p} × ({a1} / {a0} − 1)");
+            (increase(&mut w, p, inc, how)?, None)
         }
         Formula::Appraisal => {
             let p = need(i.price0, "price0")?;
@@ -159,14 +156,8 @@ pub fn resale(formula: Formula, i: &Inputs) -> Result<Resale, CltError> {
             let x0 = need(i.appraisal_then, "appraisal-then")?;
             let x1 = need(i.appraisal_now, "appraisal-now")?;
             let inc = mul(s, sub(x1, x0)?)? / hundred;
-            w.push(step(
-                "increase",
-                format!("share × (appraisal_now − appraisal_then) = {s}% × ({x1} − {x0})"),
-                inc,
-            ));
-            let max = add(p, cents(inc))?;
-            w.push(step("max resale price", format!("{p} + increase"), max));
-            (max, None)
+            let how = format!("share × (appraisal_now − appraisal_then) = {s}% × ({x1} − {x0})");
+            (increase(&mut w, p, inc, how)?, None)
         }
         Formula::Froi => {
             let mv0 = need(i.market_value_then, "market-value-then")?;

@@ -12,7 +12,7 @@ use toml::Table;
 
 use super::capped::{rounding_key, Rounding};
 use super::{base_key, Mechanism, Ref};
-use crate::e2c::model::{ClassRights, Cx, Econ, EngineError, Er, Ledger, State};
+use crate::e2c::model::{ClassRights, Cx, Econ, EngineError, Er, Ledger, Payment, State};
 use crate::e2c::num::{self, Share};
 use crate::e2c::read::{code, join, P};
 
@@ -553,7 +553,7 @@ impl Mechanism for CoopConversion {
                     .cash_part
                     .apply(x)?
                     .round_dp_with_strategy(dp, RoundingStrategy::ToPositiveInfinity);
-                led.pay_other(t, &self.label, "patronage (cash)", h, cash)?;
+                led.pay_other(t, Payment::new(&self.label, "patronage (cash)", h, cash))?;
                 st.add_claim(h, ICA, num::sub(x, cash)?)?;
             }
             reserve_in = num::sub(reserve_in, pool)?;

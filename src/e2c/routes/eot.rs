@@ -9,7 +9,7 @@ use toml::Table;
 use super::capped::{rounding_key, Rounding};
 use super::note::{sell, Debt};
 use super::{base_key, Mechanism, Ref};
-use crate::e2c::model::{BonusLine, Cx, Er, Ledger, State};
+use crate::e2c::model::{BonusLine, Cx, Er, Ledger, Payment, State};
 use crate::e2c::num::{self, Share};
 use crate::e2c::read::{code, join, P};
 
@@ -396,7 +396,7 @@ impl Mechanism for Eot {
             if pool > Decimal::ZERO {
                 let lines = b.allocate(cx, pool)?;
                 for l in &lines {
-                    led.pay_other(t, &self.label, "bonus", &l.employee, l.total)?;
+                    led.pay_other(t, Payment::new(&self.label, "bonus", &l.employee, l.total))?;
                 }
                 if let Some(v) = led.bonuses.get_mut(t as usize) {
                     v.extend(lines);

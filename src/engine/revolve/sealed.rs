@@ -91,21 +91,19 @@ pub type MemberLine = (i32, String, How, Decimal, String);
 /// One line for the journal: (member, allocation year, kind, amount).
 pub type JournalLine = (String, i32, String, Decimal);
 
+fn journal_line(e: &Entry) -> JournalLine {
+    (
+        e.member_id.clone(),
+        e.allocation_year,
+        e.kind.clone(),
+        e.amount,
+    )
+}
+
 impl Sealed {
     /// Amounts paid, discounted (estates) and converted to debt (leavers), for journal entries.
     pub fn journal_lines(&self) -> [Vec<JournalLine>; 3] {
-        let lines = |v: &[Entry]| -> Vec<JournalLine> {
-            v.iter()
-                .map(|e| {
-                    (
-                        e.member_id.clone(),
-                        e.allocation_year,
-                        e.kind.clone(),
-                        e.amount,
-                    )
-                })
-                .collect()
-        };
+        let lines = |v: &[Entry]| -> Vec<JournalLine> { v.iter().map(journal_line).collect() };
         [
             lines(&self.payments),
             lines(&self.discounts),
@@ -115,17 +113,7 @@ impl Sealed {
 
     /// Amounts set off against what members owe (Dr the tranche, Cr the member receivable).
     pub fn set_off_lines(&self) -> Vec<JournalLine> {
-        self.set_offs
-            .iter()
-            .map(|e| {
-                (
-                    e.member_id.clone(),
-                    e.allocation_year,
-                    e.kind.clone(),
-                    e.amount,
-                )
-            })
-            .collect()
+        self.set_offs.iter().map(journal_line).collect()
     }
 
     /// Equity of deceased joint members passed to the survivors.

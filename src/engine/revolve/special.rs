@@ -249,23 +249,22 @@ fn pay_estate(
             });
         }
         let disc = mm("estate", face.checked_sub(&pv))?;
-        if disc.is_positive() {
-            out.discounts.push(Retirement {
-                member_id: id.to_string(),
-                allocation_year: y,
-                kind: k.clone(),
-                amount: disc,
-                reason: "estate discount to present value, credited to unallocated equity".into(),
-            });
-        }
-        if cut.is_positive() {
-            out.discounts.push(Retirement {
-                member_id: id.to_string(),
-                allocation_year: y,
-                kind: k,
-                amount: cut,
-                reason: "offset by the member's losses".into(),
-            });
+        for (amount, reason) in [
+            (
+                disc,
+                "estate discount to present value, credited to unallocated equity",
+            ),
+            (cut, "offset by the member's losses"),
+        ] {
+            if amount.is_positive() {
+                out.discounts.push(Retirement {
+                    member_id: id.to_string(),
+                    allocation_year: y,
+                    kind: k.clone(),
+                    amount,
+                    reason: reason.into(),
+                });
+            }
         }
     }
     Ok(())
