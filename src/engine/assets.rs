@@ -391,6 +391,30 @@ pub struct DissolutionInput {
 /// Tranche kinds that are withdrawable share capital (paid in by the member), repaid at par.
 pub const SHARE_CAPITAL_KINDS: &[&str] = &["membership_share", "capital", "in_kind", "ica_fee"];
 
+/// Each member's equity from the tranches of `state`: the whole balance and the share-capital part
+/// ([`SHARE_CAPITAL_KINDS`]), by member id.
+pub fn member_balances(
+    state: &crate::engine::state::State,
+    cur: crate::money::Currency,
+) -> Result<(BTreeMap<String, Money>, BTreeMap<String, Money>), MoneyError> {
+    let z = Money::zero(cur);
+    let mut balance: BTreeMap<String, Money> = BTreeMap::new();
+    let mut share: BTreeMap<String, Money> = BTreeMap::new();
+    let add = |m: &mut BTreeMap<String, Money>, id: &str, a: &Money| -> Result<(), MoneyError> {
+        let e = m.entry(id.to_string()).or_insert(z);
+        *e = e.checked_add(a)?;
+        Ok(())
+    };
+    for t in &state.tranches {
+        let a = Money::from_decimal(t.amount, cur)?;
+        add(&mut balance, &t.member_id, &a)?;
+        if SHARE_CAPITAL_KINDS.contains(&t.kind.as_str()) {
+            add(&mut share, &t.member_id, &a)?;
+        }
+    }
+    Ok((balance, share))
+}
+
 /// A dissolution preview at the end of `fy`, from the per-member tranches after the close, the
 /// unallocated reserve and other stock (the close's identity: net worth).
 pub fn dissolution(
@@ -403,17 +427,7 @@ pub fn dissolution(
     use crate::money::{allocate, Weight};
     let cur = book.config.currency;
     let z = Money::zero(cur);
-    let mut share: BTreeMap<String, Money> = BTreeMap::new();
-    let mut balance: BTreeMap<String, Money> = BTreeMap::new();
-    for t in &state.tranches {
-        let a = Money::from_decimal(t.amount, cur)?;
-        let b = balance.entry(t.member_id.clone()).or_insert(z);
-        *b = b.checked_add(&a)?;
-        if SHARE_CAPITAL_KINDS.contains(&t.kind.as_str()) {
-            let s = share.entry(t.member_id.clone()).or_insert(z);
-            *s = s.checked_add(&a)?;
-        }
-    }
+    let (balance, share) = member_balances(state, cur)?;
     let reserve = Money::from_decimal(state.unallocated, cur)?;
     let member_equity = Money::sum(cur, balance.values())?;
     let net_worth = Money::sum(cur, &[member_equity, reserve, other_stock])?;

@@ -5,7 +5,7 @@
 use crate::book::config::RedemptionPlan;
 use crate::book::patronage::Activity;
 use crate::book::Book;
-use crate::engine::revolve::{revolve, Options, RevolveError};
+use crate::engine::revolve::{plan_name, revolve, Options, RevolveError};
 use crate::engine::state::State;
 use crate::money::{Money, MoneyError};
 
@@ -32,16 +32,6 @@ pub struct Forecast {
     pub from: i32,
     pub years: Vec<ForecastRow>,
     pub notes: Vec<String>,
-}
-
-/// The plan as the user writes it in `coop.toml` (`[redemption] plan`), not its Rust name.
-fn plan_name(plan: RedemptionPlan) -> &'static str {
-    match plan {
-        RedemptionPlan::None => "none",
-        RedemptionPlan::RevolvingFund => "revolving_fund",
-        RedemptionPlan::Percentage => "percentage",
-        RedemptionPlan::BaseCapital => "base_capital",
-    }
 }
 
 /// Projects `years` fiscal years of redemptions from `from`, starting with `state` and the

@@ -768,6 +768,7 @@ pub fn base_patronage(
     Ok(out)
 }
 
+pub use plans::plan_name;
 pub use sealed::{How, JournalLine, MemberLine, Sealed};
 
 #[cfg(test)]

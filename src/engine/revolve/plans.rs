@@ -33,8 +33,8 @@ pub(super) fn plan_ledger(ctx: &Ctx, ledger: &Ledger, special: &BTreeSet<String>
         .collect()
 }
 
-/// The plan's name in the JSON contract.
-pub(super) fn plan_name(plan: RedemptionPlan) -> &'static str {
+/// The plan's name in the JSON contract: as `coop.toml` spells it.
+pub fn plan_name(plan: RedemptionPlan) -> &'static str {
     match plan {
         RedemptionPlan::None => "none",
         RedemptionPlan::RevolvingFund => "revolving_fund",
@@ -60,7 +60,8 @@ pub(super) fn run_plan(
             revolving_fund(ctx, plan_ledger, cap, &mut out.unpaid, &mut plan_pay)?
         }
         RedemptionPlan::Percentage => {
-            percentage(ctx, plan_ledger, cap, &mut out.unpaid, &mut plan_pay)?
+            out.unpaid
+                .extend(percentage(ctx, plan_ledger, cap, &mut plan_pay)?)
         }
         RedemptionPlan::BaseCapital => {
             base_capital = base_capital_plan(ctx, activity, plan_ledger, cap, out, &mut plan_pay)?
@@ -130,14 +131,14 @@ fn revolving_fund(
 }
 
 /// Percentage: `percent` of all equities, cut back pro rata by balance to the cap, oldest
-/// tranche first within each member.
+/// tranche first within each member; returns what it could not pay.
 fn percentage(
     ctx: &Ctx,
     plan_ledger: &Ledger,
     cap: Option<(Money, &'static str)>,
-    unpaid: &mut Vec<Unpaid>,
     plan_pay: &mut PlanPay,
-) -> Result<(), RevolveError> {
+) -> Result<Vec<Unpaid>, RevolveError> {
+    let mut unpaid = Vec::new();
     let (cur, red) = (ctx.cur, &ctx.red);
     let p = red.percent.unwrap_or(Decimal::ZERO);
     let bal: Vec<(String, Money)> = plan_ledger
@@ -173,7 +174,7 @@ fn percentage(
             });
         }
     }
-    Ok(())
+    Ok(unpaid)
 }
 
 /// Base capital: each member's requirement follows their patronage of the last `base_years`;
