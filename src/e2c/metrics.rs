@@ -110,10 +110,9 @@ pub fn time_to_majority(pcts: &[(u32, Decimal)]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
+        s.parse().unwrap()
     }
 
     #[test]

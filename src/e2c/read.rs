@@ -86,15 +86,9 @@ impl<'a> P<'a> {
         self.push(d, key, msg.into(), hint.into());
     }
 
-    pub fn warn(
-        &mut self,
-        code: &'static str,
-        key: &str,
-        msg: impl Into<String>,
-        hint: impl Into<String>,
-    ) {
+    pub fn warn(&mut self, code: &'static str, key: &str, msg: String, hint: &str) {
         let d = Diagnostic::warning(code, &self.file, 0, 0);
-        self.push(d, key, msg.into(), hint.into());
+        self.push(d, key, msg, hint.into());
     }
 
     /// `d` with its message prefixed by the dotted key (when there is one).

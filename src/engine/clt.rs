@@ -247,6 +247,10 @@ mod tests {
         Decimal::from_str(s).ok()
     }
 
+    fn max(f: Formula, i: &Inputs) -> String {
+        resale(f, i).unwrap().max_resale_price.to_string()
+    }
+
     #[test]
     fn fixed_index_appraisal() {
         let i = Inputs {
@@ -255,13 +259,7 @@ mod tests {
             years: d("7"),
             ..Inputs::default()
         };
-        assert_eq!(
-            resale(Formula::Fixed, &i)
-                .unwrap()
-                .max_resale_price
-                .to_string(),
-            "171000.00"
-        );
+        assert_eq!(max(Formula::Fixed, &i), "171000.00");
         let i = Inputs {
             price0: d("150000"),
             ami_then: d("60000"),
@@ -269,13 +267,7 @@ mod tests {
             ..Inputs::default()
         };
         // 150,000 × 10,000 / 60,000 = 25,000
-        assert_eq!(
-            resale(Formula::Index, &i)
-                .unwrap()
-                .max_resale_price
-                .to_string(),
-            "175000.00"
-        );
+        assert_eq!(max(Formula::Index, &i), "175000.00");
         let i = Inputs {
             price0: d("150000"),
             share_pct: d("25"),
@@ -283,13 +275,7 @@ mod tests {
             appraisal_now: d("260000"),
             ..Inputs::default()
         };
-        assert_eq!(
-            resale(Formula::Appraisal, &i)
-                .unwrap()
-                .max_resale_price
-                .to_string(),
-            "165000.00"
-        );
+        assert_eq!(max(Formula::Appraisal, &i), "165000.00");
         assert_eq!(
             resale(Formula::Appraisal, &Inputs::default()),
             Err(CltError::Missing("price0"))

@@ -57,66 +57,48 @@ fn metrics<'a>(rs: &'a [E2cReport]) -> Vec<(String, Metric<'a>)> {
             Box::new(move |r| assumptions_vs(first, r)),
         );
     }
-    add(
-        "community votes, closing",
-        Box::new(|r| share(r, false, |y| y.community.votes)),
-    );
-    add(
-        "community votes, final",
-        Box::new(|r| share(r, true, |y| y.community.votes)),
-    );
-    add(
-        "community economic, closing",
-        Box::new(|r| share(r, false, |y| y.community.economic)),
-    );
-    add(
-        "community economic, final",
-        Box::new(|r| share(r, true, |y| y.community.economic)),
-    );
-    add(
-        "community legal, final",
-        Box::new(|r| share(r, true, |y| y.community.legal)),
-    );
-    add(
-        "time to majority: votes",
-        Box::new(|r| year_text(r, r.metrics.time_to_majority_votes)),
-    );
-    add(
-        "time to majority: economic",
-        Box::new(|r| year_text(r, r.metrics.time_to_majority_economic)),
-    );
-    add(
-        "time to majority: economic, instrument lens",
-        Box::new(|r| year_text(r, r.metrics.time_to_majority_economic_instrument)),
-    );
-    add(
-        "time to majority: legal",
-        Box::new(|r| year_text(r, r.metrics.time_to_majority_legal)),
-    );
-    add(
-        "full buyout",
-        Box::new(|r| year_text(r, r.metrics.full_buyout)),
-    );
-    add(
-        "cash required, total",
-        Box::new(|r| money_text(r.metrics.total_cash_required, r)),
-    );
-    add(
-        "shortfall years",
-        Box::new(|r| shortfall_text(&r.metrics.shortfall_years, " ")),
-    );
-    add(
-        "Gini (economic, final)",
-        Box::new(|r| fixed(r.metrics.gini, 4)),
-    );
-    add(
-        "HHI (economic, final)",
-        Box::new(|r| fixed(r.metrics.hhi, 0)),
-    );
-    add(
-        "effective owners",
-        Box::new(|r| fixed(r.metrics.effective_owners, 2)),
-    );
+    let rows: [(&str, fn(&E2cReport) -> String); 15] = [
+        ("community votes, closing", |r| {
+            share(r, false, |y| y.community.votes)
+        }),
+        ("community votes, final", |r| {
+            share(r, true, |y| y.community.votes)
+        }),
+        ("community economic, closing", |r| {
+            share(r, false, |y| y.community.economic)
+        }),
+        ("community economic, final", |r| {
+            share(r, true, |y| y.community.economic)
+        }),
+        ("community legal, final", |r| {
+            share(r, true, |y| y.community.legal)
+        }),
+        ("time to majority: votes", |r| {
+            year_text(r, r.metrics.time_to_majority_votes)
+        }),
+        ("time to majority: economic", |r| {
+            year_text(r, r.metrics.time_to_majority_economic)
+        }),
+        ("time to majority: economic, instrument lens", |r| {
+            year_text(r, r.metrics.time_to_majority_economic_instrument)
+        }),
+        ("time to majority: legal", |r| {
+            year_text(r, r.metrics.time_to_majority_legal)
+        }),
+        ("full buyout", |r| year_text(r, r.metrics.full_buyout)),
+        ("cash required, total", |r| {
+            money_text(r.metrics.total_cash_required, r)
+        }),
+        ("shortfall years", |r| {
+            shortfall_text(&r.metrics.shortfall_years, " ")
+        }),
+        ("Gini (economic, final)", |r| fixed(r.metrics.gini, 4)),
+        ("HHI (economic, final)", |r| fixed(r.metrics.hhi, 0)),
+        ("effective owners", |r| fixed(r.metrics.effective_owners, 2)),
+    ];
+    for (k, f) in rows {
+        add(k, Box::new(f));
+    }
     let mut ids: Vec<&str> = rs
         .iter()
         .flat_map(|r| r.metrics.investors.iter().map(|i| i.holder_id.as_str()))
