@@ -162,12 +162,13 @@ impl CappedRedemption {
             Ref::class(&self.class, join(&self.key, "class")),
             Ref::path(&self.base, join(&self.key, "base")),
         ];
-        for (i, h) in self.holders.iter().enumerate() {
-            r.push(Ref::holder(h, format!("{}.holders[{i}]", self.key)));
-        }
-        for (i, h) in self.seniority.iter().enumerate() {
-            r.push(Ref::holder(h, format!("{}.seniority[{i}]", self.key)));
-        }
+        r.extend(Ref::each(Ref::holder, &self.holders, &self.key, "holders"));
+        r.extend(Ref::each(
+            Ref::holder,
+            &self.seniority,
+            &self.key,
+            "seniority",
+        ));
         if let Some(l) = &self.legal_limit {
             r.push(Ref::path(l, join(&self.key, "legal_limit")));
         }

@@ -367,13 +367,9 @@ impl CoopConversion {
             Ref::holder(&self.collective, join(&self.key, "collective")),
             Ref::path(&self.base, join(&self.key, "base")),
         ];
-        for (i, c) in self.convert.iter().enumerate() {
-            r.push(Ref::class(c, format!("{}.convert[{i}]", self.key)));
-        }
+        r.extend(Ref::each(Ref::class, &self.convert, &self.key, "convert"));
         for m in &self.members {
-            for (i, h) in m.members.iter().enumerate() {
-                r.push(Ref::holder(h, format!("{}.members[{i}]", m.key)));
-            }
+            r.extend(Ref::each(Ref::holder, &m.members, &m.key, "members"));
             for h in m.weights.keys() {
                 r.push(Ref::holder(h, format!("{}.weights.{h}", m.key)));
             }

@@ -262,9 +262,7 @@ impl Eot {
             Ref::holder(&self.trust, join(&self.key, "trust")),
             Ref::path(&self.base, join(&self.key, "base")),
         ];
-        for (i, s) in self.sellers.iter().enumerate() {
-            r.push(Ref::holder(s, format!("{}.sellers[{i}]", self.key)));
-        }
+        r.extend(Ref::each(Ref::holder, &self.sellers, &self.key, "sellers"));
         if let Some(b) = &self.bonus {
             r.push(Ref::path(&b.base, format!("{}.bonus.base", self.key)));
         }

@@ -59,6 +59,13 @@ impl Ref {
             key,
         }
     }
+    /// `make` for each id of a list, keyed `key.field[i]`.
+    pub fn each(make: fn(&str, String) -> Ref, ids: &[String], key: &str, field: &str) -> Vec<Ref> {
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| make(id, format!("{key}.{field}[{i}]")))
+            .collect()
+    }
 }
 
 /// One mechanism's behaviour over time.

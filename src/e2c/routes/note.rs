@@ -269,12 +269,8 @@ impl SellerNote {
 
     pub fn refs(&self) -> Vec<Ref> {
         let mut r = vec![Ref::holder(&self.buyer, join(&self.key, "buyer"))];
-        for (i, s) in self.sellers.iter().enumerate() {
-            r.push(Ref::holder(s, format!("{}.sellers[{i}]", self.key)));
-        }
-        for (i, c) in self.classes.iter().enumerate() {
-            r.push(Ref::class(c, format!("{}.classes[{i}]", self.key)));
-        }
+        r.extend(Ref::each(Ref::holder, &self.sellers, &self.key, "sellers"));
+        r.extend(Ref::each(Ref::class, &self.classes, &self.key, "classes"));
         if self.prepay.is_some() {
             r.push(Ref::path(&self.base, join(&self.key, "base")));
         }
