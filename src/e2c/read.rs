@@ -196,13 +196,24 @@ impl<'a> P<'a> {
     /// A non-negative amount.
     pub fn amount_opt(&mut self, t: &Table, path: &str, key: &str) -> Option<Decimal> {
         let d = self.dec_opt(t, path, key)?;
-        if d.is_sign_negative() && !d.is_zero() {
-            self.err(
-                code::NEGATIVE,
-                &join(path, key),
-                format!("{d} is negative"),
-                "amounts here must be zero or more",
-            );
+        let ok = !d.is_sign_negative() || d.is_zero();
+        let msg = || format!("{d} is negative");
+        let hint = "amounts here must be zero or more";
+        self.keep_if(d, ok, code::NEGATIVE, &join(path, key), msg, hint)
+    }
+
+    /// `d` when `ok`; else the problem (`msg()`, `hint`) is reported at `key` and `None`.
+    fn keep_if(
+        &mut self,
+        d: Decimal,
+        ok: bool,
+        code: &'static str,
+        key: &str,
+        msg: impl FnOnce() -> String,
+        hint: &str,
+    ) -> Option<Decimal> {
+        if !ok {
+            self.err(code, key, msg(), hint);
             return None;
         }
         Some(d)
@@ -379,16 +390,16 @@ impl<'a> P<'a> {
             return None;
         }
         let d = self.dec_opt(t, path, key)?;
-        if d < Decimal::ONE {
-            self.err(
-                code::CAP_BELOW_ONE,
-                &join(path, key),
-                format!("cap multiple {d}x is below 1x"),
-                "a return cap must give back at least the money invested (1x or more)",
-            );
-            return None;
-        }
-        Some(d)
+        let msg = || format!("cap multiple {d}x is below 1x");
+        let hint = "a return cap must give back at least the money invested (1x or more)";
+        self.keep_if(
+            d,
+            d >= Decimal::ONE,
+            code::CAP_BELOW_ONE,
+            &join(path, key),
+            msg,
+            hint,
+        )
     }
 }
 
