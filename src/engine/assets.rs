@@ -391,12 +391,15 @@ pub struct DissolutionInput {
 /// Tranche kinds that are withdrawable share capital (paid in by the member), repaid at par.
 pub const SHARE_CAPITAL_KINDS: &[&str] = &["membership_share", "capital", "in_kind", "ica_fee"];
 
+/// An amount per member id.
+pub type Balances = BTreeMap<String, Money>;
+
 /// Each member's equity from the tranches of `state`: the whole balance and the share-capital part
 /// ([`SHARE_CAPITAL_KINDS`]), by member id.
 pub fn member_balances(
     state: &crate::engine::state::State,
     cur: crate::money::Currency,
-) -> Result<(BTreeMap<String, Money>, BTreeMap<String, Money>), MoneyError> {
+) -> Result<(Balances, Balances), MoneyError> {
     let z = Money::zero(cur);
     let mut balance: BTreeMap<String, Money> = BTreeMap::new();
     let mut share: BTreeMap<String, Money> = BTreeMap::new();

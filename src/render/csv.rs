@@ -41,8 +41,9 @@ impl<W: Write> Writer<W> {
         self.inner.flush()
     }
 
-    pub fn into_inner(self) -> Result<W, csv::IntoInnerError<csv::Writer<W>>> {
-        self.inner.into_inner()
+    /// Flushes and returns the underlying writer.
+    pub fn into_inner(self) -> io::Result<W> {
+        self.inner.into_inner().map_err(|e| e.into_error())
     }
 }
 

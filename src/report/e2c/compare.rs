@@ -14,6 +14,8 @@ use crate::report::doc::{
 };
 
 type Metric<'a> = Box<dyn Fn(&E2cReport) -> String + 'a>;
+/// A metric that needs no other run: its label and its value for one run.
+type Row = (&'static str, fn(&E2cReport) -> String);
 
 /// The community share in the first (`closing`) or last year under a lens.
 fn share(r: &E2cReport, final_year: bool, f: super::Share) -> String {
@@ -57,7 +59,7 @@ fn metrics<'a>(rs: &'a [E2cReport]) -> Vec<(String, Metric<'a>)> {
             Box::new(move |r| assumptions_vs(first, r)),
         );
     }
-    let rows: [(&str, fn(&E2cReport) -> String); 15] = [
+    let rows: [Row; 15] = [
         ("community votes, closing", |r| {
             share(r, false, |y| y.community.votes)
         }),
