@@ -219,6 +219,20 @@ impl<'a> P<'a> {
         Some(d)
     }
 
+    /// A price or par per unit: an amount, 1 when absent; zero is reported (`what` names it).
+    pub fn unit_price(&mut self, t: &Table, path: &str, key: &str, what: &str) -> Decimal {
+        let d = self.amount_opt(t, path, key).unwrap_or(Decimal::ONE);
+        if d.is_zero() {
+            self.err(
+                code::BAD_VALUE,
+                &join(path, key),
+                format!("{what} of zero"),
+                format!("use a positive {key}, e.g. 1"),
+            );
+        }
+        d
+    }
+
     pub fn amount_req(&mut self, t: &Table, path: &str, key: &str) -> Option<Decimal> {
         if !t.contains_key(key) {
             self.missing(path, key, "an amount");

@@ -88,15 +88,7 @@ impl CommunityShares {
         let class = p
             .str_opt(t, path, "class")
             .unwrap_or_else(|| "community_shares".to_string());
-        let price = p.amount_opt(t, path, "price").unwrap_or(Decimal::ONE);
-        if price.is_zero() {
-            p.err(
-                code::BAD_VALUE,
-                &join(path, "price"),
-                "a share price of zero",
-                "use a positive price, e.g. 1",
-            );
-        }
+        let price = p.unit_price(t, path, "price", "a share price");
         let raised = p.amount_req(t, path, "raised");
         let interest = p.share_opt(t, path, "interest").unwrap_or(Share::ZERO);
         let interest_from = p.int_opt(t, path, "interest_from").unwrap_or(1);

@@ -281,15 +281,7 @@ impl CoopConversion {
         let investor_class = p
             .str_opt(t, path, "investor_class")
             .unwrap_or_else(|| "B".to_string());
-        let par = p.amount_opt(t, path, "par").unwrap_or(Decimal::ONE);
-        if par.is_zero() {
-            p.err(
-                code::BAD_VALUE,
-                &join(path, "par"),
-                "Class B par of zero",
-                "use a positive par, e.g. 1",
-            );
-        }
+        let par = p.unit_price(t, path, "par", "Class B par");
         let convert = p.str_list_opt(t, path, "convert").unwrap_or_default();
         let redemption = p.share_req(t, path, "redemption");
         let base = base_key(p, t, path, "profit");
