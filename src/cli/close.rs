@@ -77,6 +77,10 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
+    if !a.dry_run {
+        // finish or undo a write interrupted by a crash, before looking at what is sealed
+        ledger::recover(&b.dir)?;
+    }
     if !a.dry_run && !a.reopen && ledger::is_sealed(&b.dir, a.year) {
         bail!(
             "fiscal year {} is already closed; use --dry-run to look at it again, or --reopen --reason \"...\"",

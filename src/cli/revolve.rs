@@ -111,6 +111,10 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
         Ok(b) => b,
         Err(code) => return Ok(code),
     };
+    if !a.dry_run {
+        // finish or undo a write interrupted by a crash, before looking at what is sealed
+        ledger::recover(&b.dir)?;
+    }
     let closed = ledger::close_state(&b, a.year)?;
     let is_closed = closed.is_some();
     let state = match closed {

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use clap::Args;
 
 use super::output::{self, Output};
+use crate::fsutil::{self, Durability};
 use crate::ledger;
 use crate::render::Format;
 use crate::report::statement::{self, Generator, Statement};
@@ -69,24 +70,28 @@ pub fn write(s: &Statement, f: Format, w: &mut dyn Write) -> anyhow::Result<()> 
 }
 
 /// Writes every member's statement into `dir` under a safe name; returns how many were written.
+/// The directory appears complete or not at all: the statements are written into a staged copy
+/// of it, which is swapped in with one rename (`fsutil::rewrite_dir`; docs/SEALING.md).
 pub fn write_all(gen: &Generator<'_>, f: Format, dir: &Path) -> anyhow::Result<usize> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let mut seen = HashSet::new();
-    let mut n = 0;
-    let mut buf = Vec::with_capacity(16 * 1024);
-    for id in gen.members() {
-        let name = statement::file_name(id, f.name());
-        if !seen.insert(name.clone()) {
-            bail!("two member ids map to the statement file name `{name}`");
+    fsutil::rewrite_dir(dir, Durability::Batch, |stage| {
+        let mut seen = HashSet::new();
+        let mut n = 0;
+        let mut buf = Vec::with_capacity(16 * 1024);
+        for id in gen.members() {
+            let name = statement::file_name(id, f.name());
+            if !seen.insert(name.clone()) {
+                bail!("two member ids map to the statement file name `{name}`");
+            }
+            let s = gen.statement(id)?;
+            buf.clear();
+            write(&s, f, &mut buf)?;
+            stage
+                .write(&name, &buf)
+                .with_context(|| format!("cannot write `{}`", dir.join(&name).display()))?;
+            n += 1;
         }
-        let s = gen.statement(id)?;
-        buf.clear();
-        write(&s, f, &mut buf)?;
-        let p = dir.join(&name);
-        std::fs::write(&p, &buf).with_context(|| format!("cannot write `{}`", p.display()))?;
-        n += 1;
-    }
-    Ok(n)
+        Ok(n)
+    })
 }
 
 pub fn run(a: &StatementArgs) -> anyhow::Result<ExitCode> {

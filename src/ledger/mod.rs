@@ -33,7 +33,7 @@ pub use read::{
     SealedHistory,
 };
 pub use record::CloseRecord;
-pub use seal::{close_json, seal, seal_redemptions};
+pub use seal::{close_json, recover, seal, seal_redemptions};
 pub use uncashed::{check_book, load_book};
 pub use verify::{verify, Finding};
 

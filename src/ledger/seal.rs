@@ -1,9 +1,12 @@
 //! Writing sealed records: a year's close (`closes/FY/`, with its manifest chained to the previous
 //! sealed year), reopening a sealed year (the old record kept under `closes/.audit/`), and a year's
 //! sealed redemptions. The schedules sealed beside `close.json` are rendered by the caller and
-//! handed over as bytes: storage does not render.
+//! handed over as bytes: storage does not render. Every write is atomic and survives a kill at any
+//! point (docs/SEALING.md): a new year appears with one rename, and a change to sealed years
+//! (reopening, sealed redemptions) swaps the whole `closes/` directory in one step.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::{bail, Context};
 
@@ -16,6 +19,7 @@ use super::{
 use crate::book::Book;
 use crate::engine::close::Close;
 use crate::engine::state::State;
+use crate::fsutil::{self, Durability};
 
 /// The bytes of `close.json`: the full close, with the state the next close starts from
 /// (serialized straight from the structs: a JSON value tree of a 100,000-member close took over a
@@ -50,6 +54,7 @@ pub fn seal(
     rendered: Vec<(String, Vec<u8>)>,
     reopen: Option<&str>,
 ) -> anyhow::Result<Manifest> {
+    recover(&book.dir)?;
     let fy = close.fiscal_year;
     let dir = year_dir(&book.dir, fy);
     let exists = is_sealed(&book.dir, fy);
@@ -99,13 +104,14 @@ pub fn seal(
     if exists {
         reopen_year(book, fy, &files, reopen.unwrap_or_default(), &manifest)?;
     } else {
-        crate::fsutil::write_dir_atomic(&dir, &files)?;
+        fsutil::write_dir_atomic(&dir, &files)?;
     }
     Ok(manifest)
 }
 
 /// Replaces the sealed record of `fy` with `files`, keeping the old one under
-/// `closes/.audit/FY-N` and logging why in `closes/audit.log`.
+/// `closes/.audit/FY-N` and logging why in `closes/audit.log`: all three change together, in one
+/// swap of the whole `closes/` directory (docs/SEALING.md).
 fn reopen_year(
     book: &Book,
     fy: i32,
@@ -113,25 +119,44 @@ fn reopen_year(
     reason: &str,
     manifest: &Manifest,
 ) -> anyhow::Result<()> {
-    let dir = year_dir(&book.dir, fy);
-    let audit = closes_dir(&book.dir).join(AUDIT_DIR);
-    let n = std::fs::read_dir(&audit).map(|r| r.count()).unwrap_or(0) + 1;
-    let backup = audit.join(format!("{fy}-{n}"));
-    let old: Manifest = serde_json::from_str(&std::fs::read_to_string(dir.join(MANIFEST))?)?;
-    crate::fsutil::replace_dir(&dir, &backup, files)?;
-    let log = closes_dir(&book.dir).join(AUDIT_LOG);
-    let mut text = std::fs::read_to_string(&log).unwrap_or_default();
-    let entry = serde_json::json!({
-        "fiscal_year": fy,
-        "reopened": n,
-        "reason": reason,
-        "previous_manifest_hash": old.manifest_hash,
-        "new_manifest_hash": manifest.manifest_hash,
-        "kept_in": format!("{AUDIT_DIR}/{fy}-{n}"),
-    });
-    text.push_str(&serde_json::to_string(&entry)?);
-    text.push('\n');
-    crate::fsutil::write_atomic(&log, text.as_bytes())?;
+    let closes = closes_dir(&book.dir);
+    fsutil::rewrite_dir(&closes, Durability::EachFile, |stage| {
+        let audit = stage.path().join(AUDIT_DIR);
+        let n = std::fs::read_dir(&audit).map(|r| r.count()).unwrap_or(0) + 1;
+        let year = fy.to_string();
+        let old: Manifest = serde_json::from_str(&std::fs::read_to_string(
+            stage.path().join(&year).join(MANIFEST),
+        )?)?;
+        stage.rename(&year, &format!("{AUDIT_DIR}/{fy}-{n}"))?;
+        for (name, bytes) in files {
+            stage.write(&format!("{year}/{name}"), bytes)?;
+        }
+        let mut text = std::fs::read_to_string(stage.path().join(AUDIT_LOG)).unwrap_or_default();
+        let entry = serde_json::json!({
+            "fiscal_year": fy,
+            "reopened": n,
+            "reason": reason,
+            "previous_manifest_hash": old.manifest_hash,
+            "new_manifest_hash": manifest.manifest_hash,
+            "kept_in": format!("{AUDIT_DIR}/{fy}-{n}"),
+        });
+        text.push_str(&serde_json::to_string(&entry)?);
+        text.push('\n');
+        stage.write(AUDIT_LOG, text.as_bytes())
+    })
+}
+
+/// Finishes or undoes a write of `closes/` interrupted by a crash and removes the temporary
+/// debris it left (in the book directory, `closes/`, `closes/.audit/` and each year). Every
+/// command that writes sealed records calls it first; readers never see the debris.
+pub fn recover(book_dir: &Path) -> anyhow::Result<()> {
+    let closes = closes_dir(book_dir);
+    fsutil::recover_dir(&closes)?;
+    fsutil::remove_debris(&closes)?;
+    fsutil::remove_debris(&closes.join(AUDIT_DIR))?;
+    for y in sealed_years(book_dir) {
+        fsutil::remove_debris(&year_dir(book_dir, y))?;
+    }
     Ok(())
 }
 
@@ -144,6 +169,7 @@ pub fn seal_redemptions(
     fy: i32,
     files: &[(String, Vec<u8>)],
 ) -> anyhow::Result<Manifest> {
+    recover(&book.dir)?;
     let dir = year_dir(&book.dir, fy);
     if !dir.join(MANIFEST).exists() {
         bail!("fiscal year {fy} is not closed; run `coopledger close {} --year {fy}` first, or use --dry-run", book.dir.display());
@@ -164,9 +190,13 @@ pub fn seal_redemptions(
         m.outputs.insert(name.clone(), sha256_hex(bytes));
     }
     m.manifest_hash = m.compute_hash()?;
-    for (name, bytes) in files {
-        crate::fsutil::write_atomic(&dir.join(name), bytes)?;
-    }
-    crate::fsutil::write_atomic(&dir.join(MANIFEST), &pretty(&m)?)?;
+    // the redemption files and the new manifest appear together: `closes/` is swapped as a whole
+    let manifest = pretty(&m)?;
+    fsutil::rewrite_dir(&closes_dir(&book.dir), Durability::EachFile, |stage| {
+        for (name, bytes) in files {
+            stage.write(&format!("{fy}/{name}"), bytes)?;
+        }
+        stage.write(&format!("{fy}/{MANIFEST}"), &manifest)
+    })?;
     Ok(m)
 }
