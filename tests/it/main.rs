@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod close;
 mod common;
+mod crash;
 mod e2c;
 mod fuzz;
 mod injection;
