@@ -15,7 +15,6 @@ use coopledger::ledger::record::{
 };
 use coopledger::ledger::{self, SealedClose, SealedHistory};
 use coopledger::report::statement::{self, Generator};
-use coopledger::statement::render;
 use rust_decimal::Decimal;
 
 fn main() {
@@ -284,7 +283,7 @@ fn all_json_to_files(bencher: divan::Bencher, n: usize) {
         for id in gen.members() {
             let s = gen.statement(id).unwrap_or_else(|e| panic!("{e}"));
             buf.clear();
-            render::json(&s, &mut buf).unwrap_or_else(|e| panic!("{e}"));
+            buf.extend(coopledger::render::json_bytes(&s).unwrap_or_else(|e| panic!("{e}")));
             std::fs::write(dir.path().join(statement::file_name(id, "json")), &buf)
                 .unwrap_or_else(|e| panic!("{e}"));
             written += 1;
@@ -306,7 +305,7 @@ fn all_json_in_memory(bencher: divan::Bencher, n: usize) {
         for id in gen.members() {
             let s = gen.statement(id).unwrap_or_else(|e| panic!("{e}"));
             buf.clear();
-            render::json(&s, &mut buf).unwrap_or_else(|e| panic!("{e}"));
+            buf.extend(coopledger::render::json_bytes(&s).unwrap_or_else(|e| panic!("{e}")));
             bytes += buf.len();
         }
         bytes

@@ -3,6 +3,7 @@
 //! closes the ledger read ([`crate::ledger::read_closes`]) and the book's members and
 //! `coop.toml`; no file I/O here. See `docs/STATEMENTS.md`.
 
+pub mod doc;
 mod payout;
 
 use std::collections::{BTreeMap, HashMap};
