@@ -219,11 +219,6 @@ fn synthetic(n: usize) -> (Book, SealedHistory) {
         },
     };
     let secret = ledger::sha256_hex(b"synthetic close.json");
-    let parts = match merkle::leaf_parts(&close) {
-        Ok(p) => p,
-        Err(e) => panic!("{e}"),
-    };
-    let (_, root, _) = merkle::build_tree(&merkle::leaves_from(parts, &secret));
     // the book's members.csv and coop.toml, loaded the way the command loads them
     let dir = std::env::temp_dir().join(format!("coopledger-bench-statements-{n}"));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
@@ -257,15 +252,19 @@ fn synthetic(n: usize) -> (Book, SealedHistory) {
     };
     let year = SealedClose {
         fiscal_year: 2025,
-        root: hex::encode(root),
+        root: String::new(),
         member_total: cents(total_equity).to_string(),
         secret,
         record: close,
     };
-    let sealed = SealedHistory {
+    let mut sealed = SealedHistory {
         closes: vec![year],
         redemptions: Vec::new(),
     };
+    // the root sealing publishes: the tree over the statement bodies
+    let bodies = statement::sealing_bodies(&book, &sealed).unwrap_or_else(|e| panic!("{e}"));
+    let (_, root, _) = merkle::build_tree(&merkle::leaves_from(bodies, &sealed.closes[0].secret));
+    sealed.closes[0].root = hex::encode(root);
     (book, sealed)
 }
 

@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context};
 
-use super::merkle::{build_tree, leaves};
+use super::merkle::{build_tree, leaves_from, LeafBody};
 use super::read::read_manifest;
+use super::read::{read_history, SealedClose, SealedHistory};
 use super::{
     closes_dir, is_sealed, pretty, sealed_before, sealed_years, sha256_file, sha256_hex, year_dir,
-    Manifest, AUDIT_DIR, AUDIT_LOG, CLOSE_JSON, INPUTS, MANIFEST, REDEMPTIONS_JSON,
+    Manifest, AUDIT_DIR, AUDIT_LOG, CLOSE_JSON, INPUTS, MANIFEST, MANIFEST_FORMAT,
+    REDEMPTIONS_JSON,
 };
 use crate::book::Book;
 use crate::engine::close::Close;
@@ -40,8 +42,28 @@ fn previous_manifest_hash(book: &Book, fy: i32) -> anyhow::Result<Option<String>
     }
 }
 
+/// What the statements of `close` are made from when it is sealed: the sealed years before it
+/// (with their sealed redemptions) and the close itself as the record `close.json` will hold
+/// (no root yet). The caller makes the statement bodies the member tree binds from it.
+pub fn history_for_sealing(book: &Book, close: &Close) -> anyhow::Result<SealedHistory> {
+    let fy = close.fiscal_year;
+    let mut h = read_history(&book.dir, fy.saturating_sub(1))?;
+    let record = serde_json::from_slice(&close_json(close)?)
+        .context("the close does not read back as a sealed record")?;
+    h.closes.push(SealedClose {
+        fiscal_year: fy,
+        root: String::new(),
+        member_total: String::new(),
+        secret: String::new(),
+        record,
+    });
+    Ok(h)
+}
+
 /// Seals `close` into `closes/FY/`: `close.json`, then `rendered` (the schedules made from the
-/// close, by name) and the manifest. Refuses when the year is sealed unless `reopen` holds a
+/// close, by name) and the manifest, whose `member_root` is the tree over `bodies` (one per
+/// member with a capital account: the digest of the member's statement body, see
+/// [`history_for_sealing`]). Refuses when the year is sealed unless `reopen` holds a
 /// reason, in which case the previous record is kept under `closes/.audit/` and logged in
 /// `closes/audit.log`.
 pub fn seal(
@@ -49,6 +71,7 @@ pub fn seal(
     close: &Close,
     rendered: Vec<(String, Vec<u8>)>,
     reopen: Option<&str>,
+    bodies: Vec<LeafBody>,
 ) -> anyhow::Result<Manifest> {
     let fy = close.fiscal_year;
     let dir = year_dir(&book.dir, fy);
@@ -79,10 +102,10 @@ pub fn seal(
         outputs.insert(name.clone(), sha256_hex(bytes));
     }
     let secret = outputs.get(CLOSE_JSON).cloned().unwrap_or_default();
-    let lv = leaves(close, &secret);
+    let lv = leaves_from(bodies, &secret);
     let (_, root, total) = build_tree(&lv);
     let mut manifest = Manifest {
-        format: "coopledger-close/1".into(),
+        format: MANIFEST_FORMAT.into(),
         fiscal_year: fy,
         inputs,
         outputs,

@@ -70,6 +70,7 @@ pub fn doc(s: &Statement) -> Doc {
     d.sections.push(account(s));
     d.sections.push(allocations(s));
     d.sections.push(redemptions(s));
+    d.sections.extend(after_close(s));
     d.sections.push(verification(s));
     d
 }
@@ -175,14 +176,7 @@ fn equity(s: &Statement) -> Section {
             Cell::Empty,
         ],
     );
-    let mut blocks = vec![Block::Para(key), Block::Chart(chart(s)), Block::Table(t)];
-    if let Some(a) = &s.after_redemptions {
-        blocks.push(Block::Para(format!(
-            "After the redemptions of fiscal year {} sealed since the close, your equity is {}.",
-            s.fiscal_year,
-            grouped(s, a)
-        )));
-    }
+    let blocks = vec![Block::Para(key), Block::Chart(chart(s)), Block::Table(t)];
     Section::with("equity", "Your equity", blocks)
 }
 
@@ -251,6 +245,52 @@ fn allocations(s: &Statement) -> Section {
     Section::with("allocations", "Allocation history", blocks)
 }
 
+/// A table of redemption lines.
+fn redemption_table(s: &Statement, lines: &[super::RedemptionLine]) -> Table {
+    let mut t = Table::new(&[
+        ("fiscal_year", "Fiscal year"),
+        ("allocation_year", "Allocation year"),
+        ("kind", "Kind"),
+        ("how", "How"),
+        ("amount", "Amount"),
+    ]);
+    for r in lines {
+        t.push(
+            RowKind::Body,
+            vec![
+                year(r.fiscal_year),
+                year(r.allocation_year),
+                Cell::text(kind_label(&r.kind)),
+                Cell::text(how_label(&r.how)),
+                money(s, &r.amount),
+            ],
+        );
+    }
+    t
+}
+
+/// The redemptions of the statement year sealed after its close: shown, marked as not covered.
+fn after_close(s: &Statement) -> Option<Section> {
+    let a = s.after_close.as_ref()?;
+    let blocks = vec![
+        Block::Note(format!(
+            "Not covered by the proof of this statement: the redemptions of fiscal year {} were sealed by coopledger revolve after the close, in closes/{}/redemptions.json; the co-op's coopledger verify checks that file against the year's manifest.",
+            s.fiscal_year, s.fiscal_year
+        )),
+        Block::Table(redemption_table(s, &a.redemptions)),
+        Block::Para(format!(
+            "After the redemptions of fiscal year {} sealed since the close, your equity is {}.",
+            s.fiscal_year,
+            grouped(s, &a.equity)
+        )),
+    ];
+    Some(Section::with(
+        "after_close",
+        "Since the close (not covered by the proof)",
+        blocks,
+    ))
+}
+
 fn redemptions(s: &Statement) -> Section {
     let mut fields = Vec::new();
     if s.redemptions.is_empty() {
@@ -277,30 +317,12 @@ fn redemptions(s: &Statement) -> Section {
     let mut blocks = vec![Block::Fields(fields)];
     if s.sealed_redemptions.is_empty() {
         blocks.push(Block::Para(
-            "Equity redemptions sealed by coopledger revolve: none.".into(),
+            "Equity redemptions sealed by coopledger revolve for the years before: none.".into(),
         ));
     } else {
-        let mut t = Table::new(&[
-            ("fiscal_year", "Fiscal year"),
-            ("allocation_year", "Allocation year"),
-            ("kind", "Kind"),
-            ("how", "How"),
-            ("amount", "Amount"),
-        ]);
-        for r in &s.sealed_redemptions {
-            t.push(
-                RowKind::Body,
-                vec![
-                    year(r.fiscal_year),
-                    year(r.allocation_year),
-                    Cell::text(kind_label(&r.kind)),
-                    Cell::text(how_label(&r.how)),
-                    money(s, &r.amount),
-                ],
-            );
-        }
+        let t = redemption_table(s, &s.sealed_redemptions);
         blocks.push(Block::Para(
-            "Equity redemptions sealed by coopledger revolve:".into(),
+            "Equity redemptions sealed by coopledger revolve for the years before:".into(),
         ));
         blocks.push(Block::Table(t));
     }
@@ -310,8 +332,10 @@ fn redemptions(s: &Statement) -> Section {
 fn verification(s: &Statement) -> Section {
     let blocks = vec![
         Block::Para(format!(
-            "This statement is a leaf of the Merkle sum tree whose root is published as member_root in closes/{}/manifest.json. Check the JSON form with: coopledger verify-statement FILE --root {}",
-            s.fiscal_year, s.root
+            "This statement is a leaf of the Merkle sum tree whose root is published as member_root in closes/{}/manifest.json. The proof binds every figure and text of this statement except: {}. Check the JSON form with: coopledger verify-statement FILE --root {}",
+            s.fiscal_year,
+            not_covered(s),
+            s.root
         )),
         Block::Fields(vec![
             ("Root".into(), Cell::text(&s.root)),
@@ -323,4 +347,18 @@ fn verification(s: &Statement) -> Section {
         ]),
     ];
     Section::with("verification", "Verification", blocks)
+}
+
+/// The fields the proof does not bind, for people.
+fn not_covered(s: &Statement) -> String {
+    let v: Vec<&str> = s
+        .not_covered
+        .iter()
+        .map(|f| match f.as_str() {
+            "as_of" => "the as-of date you asked for",
+            "after_close" => "what was sealed after the close (shown under \"Since the close\")",
+            other => other,
+        })
+        .collect();
+    v.join("; ")
 }
