@@ -33,7 +33,7 @@ pub use read::{
     SealedHistory,
 };
 pub use record::CloseRecord;
-pub use seal::{close_json, history_for_sealing, seal, seal_redemptions};
+pub use seal::{close_json, seal, seal_redemptions, Bodies};
 pub use uncashed::{check_book, load_book};
 pub use verify::{verify, Finding};
 

@@ -42,13 +42,12 @@ fn previous_manifest_hash(book: &Book, fy: i32) -> anyhow::Result<Option<String>
     }
 }
 
-/// What the statements of `close` are made from when it is sealed: the sealed years before it
-/// (with their sealed redemptions) and the close itself as the record `close.json` will hold
-/// (no root yet). The caller makes the statement bodies the member tree binds from it.
-pub fn history_for_sealing(book: &Book, close: &Close) -> anyhow::Result<SealedHistory> {
-    let fy = close.fiscal_year;
+/// What the statements of the close of `fy` are made from when it is sealed: the sealed years
+/// before it (with their sealed redemptions) and the close itself, read back from the bytes of its
+/// `close.json` (no root yet).
+fn history_for_sealing(book: &Book, fy: i32, close_json: &[u8]) -> anyhow::Result<SealedHistory> {
     let mut h = read_history(&book.dir, fy.saturating_sub(1))?;
-    let record = serde_json::from_slice(&close_json(close)?)
+    let record = serde_json::from_slice(close_json)
         .context("the close does not read back as a sealed record")?;
     h.closes.push(SealedClose {
         fiscal_year: fy,
@@ -60,10 +59,14 @@ pub fn history_for_sealing(book: &Book, close: &Close) -> anyhow::Result<SealedH
     Ok(h)
 }
 
+/// Makes the statement bodies the member tree binds from the sealed history (the last close is
+/// the one being sealed): one per member with a capital account (`report::statement` hands this
+/// in; the ledger builds no report).
+pub type Bodies<'a> = &'a dyn Fn(&SealedHistory) -> anyhow::Result<Vec<LeafBody>>;
+
 /// Seals `close` into `closes/FY/`: `close.json`, then `rendered` (the schedules made from the
-/// close, by name) and the manifest, whose `member_root` is the tree over `bodies` (one per
-/// member with a capital account: the digest of the member's statement body, see
-/// [`history_for_sealing`]). Refuses when the year is sealed unless `reopen` holds a
+/// close, by name) and the manifest, whose `member_root` is the tree over the statement bodies
+/// `bodies` makes from the sealed years before and this close. Refuses when the year is sealed unless `reopen` holds a
 /// reason, in which case the previous record is kept under `closes/.audit/` and logged in
 /// `closes/audit.log`.
 pub fn seal(
@@ -71,7 +74,7 @@ pub fn seal(
     close: &Close,
     rendered: Vec<(String, Vec<u8>)>,
     reopen: Option<&str>,
-    bodies: Vec<LeafBody>,
+    bodies: Bodies<'_>,
 ) -> anyhow::Result<Manifest> {
     let fy = close.fiscal_year;
     let dir = year_dir(&book.dir, fy);
@@ -102,7 +105,9 @@ pub fn seal(
         outputs.insert(name.clone(), sha256_hex(bytes));
     }
     let secret = outputs.get(CLOSE_JSON).cloned().unwrap_or_default();
-    let lv = leaves_from(bodies, &secret);
+    let history = history_for_sealing(book, fy, &files[0].1)?;
+    let lv = leaves_from(bodies(&history)?, &secret);
+    drop(history);
     let (_, root, total) = build_tree(&lv);
     let mut manifest = Manifest {
         format: MANIFEST_FORMAT.into(),

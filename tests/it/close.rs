@@ -30,9 +30,8 @@ fn seal_year(dir: &Path, fy: i32) -> Close {
             report::close::tranches_csv(&c).unwrap(),
         ),
     ];
-    let history = ledger::history_for_sealing(&b, &c).unwrap();
-    let bodies = report::statement::sealing_bodies(&b, &history).unwrap();
-    ledger::seal(&b, &c, rendered, None, bodies).unwrap();
+    let bodies = |h: &ledger::SealedHistory| report::statement::sealing_bodies(&b, h);
+    ledger::seal(&b, &c, rendered, None, &bodies).unwrap();
     c
 }
 
