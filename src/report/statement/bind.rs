@@ -101,16 +101,23 @@ fn claim(s: &Statement, body: [u8; 32]) -> Claim<'_> {
 /// Verifies the JSON text of a statement against `root` (hex), using nothing but the statement.
 /// Returns every failure found (empty when the statement is valid).
 pub fn verify_json(text: &str, root: &str) -> Vec<Failure> {
+    #[derive(serde::Deserialize)]
+    struct Format {
+        format: String,
+    }
+    // the format first, so that an older statement is named as such
+    if let Ok(f) = serde_json::from_str::<Format>(text) {
+        if f.format != FORMAT {
+            return vec![Failure::Malformed(format!(
+                "format `{}` is not `{FORMAT}` (a statement made by an older version: make it again)",
+                f.format
+            ))];
+        }
+    }
     let s = match serde_json::from_str::<Statement>(text) {
         Ok(s) => s,
         Err(e) => return vec![Failure::Malformed(e.to_string())],
     };
-    if s.format != FORMAT {
-        return vec![Failure::Malformed(format!(
-            "format `{}` is not `{FORMAT}` (a statement made by an older version: make it again)",
-            s.format
-        ))];
-    }
     if s.not_covered != NOT_COVERED {
         // the list is bound too; checked here for a clearer message
         return vec![Failure::Malformed(format!(
