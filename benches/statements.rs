@@ -15,7 +15,6 @@ use coopledger::ledger::record::{
 };
 use coopledger::ledger::{self, SealedClose, SealedHistory};
 use coopledger::report::statement::{self, Generator};
-use coopledger::statement::render;
 use rust_decimal::Decimal;
 
 fn main() {
@@ -220,11 +219,6 @@ fn synthetic(n: usize) -> (Book, SealedHistory) {
         },
     };
     let secret = ledger::sha256_hex(b"synthetic close.json");
-    let parts = match merkle::leaf_parts(&close) {
-        Ok(p) => p,
-        Err(e) => panic!("{e}"),
-    };
-    let (_, root, _) = merkle::build_tree(&merkle::leaves_from(parts, &secret));
     // the book's members.csv and coop.toml, loaded the way the command loads them
     let dir = std::env::temp_dir().join(format!("coopledger-bench-statements-{n}"));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
@@ -258,15 +252,19 @@ fn synthetic(n: usize) -> (Book, SealedHistory) {
     };
     let year = SealedClose {
         fiscal_year: 2025,
-        root: hex::encode(root),
+        root: String::new(),
         member_total: cents(total_equity).to_string(),
         secret,
         record: close,
     };
-    let sealed = SealedHistory {
+    let mut sealed = SealedHistory {
         closes: vec![year],
         redemptions: Vec::new(),
     };
+    // the root sealing publishes: the tree over the statement bodies
+    let bodies = statement::sealing_bodies(&book, &sealed).unwrap_or_else(|e| panic!("{e}"));
+    let (_, root, _) = merkle::build_tree(&merkle::leaves_from(bodies, &sealed.closes[0].secret));
+    sealed.closes[0].root = hex::encode(root);
     (book, sealed)
 }
 
@@ -284,7 +282,7 @@ fn all_json_to_files(bencher: divan::Bencher, n: usize) {
         for id in gen.members() {
             let s = gen.statement(id).unwrap_or_else(|e| panic!("{e}"));
             buf.clear();
-            render::json(&s, &mut buf).unwrap_or_else(|e| panic!("{e}"));
+            buf.extend(coopledger::render::json_bytes(&s).unwrap_or_else(|e| panic!("{e}")));
             std::fs::write(dir.path().join(statement::file_name(id, "json")), &buf)
                 .unwrap_or_else(|e| panic!("{e}"));
             written += 1;
@@ -306,7 +304,7 @@ fn all_json_in_memory(bencher: divan::Bencher, n: usize) {
         for id in gen.members() {
             let s = gen.statement(id).unwrap_or_else(|e| panic!("{e}"));
             buf.clear();
-            render::json(&s, &mut buf).unwrap_or_else(|e| panic!("{e}"));
+            buf.extend(coopledger::render::json_bytes(&s).unwrap_or_else(|e| panic!("{e}")));
             bytes += buf.len();
         }
         bytes

@@ -16,7 +16,6 @@ pub mod money;
 pub mod redemption;
 pub mod render;
 pub mod report;
-pub mod statement;
 pub mod wealth;
 
 pub use book::patronage::activity;

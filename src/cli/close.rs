@@ -126,7 +126,8 @@ pub fn run(a: &CloseArgs) -> anyhow::Result<ExitCode> {
     }
     if !a.dry_run {
         let reason = if a.reopen { a.reason.as_deref() } else { None };
-        let m = ledger::seal(&b, &c, rendered_files(&c)?, reason)?;
+        let bodies = |h: &ledger::SealedHistory| report::statement::sealing_bodies(&b, h);
+        let m = ledger::seal(&b, &c, rendered_files(&c)?, reason, &bodies)?;
         if text {
             let line = format!(
                 "\nsealed in {}/{}/{}: member_root {}, manifest {}\n",

@@ -14,7 +14,6 @@ use crate::fsutil::{self, Durability};
 use crate::ledger;
 use crate::render::Format;
 use crate::report::statement::{self, Generator, Statement};
-use crate::statement::render;
 
 /// The formats `statement` writes.
 pub const FORMATS: &[Format] = &[Format::Json, Format::Md, Format::Html];
@@ -61,12 +60,15 @@ fn output_of(a: &StatementArgs) -> Output {
     Output::resolve(a.format, a.output.as_deref(), Format::Md, FORMATS)
 }
 
+/// Writes `s` in `f`: JSON is the statement itself (the contract `verify-statement` reads);
+/// Markdown and HTML are its [`statement::doc::doc`] through the one renderer stack.
 pub fn write(s: &Statement, f: Format, w: &mut dyn Write) -> anyhow::Result<()> {
     match f {
-        Format::Json => render::json(s, w),
-        Format::Html => render::html(s, w),
-        _ => render::markdown(s, w),
+        Format::Json => w.write_all(&crate::render::json_bytes(s)?)?,
+        Format::Html => crate::render::render(&statement::doc::doc(s), Format::Html, w)?,
+        _ => crate::render::render(&statement::doc::doc(s), Format::Md, w)?,
     }
+    Ok(())
 }
 
 /// Writes every member's statement into `dir` under a safe name; returns how many were written.

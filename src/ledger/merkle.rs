@@ -1,21 +1,13 @@
 //! The Merkle sum tree over members' closing equity: leaves (one per member with a capital
 //! account, salted and ordered by salt), the tree, inclusion proofs and their check. Its root is
-//! `member_root` in a sealed year's manifest; see `docs/STATEMENTS.md`.
+//! `member_root` in a sealed year's manifest; see `docs/STATEMENTS.md`. A leaf binds the digest
+//! of the member's whole statement body, made by `report::statement` and handed to the ledger
+//! (the ledger does not build reports).
 
-use std::collections::BTreeMap;
-
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::read::SealedClose;
-use super::record::CloseRecord;
 use super::sha256_hex;
-use super::{CLOSES, CLOSE_JSON};
-use crate::engine::close::Close;
-use crate::engine::state::Tranche;
-use crate::money::{Currency, Money};
-use rust_decimal::Decimal;
 
 /// A leaf: one member's closing equity in minor units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,56 +16,18 @@ pub struct Leaf {
     pub amount_minor: i128,
     /// a per-member salt so that sibling hashes do not reveal other members by guessing
     pub salt: String,
-    /// hex SHA-256 of the member's [`LeafDetail`]: binds the tranche breakdown and the year's
-    /// capital-account roll-forward and allocation to the leaf (see `docs/STATEMENTS.md`)
-    pub detail: String,
+    /// hex SHA-256 of the member's statement body: binds every figure and text the statement
+    /// shows (see `docs/STATEMENTS.md`)
+    pub body: String,
 }
 
-/// What a leaf commits to besides the closing amount, all in minor units: the year's
-/// capital-account roll-forward, the year's allocation and every outstanding tranche.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeafDetail {
-    pub opening: i128,
-    pub contributions: i128,
-    pub allocations: i128,
-    pub losses: i128,
-    pub interest: i128,
-    pub redemptions: i128,
-    pub closing: i128,
-    /// the year's patronage allocation: total, cash, retained
-    pub allocated: i128,
-    pub cash: i128,
-    pub retained: i128,
-    /// (allocation year, kind, amount), sorted
-    pub tranches: Vec<(i32, String, i128)>,
-}
-
-/// The canonical digest of a [`LeafDetail`]: a tagged, length-prefixed encoding hashed once.
-pub fn detail_digest(d: &LeafDetail) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"coopledger-leaf-detail/1");
-    for v in [
-        d.opening,
-        d.contributions,
-        d.allocations,
-        d.losses,
-        d.interest,
-        d.redemptions,
-        d.closing,
-        d.allocated,
-        d.cash,
-        d.retained,
-    ] {
-        h.update(v.to_be_bytes());
-    }
-    h.update((d.tranches.len() as u64).to_be_bytes());
-    for (year, kind, amount) in &d.tranches {
-        h.update(year.to_be_bytes());
-        h.update((kind.len() as u64).to_be_bytes());
-        h.update(kind.as_bytes());
-        h.update(amount.to_be_bytes());
-    }
-    h.finalize().into()
+/// What a leaf is made of before it is salted: the member, the closing equity (the leaf's sum)
+/// and the digest of the statement body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafBody {
+    pub member_id: String,
+    pub amount_minor: i128,
+    pub body: [u8; 32],
 }
 
 pub fn leaf_hash(l: &Leaf) -> [u8; 32] {
@@ -84,8 +38,8 @@ pub fn leaf_hash(l: &Leaf) -> [u8; 32] {
     h.update(l.amount_minor.to_be_bytes());
     h.update((l.salt.len() as u64).to_be_bytes());
     h.update(l.salt.as_bytes());
-    h.update((l.detail.len() as u64).to_be_bytes());
-    h.update(l.detail.as_bytes());
+    h.update((l.body.len() as u64).to_be_bytes());
+    h.update(l.body.as_bytes());
     h.finalize().into()
 }
 
@@ -183,16 +137,16 @@ pub fn salt(secret: &str, member_id: &str) -> String {
     sha256_hex(format!("{secret}\u{0}{member_id}").as_bytes())
 }
 
-/// Leaves from (member id, detail) pairs, ordered by salt (then id): a keyed pseudo-random order,
-/// so a proof's neighbouring subtotals cannot be attributed to the next member id.
-pub fn leaves_from(parts: Vec<(String, LeafDetail)>, secret: &str) -> Vec<Leaf> {
+/// Leaves from their bodies, ordered by salt (then id): a keyed pseudo-random order, so a
+/// proof's neighbouring subtotals cannot be attributed to the next member id.
+pub fn leaves_from(parts: Vec<LeafBody>, secret: &str) -> Vec<Leaf> {
     let mut v: Vec<Leaf> = parts
         .into_iter()
-        .map(|(member_id, d)| Leaf {
-            salt: salt(secret, &member_id),
-            amount_minor: d.closing,
-            detail: hex::encode(detail_digest(&d)),
-            member_id,
+        .map(|p| Leaf {
+            salt: salt(secret, &p.member_id),
+            amount_minor: p.amount_minor,
+            body: hex::encode(p.body),
+            member_id: p.member_id,
         })
         .collect();
     v.sort_by(|a, b| {
@@ -201,132 +155,6 @@ pub fn leaves_from(parts: Vec<(String, LeafDetail)>, secret: &str) -> Vec<Leaf> 
             .then_with(|| a.member_id.cmp(&b.member_id))
     });
     v
-}
-
-/// (allocation year, kind, amount in minor units) of each of a member's tranches.
-type MemberTranches = Vec<(i32, String, i128)>;
-
-/// Each member's tranches, in state order.
-fn tranches_by_member(
-    tranches: &[Tranche],
-    minor: impl Fn(Decimal) -> anyhow::Result<i128>,
-) -> anyhow::Result<BTreeMap<&str, MemberTranches>> {
-    let mut out: BTreeMap<&str, MemberTranches> = BTreeMap::new();
-    for t in tranches {
-        out.entry(t.member_id.as_str()).or_default().push((
-            t.allocation_year,
-            t.kind.clone(),
-            minor(t.amount)?,
-        ));
-    }
-    Ok(out)
-}
-
-/// The leaves of a close: every member with a capital account (see [`leaves_from`]).
-pub fn leaves(close: &Close, secret: &str) -> Vec<Leaf> {
-    let cur = Currency::from_code(&close.currency).ok();
-    let minor = |d: Decimal| -> i128 {
-        cur.and_then(|c| Money::from_decimal(d, c).ok())
-            .map(|m| m.to_minor())
-            .unwrap_or(0)
-    };
-    // infallible: `minor` maps what does not fit to 0, as before sealing checked the close
-    let mut tranches =
-        tranches_by_member(&close.state_after.tranches, |d| Ok(minor(d))).unwrap_or_default();
-    let allocs: BTreeMap<&str, _> = close
-        .members
-        .iter()
-        .map(|m| (m.member_id.as_str(), m))
-        .collect();
-    let parts = close
-        .capital_accounts
-        .iter()
-        .map(|a| {
-            let al = allocs.get(a.member_id.as_str());
-            let mut tr = tranches.remove(a.member_id.as_str()).unwrap_or_default();
-            tr.sort();
-            (
-                a.member_id.clone(),
-                LeafDetail {
-                    opening: a.opening.to_minor(),
-                    contributions: a.contributions.to_minor(),
-                    allocations: a.allocations.to_minor(),
-                    losses: a.losses.to_minor(),
-                    interest: a.interest.to_minor(),
-                    redemptions: a.redemptions.to_minor(),
-                    closing: a.closing.to_minor(),
-                    allocated: al.map(|m| m.total.to_minor()).unwrap_or(0),
-                    cash: al.map(|m| m.cash.to_minor()).unwrap_or(0),
-                    retained: al.map(|m| m.retained.to_minor()).unwrap_or(0),
-                    tranches: tr,
-                },
-            )
-        })
-        .collect();
-    leaves_from(parts, secret)
-}
-
-/// The leaf detail of every member of a sealed close, from its record (the same values
-/// [`leaves`] committed at sealing time).
-pub fn leaf_parts(close: &CloseRecord) -> anyhow::Result<Vec<(String, LeafDetail)>> {
-    let cur = close.currency()?;
-    let mn = |d: Decimal| -> anyhow::Result<i128> {
-        Ok(Money::from_decimal(d, cur)
-            .with_context(|| format!("`{d}` is not an amount in {}", cur.code()))?
-            .to_minor())
-    };
-    let mut tranches = tranches_by_member(&close.state.tranches, |d| {
-        Ok(Money::from_decimal(d, cur)
-            .with_context(|| format!("tranche amount `{d}`"))?
-            .to_minor())
-    })?;
-    let members: BTreeMap<&str, &super::record::Member> = close
-        .members
-        .iter()
-        .map(|m| (m.member_id.as_str(), m))
-        .collect();
-    let mut parts = Vec::with_capacity(close.capital_accounts.len());
-    for a in &close.capital_accounts {
-        let al = members.get(a.member_id.as_str());
-        let mut tr = tranches.remove(a.member_id.as_str()).unwrap_or_default();
-        tr.sort();
-        let (allocated, cash, retained) = match al {
-            Some(m) => (mn(m.total)?, mn(m.cash)?, mn(m.retained)?),
-            None => (0, 0, 0),
-        };
-        parts.push((
-            a.member_id.clone(),
-            LeafDetail {
-                opening: mn(a.opening)?,
-                contributions: mn(a.contributions)?,
-                allocations: mn(a.allocations)?,
-                losses: mn(a.losses)?,
-                interest: mn(a.interest)?,
-                redemptions: mn(a.redemptions)?,
-                closing: mn(a.closing)?,
-                allocated,
-                cash,
-                retained,
-                tranches: tr,
-            },
-        ));
-    }
-    Ok(parts)
-}
-/// The member tree of a sealed close rebuilt from its record: (leaves, levels, root hex). Refused
-/// when the root differs from the `member_root` its manifest publishes.
-pub fn sealed_tree(c: &SealedClose) -> anyhow::Result<(Vec<Leaf>, Vec<Level>, String)> {
-    let leaves = leaves_from(leaf_parts(&c.record)?, &c.secret);
-    let (levels, root, _) = build_tree(&leaves);
-    let root = hex::encode(root);
-    if root != c.root {
-        anyhow::bail!(
-            "the member tree rebuilt from {CLOSES}/{}/{CLOSE_JSON} has root {root}, but the manifest publishes {}; the close was sealed by an older version or altered",
-            c.fiscal_year,
-            c.root
-        );
-    }
-    Ok((leaves, levels, root))
 }
 
 #[cfg(test)]
@@ -338,7 +166,7 @@ mod tests {
             member_id: id.into(),
             amount_minor: a,
             salt: format!("s{id}"),
-            detail: String::new(),
+            body: String::new(),
         }
     }
 

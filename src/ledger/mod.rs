@@ -33,11 +33,14 @@ pub use read::{
     SealedHistory,
 };
 pub use record::CloseRecord;
-pub use seal::{close_json, recover, seal, seal_redemptions};
+pub use seal::{close_json, recover, seal, seal_redemptions, Bodies};
 pub use uncashed::{check_book, load_book};
 pub use verify::{verify, Finding};
 
 pub const CLOSES: &str = "closes";
+/// `format` of a sealed year's manifest. `/2`: `member_root` binds each member's whole statement
+/// body (`/1` bound the closing equity, the year's roll-forward, allocation and tranches only).
+pub const MANIFEST_FORMAT: &str = "coopledger-close/2";
 pub const MANIFEST: &str = "manifest.json";
 pub const CLOSE_JSON: &str = "close.json";
 pub const AUDIT_LOG: &str = "audit.log";

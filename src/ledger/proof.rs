@@ -1,8 +1,9 @@
 //! Checks a member statement's claim against a published `member_root`, using nothing but the
-//! statement: the leaf is rebuilt from the statement's own amounts (closing equity, tranches, the
-//! year's roll-forward and allocation) and hashed up the proof to the root.
+//! statement: the leaf is rebuilt from the member id, the equity, the salt and the digest of the
+//! statement's bound body (every field it shows but those it lists as not covered), and hashed up
+//! the proof to the root. The amounts are also checked against each other for a clearer message.
 
-use super::merkle::{detail_digest, root_from_proof, Leaf, LeafDetail, ProofStep};
+use super::merkle::{root_from_proof, Leaf, ProofStep};
 use crate::money::{Currency, Money};
 
 /// What a statement claims about its member's leaf: its amounts as the strings it carries.
@@ -20,10 +21,10 @@ pub struct Claim<'a> {
     /// the capital account of the statement year, by field name (`opening`, `contributions`,
     /// `allocations`, `losses`, `interest`, `redemptions`, `closing`)
     pub account: Account<'a>,
-    /// the statement year's allocation: total, cash, retained (none when there was none)
-    pub allocation: Option<(&'a str, &'a str, &'a str)>,
     /// (allocation year, kind, amount) of each tranche
     pub tranches: Vec<(i32, &'a str, &'a str)>,
+    /// SHA-256 of the statement's bound body (`report::statement::body_digest`)
+    pub body: [u8; 32],
     pub proof: &'a [ProofStep],
 }
 
@@ -77,7 +78,7 @@ impl std::fmt::Display for Failure {
             Failure::MalformedProof(m) => write!(f, "malformed proof: {m}"),
             Failure::NotIncluded { recomputed, published } => write!(
                 f,
-                "altered statement: the member's amounts, tranches, salt or proof hashes were changed; they lead to root {recomputed}, not the published root {published}"
+                "altered statement: a figure or text of the statement, its member id, salt or proof hashes were changed; they lead to root {recomputed}, not the published root {published}"
             ),
             Failure::AlteredTotal { recomputed, statement } => write!(
                 f,
@@ -120,14 +121,6 @@ pub fn leaf_of(s: &Claim<'_>) -> Result<Leaf, Vec<Failure>> {
         get(a.redemptions, "capital_account.redemptions"),
         get(a.closing, "capital_account.closing"),
     );
-    let (allocated, cash, retained) = match s.allocation {
-        Some((t, c, r)) => (
-            get(t, "allocations.total"),
-            get(c, "allocations.cash"),
-            get(r, "allocations.retained"),
-        ),
-        None => (0, 0, 0),
-    };
     let mut tranches = Vec::new();
     for (year, kind, amount) in &s.tranches {
         let amount = get(amount, "equity.tranches.amount");
@@ -176,25 +169,11 @@ pub fn leaf_of(s: &Claim<'_>) -> Result<Leaf, Vec<Failure>> {
     if !fails.is_empty() {
         return Err(fails);
     }
-    tranches.sort();
-    let detail = LeafDetail {
-        opening,
-        contributions,
-        allocations,
-        losses,
-        interest,
-        redemptions,
-        closing,
-        allocated,
-        cash,
-        retained,
-        tranches,
-    };
     Ok(Leaf {
         member_id: s.member_id.to_string(),
         amount_minor: total,
         salt: s.salt.to_string(),
-        detail: hex::encode(detail_digest(&detail)),
+        body: hex::encode(s.body),
     })
 }
 
@@ -264,27 +243,21 @@ pub fn verify(s: &Claim<'_>, root: &str) -> Vec<Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::merkle::{build_tree, leaves_from, proof};
+    use crate::ledger::merkle::{build_tree, leaves_from, proof, LeafBody};
 
     /// A tree of two members; returns M1's proof, the root and the tree total.
     fn tree() -> (Vec<ProofStep>, String, i128) {
-        let m1 = LeafDetail {
-            opening: 1000,
-            allocations: 500,
-            closing: 1500,
-            allocated: 625,
-            cash: 125,
-            retained: 500,
-            tranches: vec![(2024, "qualified".into(), 1500)],
-            ..LeafDetail::default()
+        let m1 = LeafBody {
+            member_id: "M1".into(),
+            amount_minor: 1500,
+            body: [1; 32],
         };
-        let m2 = LeafDetail {
-            opening: 700,
-            closing: 700,
-            tranches: vec![(2020, "capital".into(), 700)],
-            ..LeafDetail::default()
+        let m2 = LeafBody {
+            member_id: "M2".into(),
+            amount_minor: 700,
+            body: [2; 32],
         };
-        let leaves = leaves_from(vec![("M1".into(), m1), ("M2".into(), m2)], "secret");
+        let leaves = leaves_from(vec![m1, m2], "secret");
         let (levels, root, total) = build_tree(&leaves);
         let i = leaves.iter().position(|l| l.member_id == "M1").unwrap_or(0);
         (proof(&levels, i), hex::encode(root), total)
@@ -307,8 +280,8 @@ mod tests {
                 redemptions: "0.00",
                 closing: "15.00",
             },
-            allocation: Some(("6.25", "1.25", "5.00")),
             tranches: vec![(2024, "qualified", "15.00")],
+            body: [1; 32],
             proof: steps,
         }
     }
@@ -321,7 +294,7 @@ mod tests {
         let c = claim(&steps, &root, &salt);
         assert_eq!(verify(&c, &root), Vec::new());
         let mut altered = c.clone();
-        altered.allocation = Some(("6.25", "1.26", "4.99"));
+        altered.body[31] ^= 1;
         assert!(matches!(
             verify(&altered, &root).as_slice(),
             [Failure::NotIncluded { .. }]

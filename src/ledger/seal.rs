@@ -10,11 +10,13 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 
-use super::merkle::{build_tree, leaves};
+use super::merkle::{build_tree, leaves_from, LeafBody};
 use super::read::read_manifest;
+use super::read::{read_history, SealedClose, SealedHistory};
 use super::{
     closes_dir, is_sealed, pretty, sealed_before, sealed_years, sha256_file, sha256_hex, year_dir,
-    Manifest, AUDIT_DIR, AUDIT_LOG, CLOSE_JSON, INPUTS, MANIFEST, REDEMPTIONS_JSON,
+    Manifest, AUDIT_DIR, AUDIT_LOG, CLOSE_JSON, INPUTS, MANIFEST, MANIFEST_FORMAT,
+    REDEMPTIONS_JSON,
 };
 use crate::book::Book;
 use crate::engine::close::Close;
@@ -44,8 +46,31 @@ fn previous_manifest_hash(book: &Book, fy: i32) -> anyhow::Result<Option<String>
     }
 }
 
+/// What the statements of the close of `fy` are made from when it is sealed: the sealed years
+/// before it (with their sealed redemptions) and the close itself, read back from the bytes of its
+/// `close.json` (no root yet).
+fn history_for_sealing(book: &Book, fy: i32, close_json: &[u8]) -> anyhow::Result<SealedHistory> {
+    let mut h = read_history(&book.dir, fy.saturating_sub(1))?;
+    let record = serde_json::from_slice(close_json)
+        .context("the close does not read back as a sealed record")?;
+    h.closes.push(SealedClose {
+        fiscal_year: fy,
+        root: String::new(),
+        member_total: String::new(),
+        secret: String::new(),
+        record,
+    });
+    Ok(h)
+}
+
+/// Makes the statement bodies the member tree binds from the sealed history (the last close is
+/// the one being sealed): one per member with a capital account (`report::statement` hands this
+/// in; the ledger builds no report).
+pub type Bodies<'a> = &'a dyn Fn(&SealedHistory) -> anyhow::Result<Vec<LeafBody>>;
+
 /// Seals `close` into `closes/FY/`: `close.json`, then `rendered` (the schedules made from the
-/// close, by name) and the manifest. Refuses when the year is sealed unless `reopen` holds a
+/// close, by name) and the manifest, whose `member_root` is the tree over the statement bodies
+/// `bodies` makes from the sealed years before and this close. Refuses when the year is sealed unless `reopen` holds a
 /// reason, in which case the previous record is kept under `closes/.audit/` and logged in
 /// `closes/audit.log`.
 pub fn seal(
@@ -53,6 +78,7 @@ pub fn seal(
     close: &Close,
     rendered: Vec<(String, Vec<u8>)>,
     reopen: Option<&str>,
+    bodies: Bodies<'_>,
 ) -> anyhow::Result<Manifest> {
     recover(&book.dir)?;
     let fy = close.fiscal_year;
@@ -84,10 +110,12 @@ pub fn seal(
         outputs.insert(name.clone(), sha256_hex(bytes));
     }
     let secret = outputs.get(CLOSE_JSON).cloned().unwrap_or_default();
-    let lv = leaves(close, &secret);
+    let history = history_for_sealing(book, fy, &files[0].1)?;
+    let lv = leaves_from(bodies(&history)?, &secret);
+    drop(history);
     let (_, root, total) = build_tree(&lv);
     let mut manifest = Manifest {
-        format: "coopledger-close/1".into(),
+        format: MANIFEST_FORMAT.into(),
         fiscal_year: fy,
         inputs,
         outputs,

@@ -30,7 +30,8 @@ fn seal_year(dir: &Path, fy: i32) -> Close {
             report::close::tranches_csv(&c).unwrap(),
         ),
     ];
-    ledger::seal(&b, &c, rendered, None).unwrap();
+    let bodies = |h: &ledger::SealedHistory| report::statement::sealing_bodies(&b, h);
+    ledger::seal(&b, &c, rendered, None, &bodies).unwrap();
     c
 }
 

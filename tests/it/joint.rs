@@ -336,7 +336,7 @@ fn sealed_transfers_reach_the_survivor_and_the_journal() {
         ],
     ))
     .unwrap();
-    let received: i64 = st["sealed_redemptions"]
+    let received: i64 = st["after_close"]["redemptions"]
         .as_array()
         .unwrap()
         .iter()
@@ -345,7 +345,7 @@ fn sealed_transfers_reach_the_survivor_and_the_journal() {
         .sum();
     assert_eq!(fmt(received), "5872.64");
     assert_eq!(
-        cents(st["after_redemptions"].as_str().unwrap()),
+        cents(st["after_close"]["equity"].as_str().unwrap()),
         closing(&c2024, "RL04", "closing") + 587_264 - paid("RL04")
     );
     let md = ok(

@@ -342,7 +342,7 @@ fn html_escapes_text_from_the_books() {
     let html = statement(&book, "RL01", "html");
     assert!(!html.contains("<script>"), "unescaped");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"));
-    assert!(html.contains("<svg") && html.contains("<th scope=\"col\">"));
+    assert!(html.contains("<svg") && html.contains("<th>Kind</th>"));
     assert!(!html.contains(" src=") && !html.contains("<link"));
     let md = statement(&book, "RL01", "md");
     assert!(!md.contains("<script>"));
@@ -380,7 +380,13 @@ fn statements_list_sealed_redemptions_and_still_verify() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["fiscal_year"], 2024);
-    let lines: Vec<(i64, i64, &str, &str)> = v["sealed_redemptions"]
+    // sealed after the 2024 close: shown under after_close, which the proof does not bind
+    assert_eq!(
+        v["not_covered"],
+        serde_json::json!(["as_of", "after_close"])
+    );
+    assert_eq!(v["sealed_redemptions"], serde_json::json!([]));
+    let lines: Vec<(i64, i64, &str, &str)> = v["after_close"]["redemptions"]
         .as_array()
         .unwrap()
         .iter()
@@ -402,19 +408,7 @@ fn statements_list_sealed_redemptions_and_still_verify() {
     );
     // 10,319.60 at the 2024 close − 505.22 = 9,814.38
     assert_eq!(v["equity"]["total"], "10319.60");
-    assert_eq!(v["after_redemptions"], "9814.38");
-    let t2019 = v["equity"]["tranches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["allocation_year"] == 2019)
-        .unwrap();
-    assert!(
-        t2019["payout"].as_str().unwrap().starts_with(
-            "partly retired by the redemptions of fiscal year 2024: 255.22 paid in cash, 250.00 set off against what you owe the co-op; 587.24 left."
-        ),
-        "{t2019}"
-    );
+    assert_eq!(v["after_close"]["equity"], "9814.38");
     let root = member_root(&book, 2024);
     let (code, out, err) = verify(t.path(), &v, &root);
     assert_eq!(code, 0, "{out}{err}");
@@ -422,7 +416,7 @@ fn statements_list_sealed_redemptions_and_still_verify() {
     let v = json(&book, "RL02");
     assert_eq!(v["fiscal_year"], 2025);
     assert_eq!(v["sealed_redemptions"].as_array().unwrap().len(), 2);
-    assert!(v["after_redemptions"].is_null());
+    assert!(v["after_close"].is_null());
     assert_eq!(v["history"][2]["opening"], "9814.38");
     let (code, out, err) = verify(t.path(), &v, &member_root(&book, 2025));
     assert_eq!(code, 0, "{out}{err}");
@@ -436,16 +430,16 @@ fn statements_list_sealed_redemptions_and_still_verify() {
         serde_json::from_str(&out).unwrap()
     };
     let rl11 = as_of("RL11", "2024-12-31");
-    let hows: Vec<&str> = rl11["sealed_redemptions"]
+    let hows: Vec<&str> = rl11["after_close"]["redemptions"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["how"].as_str().unwrap())
         .collect();
     assert_eq!(hows, vec!["cash"; 6], "{rl11}");
-    assert_eq!(rl11["after_redemptions"], "0.00");
+    assert_eq!(rl11["after_close"]["equity"], "0.00");
     let rl07 = as_of("RL07", "2023-12-31");
-    assert!(rl07["sealed_redemptions"]
+    assert!(rl07["after_close"]["redemptions"]
         .as_array()
         .unwrap()
         .iter()
@@ -464,4 +458,249 @@ fn statements_list_sealed_redemptions_and_still_verify() {
         err.contains("redemptions.json` changed since fiscal year 2024 was sealed"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------- forgery suite
+
+/// Every statement of the sealed year `as_of` falls in, as (member id, JSON).
+fn all_statements(book: &Path, out: &Path, as_of: &str) -> Vec<(String, serde_json::Value)> {
+    let (code, _, err) = run(bin()
+        .arg("statement")
+        .arg(book)
+        .args(["--all", "--as-of", as_of, "-O", "json", "-o"])
+        .arg(out));
+    assert_eq!(code, 0, "{err}");
+    let mut v: Vec<(String, serde_json::Value)> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
+            (v["member_id"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// A different value of the same shape: amounts move by one cent, hex digits flip, sides swap,
+/// numbers grow, texts change, nulls get a plausible value.
+fn altered(path: &str, v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if path.ends_with(".side") => {
+            Value::from(if s == "left" { "right" } else { "left" })
+        }
+        Value::String(s) if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()) => {
+            let flip = if s.ends_with('0') { '1' } else { '0' };
+            Value::from(format!("{}{flip}", &s[..63]))
+        }
+        Value::String(s) => match s.parse::<rust_decimal::Decimal>() {
+            Ok(d) if s.contains('.') => Value::from(
+                (d + rust_decimal::Decimal::new(
+                    1,
+                    s.len() as u32 - 1 - s.find('.').unwrap() as u32,
+                ))
+                .to_string(),
+            ),
+            Ok(d) => Value::from((d + rust_decimal::Decimal::ONE).to_string()),
+            Err(_) if s.is_empty() => Value::from("x"),
+            Err(_) => Value::from(format!("{s}x")),
+        },
+        Value::Number(n) => Value::from(n.as_i64().unwrap() + 1),
+        Value::Bool(b) => Value::from(!b),
+        Value::Null if path.ends_with("owed") => Value::from("25000.00"),
+        Value::Null if path.ends_with("left") => Value::from("2025-06-30"),
+        Value::Null => Value::from(2030),
+        other => other.clone(),
+    }
+}
+
+/// Every forgery of `v`: each scalar changed, each array element dropped, duplicated and (when
+/// there are two) swapped with its neighbour, an extra field. Fields listed as not covered are
+/// left alone. Returns (what was changed, the forged statement).
+fn forgeries(v: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    use serde_json::Value;
+    fn replaced(root: &Value, path: &[Value], new: Value) -> Value {
+        let mut r = root.clone();
+        let mut cur = &mut r;
+        for p in path {
+            cur = match p {
+                Value::String(k) => cur.get_mut(k.as_str()).unwrap(),
+                Value::Number(i) => cur.get_mut(i.as_u64().unwrap() as usize).unwrap(),
+                _ => unreachable!(),
+            };
+        }
+        *cur = new;
+        r
+    }
+    fn walk(
+        root: &Value,
+        at: &Value,
+        path: &mut Vec<serde_json::Value>,
+        out: &mut Vec<(String, Value)>,
+    ) {
+        let name = path
+            .iter()
+            .map(|p| p.to_string().trim_matches('"').to_string())
+            .collect::<Vec<_>>()
+            .join(".");
+        match at {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if path.is_empty() && (k == "as_of" || k == "after_close") {
+                        continue;
+                    }
+                    path.push(Value::from(k.as_str()));
+                    walk(root, x, path, out);
+                    path.pop();
+                }
+            }
+            Value::Array(a) => {
+                for i in 0..a.len() {
+                    let mut fewer = a.clone();
+                    let x = fewer.remove(i);
+                    out.push((
+                        format!("{name}[{i}] dropped"),
+                        replaced(root, path, Value::Array(fewer)),
+                    ));
+                    let mut more = a.clone();
+                    more.insert(i, x);
+                    out.push((
+                        format!("{name}[{i}] doubled"),
+                        replaced(root, path, Value::Array(more)),
+                    ));
+                    if i + 1 < a.len() && a[i] != a[i + 1] {
+                        let mut sw = a.clone();
+                        sw.swap(i, i + 1);
+                        out.push((
+                            format!("{name}[{i}] swapped"),
+                            replaced(root, path, Value::Array(sw)),
+                        ));
+                    }
+                    path.push(Value::from(i));
+                    walk(root, &a[i], path, out);
+                    path.pop();
+                }
+            }
+            scalar => {
+                let new = altered(&name, scalar);
+                out.push((name.clone(), replaced(root, path, new)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, v, &mut Vec::new(), &mut out);
+    let mut extra = v.clone();
+    extra["note"] = Value::from("forged");
+    out.push(("an extra field".into(), extra));
+    out
+}
+
+#[test]
+fn forged_statements_are_all_rejected() {
+    let (t, book) = revolved_rising_loaf();
+    let mut total = 0usize;
+    let mut statements = 0usize;
+    let mut accepted = Vec::new();
+    for (fy, as_of) in [(2024, "2024-12-31"), (2025, "2025-12-31")] {
+        let root = member_root(&book, fy);
+        let all = all_statements(&book, &t.path().join(format!("s{fy}")), as_of);
+        assert!(all.len() >= 10, "{}", all.len());
+        for (id, v) in &all {
+            statements += 1;
+            let text = serde_json::to_string_pretty(v).unwrap();
+            assert_eq!(
+                coopledger::report::statement::verify_json(&text, &root),
+                Vec::new(),
+                "{id} {fy}"
+            );
+            for (what, f) in forgeries(v) {
+                total += 1;
+                let text = serde_json::to_string_pretty(&f).unwrap();
+                if coopledger::report::statement::verify_json(&text, &root).is_empty() {
+                    accepted.push(format!("{id} {fy}: {what}"));
+                }
+            }
+            // a different published root (the statement's own root changed with it)
+            let mut f = v.clone();
+            let other = altered("root", &v["root"]);
+            f["root"] = other.clone();
+            total += 1;
+            let text = serde_json::to_string_pretty(&f).unwrap();
+            if coopledger::report::statement::verify_json(&text, other.as_str().unwrap()).is_empty()
+            {
+                accepted.push(format!("{id} {fy}: root"));
+            }
+        }
+    }
+    // the leavers' and estates' `owed`, as the attack in issue 12 set it
+    let (_, v) = all_statements(&book, &t.path().join("owed"), "2024-12-31")
+        .into_iter()
+        .find(|(_, v)| v["status"]["owed"].is_string())
+        .expect("a leaver");
+    let fy = v["fiscal_year"].as_i64().unwrap() as i32;
+    let mut f = v.clone();
+    f["status"]["owed"] = serde_json::Value::from("25000.00");
+    total += 1;
+    let (code, _, err) = verify(t.path(), &f, &member_root(&book, fy));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("altered statement"), "{err}");
+    eprintln!(
+        "forgery suite: {total} forgeries of {statements} statements, {} accepted",
+        accepted.len()
+    );
+    assert!(total > 3000, "{total}");
+    assert!(
+        accepted.is_empty(),
+        "{} accepted: {accepted:#?}",
+        accepted.len()
+    );
+}
+
+#[test]
+fn a_statement_reveals_no_other_member() {
+    let (t, book) = revolved_rising_loaf();
+    let all = all_statements(&book, &t.path().join("s"), "2025-12-31");
+    let members = std::fs::read_to_string(book.join("members.csv")).unwrap();
+    let names: Vec<(String, String)> = members
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect();
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let mut checks = 0;
+    for (id, v) in &all {
+        let text = v.to_string();
+        let mut own = Vec::new();
+        strings(v, &mut own);
+        for (oid, name) in names.iter().filter(|(o, _)| o != id) {
+            assert!(
+                !own.iter().any(|s| s.contains(oid.as_str())),
+                "{id} names {oid}"
+            );
+            assert!(!text.contains(name.as_str()), "{id} names {name}");
+            checks += 2;
+        }
+        for (oid, o) in all.iter().filter(|(o, _)| o != id) {
+            let amount = o["equity"]["total"].as_str().unwrap();
+            if amount != "0.00" && amount != v["equity"]["total"].as_str().unwrap() {
+                assert!(
+                    !own.iter().any(|s| s == amount),
+                    "{id} shows {oid}'s equity {amount}"
+                );
+                checks += 1;
+            }
+        }
+    }
+    eprintln!("privacy: {checks} checks over {} statements", all.len());
 }

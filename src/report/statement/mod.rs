@@ -3,8 +3,13 @@
 //! closes the ledger read ([`crate::ledger::read_closes`]) and the book's members and
 //! `coop.toml`; no file I/O here. See `docs/STATEMENTS.md`.
 
+mod bind;
+pub mod doc;
 mod payout;
 
+pub use bind::{body_digest, verify_json};
+
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{bail, Context};
@@ -12,20 +17,24 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::book::{Book, Status};
+use crate::book::{Book, Member, Status};
 use crate::engine::revolve::{How, MemberLine};
 use crate::engine::state::Tranche;
 use crate::ledger::merkle::{self, ProofStep};
-use crate::ledger::proof::{self, Claim, Failure};
 use crate::ledger::record::{Allocation, CapitalAccount, Member as MemberRecord, Pool};
 use crate::ledger::{SealedClose, SealedHistory};
 use crate::money::{Currency, Money};
 
-pub const FORMAT: &str = "coopledger-statement/1";
+pub const FORMAT: &str = "coopledger-statement/2";
+
+/// The fields a statement shows that its proof does not bind (listed in every statement, and
+/// itself bound): the date asked for, and what was sealed for the statement year after its close.
+pub const NOT_COVERED: [&str; 2] = ["as_of", "after_close"];
 
 // ---------------------------------------------------------------- the statement (JSON contract)
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Statement {
     pub format: String,
     pub coop: String,
@@ -47,14 +56,14 @@ pub struct Statement {
     pub allocations: Vec<YearAllocation>,
     pub redemptions: Vec<YearAmount>,
     pub loss_charges: Vec<YearAmount>,
-    /// equity redemptions sealed by `coopledger revolve` in the sealed years up to `fiscal_year`
-    /// (not covered by the proof: each year's `redemptions.json` is covered by its manifest)
-    #[serde(default)]
+    /// equity redemptions sealed by `coopledger revolve` for the sealed years before
+    /// `fiscal_year` (sealed before its close, so bound by the proof)
     pub sealed_redemptions: Vec<RedemptionLine>,
-    /// the equity left once the redemptions of `fiscal_year` sealed after its close are applied
-    /// (`None` when that year has no sealed redemptions)
-    #[serde(default)]
-    pub after_redemptions: Option<String>,
+    /// the fields of [`NOT_COVERED`]: what the proof does not bind
+    pub not_covered: Vec<String>,
+    /// the redemptions of `fiscal_year` sealed after its close, and the equity left after them
+    /// (`None` when there are none); not covered by the proof (see [`NOT_COVERED`])
+    pub after_close: Option<AfterClose>,
     /// total of the member tree (Σ of every member's closing equity)
     pub member_total: String,
     pub salt: String,
@@ -63,6 +72,7 @@ pub struct Statement {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatusInfo {
     /// active | left | deceased
     pub state: String,
@@ -75,6 +85,7 @@ pub struct StatusInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Equity {
     pub total: String,
     pub tranches: Vec<TrancheLine>,
@@ -86,6 +97,7 @@ pub struct Equity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrancheLine {
     pub allocation_year: i32,
     pub kind: String,
@@ -97,6 +109,7 @@ pub struct TrancheLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Account {
     pub fiscal_year: i32,
     pub opening: String,
@@ -109,6 +122,7 @@ pub struct Account {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct YearAllocation {
     pub fiscal_year: i32,
     pub total: String,
@@ -121,6 +135,7 @@ pub struct YearAllocation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnitAllocation {
     pub unit: String,
     pub name: String,
@@ -131,6 +146,7 @@ pub struct UnitAllocation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MeasureLine {
     pub measure: String,
     pub amount: String,
@@ -140,6 +156,7 @@ pub struct MeasureLine {
 
 /// One amount of a member's equity retired, converted or moved by sealed redemptions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedemptionLine {
     /// the fiscal year whose redemptions retired it
     pub fiscal_year: i32,
@@ -153,55 +170,20 @@ pub struct RedemptionLine {
     pub reason: String,
 }
 
+/// What was sealed for the statement year after its close (`coopledger revolve`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterClose {
+    pub redemptions: Vec<RedemptionLine>,
+    /// the equity left once they are applied
+    pub equity: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct YearAmount {
     pub fiscal_year: i32,
     pub amount: String,
-}
-
-impl Statement {
-    /// What the statement claims about its member's leaf in the member tree.
-    pub fn claim(&self) -> Claim<'_> {
-        let a = &self.capital_account;
-        Claim {
-            member_id: &self.member_id,
-            currency: &self.currency,
-            salt: &self.salt,
-            root: &self.root,
-            member_total: &self.member_total,
-            total: &self.equity.total,
-            account: proof::Account {
-                opening: &a.opening,
-                contributions: &a.contributions,
-                allocations: &a.allocations,
-                losses: &a.losses,
-                interest: &a.interest,
-                redemptions: &a.redemptions,
-                closing: &a.closing,
-            },
-            allocation: self
-                .allocations
-                .iter()
-                .find(|y| y.fiscal_year == self.fiscal_year)
-                .map(|y| (y.total.as_str(), y.cash.as_str(), y.retained.as_str())),
-            tranches: self
-                .equity
-                .tranches
-                .iter()
-                .map(|t| (t.allocation_year, t.kind.as_str(), t.amount.as_str()))
-                .collect(),
-            proof: &self.proof,
-        }
-    }
-}
-
-/// Verifies the JSON text of a statement against `root` (hex), using nothing but the statement.
-/// Returns every failure found (empty when the statement is valid).
-pub fn verify_json(text: &str, root: &str) -> Vec<Failure> {
-    match serde_json::from_str::<Statement>(text) {
-        Ok(s) => proof::verify(&s.claim(), root),
-        Err(e) => vec![Failure::Malformed(e.to_string())],
-    }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -372,27 +354,34 @@ pub fn year_for(
     }
 }
 
+/// The statement bodies the member tree of the last of `sealed.closes` binds (one per member
+/// with a capital account): what `ledger::seal` builds `member_root` from.
+pub fn sealing_bodies(
+    book: &Book,
+    sealed: &SealedHistory,
+) -> anyhow::Result<Vec<merkle::LeafBody>> {
+    let Some(last) = sealed.closes.last() else {
+        bail!("no close to seal");
+    };
+    let end = book
+        .config
+        .fiscal_year_bounds(last.fiscal_year)
+        .map(|(_, e)| e)
+        .unwrap_or(NaiveDate::MAX);
+    Generator::index(book, sealed, end)?.bodies()
+}
+
 impl<'a> Generator<'a> {
-    /// `sealed.closes` ascending; the last one is the statement year.
-    pub fn new(
-        book: &'a Book,
-        sealed: &'a SealedHistory,
-        as_of: NaiveDate,
-    ) -> anyhow::Result<Self> {
-        let years = &sealed.closes;
-        let Some(last) = years.last() else {
+    /// The years indexed, without the member tree.
+    fn index(book: &'a Book, sealed: &'a SealedHistory, as_of: NaiveDate) -> anyhow::Result<Self> {
+        if sealed.closes.is_empty() {
             bail!("no sealed close to make statements from");
-        };
-        let idx = years
+        }
+        let years = sealed
+            .closes
             .iter()
             .map(YearIndex::new)
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let (leaves, levels, root) = merkle::sealed_tree(last)?;
-        let leaf_index = leaves
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.member_id.clone(), i))
-            .collect::<HashMap<_, _>>();
         let mut redemptions: HashMap<String, Vec<(i32, MemberLine)>> = HashMap::new();
         for (fy, r) in &sealed.redemptions {
             for (id, lines) in r.lines_by_member() {
@@ -403,13 +392,90 @@ impl<'a> Generator<'a> {
         Ok(Generator {
             book,
             as_of,
-            years: idx,
-            leaves,
-            levels,
-            root,
-            leaf_index,
+            years,
+            leaves: Vec::new(),
+            levels: Vec::new(),
+            root: String::new(),
+            leaf_index: HashMap::new(),
             redemptions,
         })
+    }
+
+    /// Every member's statement body digest, in capital-account order; made on up to 8 threads
+    /// (each takes a contiguous run of members, so the order and the bytes do not depend on it).
+    fn bodies(&self) -> anyhow::Result<Vec<merkle::LeafBody>> {
+        let accounts = &self.last().y.record.capital_accounts;
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        if threads <= 1 || accounts.len() < 4096 {
+            return self.bodies_of(accounts);
+        }
+        let chunk = accounts.len().div_ceil(threads);
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = accounts
+                .chunks(chunk)
+                .map(|c| sc.spawn(move || self.bodies_of(c)))
+                .collect();
+            let mut out = Vec::with_capacity(accounts.len());
+            for h in handles {
+                let part = h
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a statement thread stopped"))??;
+                out.extend(part);
+            }
+            Ok(out)
+        })
+    }
+
+    fn bodies_of(&self, accounts: &[CapitalAccount]) -> anyhow::Result<Vec<merkle::LeafBody>> {
+        let last = self.last();
+        let mut out = Vec::with_capacity(accounts.len());
+        for a in accounts {
+            let s = self.covered(&a.member_id)?;
+            out.push(merkle::LeafBody {
+                member_id: a.member_id.clone(),
+                amount_minor: last.m(a.closing)?.to_minor(),
+                body: body_digest(&s)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `sealed.closes` ascending; the last one is the statement year. The member tree is rebuilt
+    /// from the statements and must give the root its manifest publishes.
+    pub fn new(
+        book: &'a Book,
+        sealed: &'a SealedHistory,
+        as_of: NaiveDate,
+    ) -> anyhow::Result<Self> {
+        let mut g = Generator::index(book, sealed, as_of)?;
+        let last = g.last().y;
+        let leaves = merkle::leaves_from(g.bodies()?, &last.secret);
+        let (levels, root, _) = merkle::build_tree(&leaves);
+        let root = hex::encode(root);
+        if root != last.root {
+            bail!(
+                "the statements of fiscal year {} give member root {root}, but closes/{}/manifest.json publishes {}: \
+                 a member's name, class or status in members.csv, or the classes or [redemption] in coop.toml, \
+                 changed since the year was sealed (statements show the book as sealed), or the year was sealed \
+                 by a version before manifest format {} (close it again with --reopen)",
+                last.fiscal_year,
+                last.fiscal_year,
+                last.root,
+                crate::ledger::MANIFEST_FORMAT
+            );
+        }
+        g.leaf_index = leaves
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.member_id.clone(), i))
+            .collect();
+        g.leaves = leaves;
+        g.levels = levels;
+        g.root = root;
+        Ok(g)
     }
 
     /// Members who have a statement (a capital account in the statement year), sorted by id.
@@ -428,15 +494,46 @@ impl<'a> Generator<'a> {
         &self.years[self.years.len() - 1]
     }
 
+    /// `member_id`'s statement with its proof.
     pub fn statement(&self, member_id: &str) -> anyhow::Result<Statement> {
         let last = self.last();
         let fy = last.y.fiscal_year;
         let Some(&li) = self.leaf_index.get(member_id) else {
             bail!("member `{member_id}` has no capital account in the sealed close of fiscal year {fy}");
         };
+        let mut s = self.covered(member_id)?;
+        let leaf = &self.leaves[li];
+        let total = Money::from_minor(leaf.amount_minor, last.cur)?;
+        s.after_close = self.after_close(member_id, fy, total, last.cur)?;
+        s.member_total = last.y.member_total.clone();
+        s.salt = leaf.salt.clone();
+        s.root = self.root.clone();
+        s.proof = merkle::proof(&self.levels, li);
+        Ok(s)
+    }
+
+    /// The part of `member_id`'s statement its leaf binds (with `as_of`; no proof, no
+    /// `after_close`): the same when the year is sealed and whenever the statement is made.
+    fn covered(&self, member_id: &str) -> anyhow::Result<Statement> {
+        let last = self.last();
+        let fy = last.y.fiscal_year;
+        let Some(acct) = last.accounts.get(member_id) else {
+            bail!("member `{member_id}` has no capital account in the sealed close of fiscal year {fy}");
+        };
         let cur = last.cur;
-        let member = self.book.member(member_id);
         let cfg = &self.book.config;
+        // the member as of the statement year: one who left after it was still a member then
+        let end = cfg.fiscal_year_bounds(fy).map(|(_, e)| e);
+        let member: Option<Cow<'_, Member>> =
+            self.book.member(member_id).map(|m| match (m.left, end) {
+                (Some(l), Some(e)) if l > e => Cow::Owned(Member {
+                    status: Status::Active,
+                    left: None,
+                    ..m.clone()
+                }),
+                _ => Cow::Borrowed(m),
+            });
+        let member = member.as_deref();
         let class = member.map(|m| m.class.clone()).unwrap_or_default();
         let cls = cfg.class(&class);
         let class_name = cls.map(|c| c.name.clone()).unwrap_or_else(|| class.clone());
@@ -501,14 +598,11 @@ impl<'a> Generator<'a> {
         };
 
         // equity by tranche
-        let leaf = &self.leaves[li];
-        let total = Money::from_minor(leaf.amount_minor, cur)?;
+        let total = last.m(acct.closing)?;
         let mut tranches: Vec<&Tranche> = last.tranches.get(member_id).cloned().unwrap_or_default();
         tranches.sort_by(|a, b| (a.allocation_year, &a.kind).cmp(&(b.allocation_year, &b.kind)));
-        let (status, mut lines) =
-            payout::payout(&self.book.config, fy, member, &tranches, total, cur)?;
-        let (sealed_redemptions, after_redemptions) =
-            self.sealed_redemptions(member_id, fy, total, &mut lines, cur)?;
+        let (status, lines) = payout::payout(&self.book.config, fy, member, &tranches, total, cur)?;
+        let sealed_redemptions = self.redemption_lines(member_id, cur, |y| y < fy)?;
 
         let member_equity = last.m(last.y.record.identity.member_equity)?;
         let reserve = last.m(last.y.record.identity.unallocated)?;
@@ -542,34 +636,27 @@ impl<'a> Generator<'a> {
             redemptions,
             loss_charges,
             sealed_redemptions,
-            after_redemptions,
-            member_total: last.y.member_total.clone(),
-            salt: leaf.salt.clone(),
-            root: self.root.clone(),
-            proof: merkle::proof(&self.levels, li),
+            not_covered: NOT_COVERED.iter().map(|f| f.to_string()).collect(),
+            after_close: None,
+            member_total: String::new(),
+            salt: String::new(),
+            root: String::new(),
+            proof: Vec::new(),
         })
     }
 
-    /// The member's sealed redemption lines, and (when the statement year's redemptions are
-    /// sealed) the equity left after them; the tranches they retired say so in `payout`.
-    fn sealed_redemptions(
+    /// The member's sealed redemption lines of the fiscal years `pick` accepts.
+    fn redemption_lines(
         &self,
         member_id: &str,
-        fy: i32,
-        total: Money,
-        lines: &mut [TrancheLine],
         cur: Currency,
-    ) -> anyhow::Result<(Vec<RedemptionLine>, Option<String>)> {
+        pick: impl Fn(i32) -> bool,
+    ) -> anyhow::Result<Vec<RedemptionLine>> {
         let Some(all) = self.redemptions.get(member_id) else {
-            return Ok((Vec::new(), None));
+            return Ok(Vec::new());
         };
-        let mut out = Vec::with_capacity(all.len());
-        let mut after = total;
-        let mut this_year = false;
-        // per tranche of the statement year: what was retired and how
-        let mut retired: BTreeMap<(i32, &str), (Money, Vec<String>)> = BTreeMap::new();
-        for (y, (ay, kind, how, amount, reason)) in all {
-            let a = Money::from_decimal(*amount, cur)?;
+        let mut out = Vec::new();
+        for (y, (ay, kind, how, amount, reason)) in all.iter().filter(|(y, _)| pick(*y)) {
             // a statement names no other member: not even the joint member
             let reason = match how {
                 How::TransferredOut => {
@@ -585,53 +672,39 @@ impl<'a> Generator<'a> {
                 allocation_year: *ay,
                 kind: kind.clone(),
                 how: how.name().to_string(),
-                amount: a.to_string(),
+                amount: Money::from_decimal(*amount, cur)?.to_string(),
                 reason,
             });
-            if *y != fy {
-                continue;
-            }
-            this_year = true;
-            if *how == How::TransferredIn {
-                after = after.checked_add(&a)?;
-                continue;
-            }
-            after = after.checked_sub(&a)?;
-            let label = match how {
-                How::Cash => "paid in cash",
-                How::SetOff => "set off against what you owe the co-op",
-                How::Discount => "estate discount",
-                How::ConvertedToDebt => "converted to a debt the co-op owes you",
-                How::LossOffset => "netted against a loss",
-                _ => "passed to your joint member",
-            };
-            let e = retired
-                .entry((*ay, kind.as_str()))
-                .or_insert((Money::zero(cur), Vec::new()));
-            e.0 = e.0.checked_add(&a)?;
-            e.1.push(format!("{} {label}", a.grouped()));
         }
-        for t in lines.iter_mut() {
-            let Some((r, hows)) = retired.get(&(t.allocation_year, t.kind.as_str())) else {
-                continue;
-            };
-            let left = Money::parse(&t.amount, cur)?.checked_sub(r)?;
-            t.payout = if left.is_zero() {
-                t.expected_payout_year = Some(fy);
-                format!(
-                    "retired by the redemptions of fiscal year {fy}: {}",
-                    hows.join(", ")
-                )
+        Ok(out)
+    }
+
+    /// The redemptions of the statement year `fy` sealed after its close, and the equity left
+    /// once they are applied to the closing `total`.
+    fn after_close(
+        &self,
+        member_id: &str,
+        fy: i32,
+        total: Money,
+        cur: Currency,
+    ) -> anyhow::Result<Option<AfterClose>> {
+        let lines = self.redemption_lines(member_id, cur, |y| y == fy)?;
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let mut after = total;
+        for l in &lines {
+            let a = Money::parse(&l.amount, cur)?;
+            after = if l.how == How::TransferredIn.name() {
+                after.checked_add(&a)?
             } else {
-                format!(
-                    "partly retired by the redemptions of fiscal year {fy}: {}; {} left. {}",
-                    hows.join(", "),
-                    left.grouped(),
-                    t.payout
-                )
+                after.checked_sub(&a)?
             };
         }
-        Ok((out, this_year.then(|| after.to_string())))
+        Ok(Some(AfterClose {
+            redemptions: lines,
+            equity: after.to_string(),
+        }))
     }
 
     fn year_allocation(
