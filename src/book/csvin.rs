@@ -168,6 +168,21 @@ fn csv_error(file: &str, e: &csv::Error) -> Diagnostic {
         .hint(hint)
 }
 
+/// A line whose field count differs from the header's (E0004), located at the first field too
+/// many or the first one missing. A row is never cut to fit: an unquoted `3,064.50` is two
+/// fields, and reading the first would change the amount in silence.
+fn field_count(file: &str, line: u64, got: usize, want: usize) -> Diagnostic {
+    let hint = if got > want {
+        "every line needs as many fields as the header; a comma inside a value splits it \
+         (`3,064.50` is two fields): write `3064.50`, or quote the value"
+    } else {
+        "every line needs as many fields as the header"
+    };
+    Diagnostic::error("E0004", file, line, got.min(want) as u64 + 1)
+        .msg(format!("this line has {got} fields, the header has {want}"))
+        .hint(hint)
+}
+
 /// The most lines one quoted field may span. A note may hold a few line breaks; a field that
 /// spans more is almost always a quote that was opened and never closed, which would swallow the
 /// rows after it into one text field.
@@ -221,13 +236,6 @@ impl<R: Read> Table<R> {
         mut f: impl FnMut(&Row<'_>, &mut Diagnostics),
     ) {
         let mut rec = csv::ByteRecord::new();
-        let width = self
-            .index
-            .iter()
-            .flatten()
-            .max()
-            .map(|m| m + 1)
-            .unwrap_or(0);
         let mut at_eof: Option<Diagnostic> = None;
         loop {
             match self.reader.read_byte_record(&mut rec) {
@@ -251,16 +259,8 @@ impl<R: Read> Table<R> {
                         Some((d, true)) => at_eof = Some(d),
                         None => at_eof = None,
                     }
-                    if rec.len() < width || rec.len() > self.header_len {
-                        diags.push(
-                            Diagnostic::error("E0004", &self.file, line, 0)
-                                .msg(format!(
-                                    "this line has {} fields, the header has {}",
-                                    rec.len(),
-                                    self.header_len
-                                ))
-                                .hint("every line needs as many fields as the header"),
-                        );
+                    if rec.len() != self.header_len {
+                        diags.push(field_count(&self.file, line, rec.len(), self.header_len));
                         continue;
                     }
                     let row = Row {
@@ -556,9 +556,31 @@ mod tests {
                 ("E0104", 3, 1),
                 ("E0201", 4, 2),
                 ("E0003", 5, 1),
-                ("E0004", 6, 0)
+                ("E0004", 6, 2)
             ]
         );
+    }
+
+    /// A row's field count must match the header's, own `x_` columns included: never cut to
+    /// fit (an unquoted `3,064.50` is two fields) nor padded.
+    #[test]
+    fn a_field_too_many_or_too_few_is_located() {
+        const X: &[Col] = &[req("member_id"), req("date")];
+        let mut diags = Diagnostics::new();
+        let mut n = 0;
+        if let Some(mut t) = open(
+            &b"member_id,date,x_mine\nM1,2025-01-01,a,b\nM2,2025-01-02\nM3,2025-01-03,ok\n"[..],
+            "t.csv",
+            X,
+            &mut diags,
+        ) {
+            t.for_each(X, &mut diags, |_, _| n += 1);
+        }
+        let d = diags.into_sorted();
+        let got: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
+        assert_eq!(got, vec![("E0004", 2, 4), ("E0004", 3, 3)]);
+        assert!(d[0].hint.contains("3064.50"), "{}", d[0].hint);
+        assert_eq!(n, 1);
     }
 
     #[test]

@@ -191,7 +191,8 @@ measures = { purchases = "0.5", hours = "0.5" }
     fn compare(patronage: &[u8]) -> (u64, usize) {
         let (_dir, b) = book(patronage);
         let (fold, diags) = fold(&b);
-        let fr = self::polars::activity(&b).unwrap();
+        let fr = self::polars::activity(&b)
+            .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(patronage)));
         let reported = diags
             .iter()
             .filter(|d| d.severity == crate::diag::Severity::Error || d.code == "E0305")
@@ -283,13 +284,58 @@ measures = { purchases = "0.5", hours = "0.5" }
         }
     }
 
+    /// An unquoted thousands separator splits the amount into two fields: no engine may read
+    /// `3,064.50` as 3 (or `3064,50` as 3064); the fold reports the row and no fast path vouches
+    /// for the file.
+    #[test]
+    fn a_row_with_a_field_too_many_is_never_cut_to_fit() {
+        for row in [
+            "2024-07-01,M1,grocery,purchases,3,064.50",
+            "2024-07-01,M1,grocery,purchases,3064,50",
+            "2024-07-01,M1,grocery,purchases,3.00,",
+        ] {
+            let text = format!(
+                "date,member_id,unit,measure,amount\n2024-07-01,M1,grocery,purchases,2.00\n{row}\n"
+            );
+            let (_d, b) = book(text.as_bytes());
+            let (_, diags) = fold(&b);
+            let d = diags.into_sorted();
+            assert_eq!(d.len(), 1, "{row}: {d:?}");
+            assert_eq!(
+                (d[0].code, d[0].line, d[0].column),
+                ("E0004", 3, 6),
+                "{row}"
+            );
+            assert!(
+                !matches!(fast_activity(&b), Ok(r) if r.problem_rows == 0),
+                "{row}"
+            );
+            if let Ok(sc) = scan::scan(&b) {
+                assert_eq!(sc.problem_rows, 1, "{row}");
+            }
+            if let Ok(fr) = self::polars::activity(&b) {
+                assert!(fr.problem_rows > 0, "{row}");
+            }
+            let (act, diags) = activity(&b);
+            assert!(diags.has_errors(), "{row}");
+            assert!(act.totals.iter().all(|t| t.amount != 30_000), "{row}");
+        }
+    }
+
     #[test]
     fn blank_lines_and_empty_files() {
-        // polars reads a blank line like `,,,,` (which the fold reports): counted, never accepted
-        let (p, r) = compare(
-            b"date,member_id,unit,measure,amount\n\n2024-07-01,M1,grocery,purchases,2.00\n\n",
-        );
-        assert_eq!((p, r), (2, 0));
+        // polars refuses blank lines (it reads them as ragged rows): never accepted, the scan
+        // and the fold answer
+        let text =
+            b"date,member_id,unit,measure,amount\n\n2024-07-01,M1,grocery,purchases,2.00\n\n";
+        let (_d, b) = book(text);
+        let (fold_totals, diags) = fold(&b);
+        assert!(diags.is_empty(), "{:?}", diags.into_sorted());
+        if let Ok(fr) = self::polars::activity(&b) {
+            assert!(fr.problem_rows > 0);
+        }
+        let sc = scan::scan(&b).unwrap();
+        assert_eq!((sc.problem_rows, &sc.activity), (0, &fold_totals));
         let (p, r) = compare(b"date,member_id,unit,measure,amount\n");
         assert_eq!((p, r), (0, 0));
         let (p, r) = compare(b"date,member_id,unit,measure,amount");
