@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
+use crate::diag::code;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::money::{Currency, Money};
 
@@ -444,7 +445,7 @@ fn pct(
     if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
         let (l, c) = locate(text, section, key, 0);
         diags.push(
-            Diagnostic::error("E0403", file, l, c)
+            Diagnostic::error(code::E0403, file, l, c)
                 .msg(format!("`{key}` is {p}%, outside 0..100"))
                 .hint(format!(
                     "set `{key}` in [{section}] to a percentage from 0 to 100"
@@ -468,13 +469,13 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             let msg = e.message().to_string();
             let (code, hint) = if msg.contains("unknown field") {
                 (
-                    "E0402",
+                    code::E0402,
                     "remove the key or correct its spelling; docs/FORMATS.md lists every key",
                 )
             } else if msg.contains("missing field") {
-                ("E0404", "add the key; docs/FORMATS.md lists every key")
+                (code::E0404, "add the key; docs/FORMATS.md lists every key")
             } else {
-                ("E0401", "see docs/FORMATS.md for the form of coop.toml")
+                (code::E0401, "see docs/FORMATS.md for the form of coop.toml")
             };
             diags.push(
                 Diagnostic::error(code, file, line, col)
@@ -486,7 +487,11 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
     };
     let e = |diags: &mut Diagnostics, section: &str, key: &str, msg: String, hint: &str| {
         let (l, c) = locate(text, section, key, 0);
-        diags.push(Diagnostic::error("E0403", file, l, c).msg(msg).hint(hint));
+        diags.push(
+            Diagnostic::error(code::E0403, file, l, c)
+                .msg(msg)
+                .hint(hint),
+        );
     };
     if raw.schema != 1 {
         e(
@@ -542,7 +547,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
         if c.id.trim().is_empty() || classes.iter().any(|x: &Class| x.id == c.id) {
             let (l, col) = locate(text, "classes", "id", i);
             diags.push(
-                Diagnostic::error("E0403", file, l, col)
+                Diagnostic::error(code::E0403, file, l, col)
                     .msg(format!("class id `{}` is empty or repeated", c.id))
                     .hint("give every [[classes]] entry a distinct `id`"),
             );
@@ -551,7 +556,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
         if multiplier < Decimal::ZERO {
             let (l, col) = locate(text, "classes", "multiplier", i);
             diags.push(
-                Diagnostic::error("E0403", file, l, col)
+                Diagnostic::error(code::E0403, file, l, col)
                     .msg(format!("class `{}` has a negative multiplier", c.id))
                     .hint("multipliers are zero or more"),
             );
@@ -587,7 +592,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
         if u.id.trim().is_empty() || units.iter().any(|x| x.id == u.id) {
             let (l, c) = at("id");
             diags.push(
-                Diagnostic::error("E0403", file, l, c)
+                Diagnostic::error(code::E0403, file, l, c)
                     .msg(format!("unit id `{}` is empty or repeated", u.id))
                     .hint("give every [[units]] entry a distinct `id`"),
             );
@@ -598,7 +603,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             if !MEASURES.contains(&m.as_str()) {
                 let (l, c) = at("measures");
                 diags.push(
-                    Diagnostic::error("E0403", file, l, c)
+                    Diagnostic::error(code::E0403, file, l, c)
                         .msg(format!("unit `{}` uses unknown measure `{m}`", u.id))
                         .hint(format!("measures are: {}", MEASURES.join(", "))),
                 );
@@ -606,7 +611,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             if w.0 <= Decimal::ZERO {
                 let (l, c) = at("measures");
                 diags.push(
-                    Diagnostic::error("E0403", file, l, c)
+                    Diagnostic::error(code::E0403, file, l, c)
                         .msg(format!(
                             "unit `{}` gives measure `{m}` the weight {}",
                             u.id, w.0
@@ -621,7 +626,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             let total =
                 sum.map_or_else(|| "more than the largest number".into(), |s| s.to_string());
             diags.push(
-                Diagnostic::error("E0403", file, l, c)
+                Diagnostic::error(code::E0403, file, l, c)
                     .msg(format!(
                         "the measure weights of unit `{}` sum to {total}, not 1",
                         u.id
@@ -633,7 +638,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
         if seniority_rate < Decimal::ZERO || seniority_rate > Decimal::ONE {
             let (l, c) = at("seniority_rate");
             diags.push(
-                Diagnostic::error("E0403", file, l, c)
+                Diagnostic::error(code::E0403, file, l, c)
                     .msg(format!(
                         "unit `{}` has seniority_rate {seniority_rate}, outside 0 to 1",
                         u.id
@@ -721,7 +726,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             _ => {
                 let (l, c) = locate(text, section, key, 0);
                 diags.push(
-                    Diagnostic::error("E0403", file, l, c)
+                    Diagnostic::error(code::E0403, file, l, c)
                         .msg(format!(
                             "`{key}` = {d} is not a non-negative amount in {}",
                             cur.code()
@@ -796,7 +801,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
         if r.unclaimed_forfeit_years == Some(0) {
             let (l, c) = locate(text, sec, "unclaimed_forfeit_years", 0);
             diags.push(
-                Diagnostic::error("E0403", file, l, c)
+                Diagnostic::error(code::E0403, file, l, c)
                     .msg("`unclaimed_forfeit_years` is 0")
                     .hint("set the years after issue when an uncashed payment is forfeited (e.g. 5), or remove the key"),
             );
@@ -805,7 +810,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
             if !ok {
                 let (l, c) = locate(text, sec, "plan", 0);
                 diags.push(
-                    Diagnostic::error("E0404", file, l, c)
+                    Diagnostic::error(code::E0404, file, l, c)
                         .msg(format!("the {what} plan needs `{key}`"))
                         .hint(format!("add `{key}` to [redemption]")),
                 );
@@ -941,7 +946,7 @@ cash_pct = 20
     fn unknown_key_is_located() {
         let t = GOOD.replace("cash_pct = 20", "cash_pct = 20\nbogus = 1");
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
-        assert_eq!(d[0].code, "E0402");
+        assert_eq!(d[0].code, code::E0402);
         assert_eq!(d[0].line, 15);
     }
 
@@ -960,10 +965,10 @@ cash_pct = 20
         );
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
         let got: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
-        assert_eq!(got, vec![("E0403", 18), ("E0403", 19)]);
+        assert_eq!(got, vec![(code::E0403, 18), (code::E0403, 19)]);
         let t = format!("{GOOD}\n[redemption]\nplan = \"none\"\njoint_estate = \"spouse\"\n");
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
-        assert_eq!(d[0].code, "E0401");
+        assert_eq!(d[0].code, code::E0401);
     }
 
     #[test]
@@ -974,7 +979,10 @@ cash_pct = 20
             .replace("reserve_pct = \"10\"", "reserve_pct = \"140\"");
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
-        assert_eq!(codes, vec![("E0403", 6), ("E0403", 13), ("E0403", 14)]);
+        assert_eq!(
+            codes,
+            vec![(code::E0403, 6), (code::E0403, 13), (code::E0403, 14)]
+        );
         assert!(d[2].hint.contains("cash_pct"));
     }
 
@@ -987,7 +995,7 @@ cash_pct = 20
             "measures = { purchases = \"0.5\", sales = \"79228162514264337593543950335\" }",
         );
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
-        assert_eq!((d[0].code, d[0].line), ("E0403", 10));
+        assert_eq!((d[0].code, d[0].line), (code::E0403, 10));
         assert!(
             d[0].message.contains("more than the largest number"),
             "{}",
@@ -998,7 +1006,7 @@ cash_pct = 20
             "measures = { purchases = \"1\" }\nseniority_rate = \"79228162514264337593543950335\"",
         );
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
-        assert_eq!((d[0].code, d[0].line), ("E0403", 11));
+        assert_eq!((d[0].code, d[0].line), (code::E0403, 11));
         assert!(d[0].message.contains("outside 0 to 1"), "{}", d[0].message);
         let t = GOOD.replace(
             "measures = { purchases = \"1\" }",

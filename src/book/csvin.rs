@@ -8,6 +8,7 @@ use std::io::Read;
 
 use chrono::NaiveDate;
 
+use crate::diag::code;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::money::{Currency, Money, MoneyError};
 
@@ -64,7 +65,7 @@ pub fn open<R: Read>(
     };
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
         diags.push(
-            Diagnostic::error("E0002", file, 1, 0)
+            Diagnostic::error(code::E0002, file, 1, 0)
                 .msg("the file is empty: it has no header line")
                 .hint(format!(
                     "the first line names the columns: {}",
@@ -84,7 +85,7 @@ pub fn open<R: Read>(
         };
         let Ok(name) = std::str::from_utf8(raw) else {
             diags.push(
-                Diagnostic::error("E0003", file, 1, col)
+                Diagnostic::error(code::E0003, file, 1, col)
                     .msg("the header holds bytes that are not UTF-8")
                     .hint("save the file as UTF-8"),
             );
@@ -96,7 +97,7 @@ pub fn open<R: Read>(
             Some(s) => {
                 if index[s].is_some() {
                     diags.push(
-                        Diagnostic::error("E0102", file, 1, col)
+                        Diagnostic::error(code::E0102, file, 1, col)
                             .msg(format!("column `{name}` appears twice"))
                             .hint("remove or rename one of the two columns"),
                     );
@@ -114,7 +115,7 @@ pub fn open<R: Read>(
                     .map(|c| format!("did you mean `{c}`? "))
                     .unwrap_or_default();
                 diags.push(
-                    Diagnostic::error("E0103", file, 1, col)
+                    Diagnostic::error(code::E0103, file, 1, col)
                         .msg(format!("unknown column `{name}`"))
                         .hint(format!(
                             "{near}columns are: {}; prefix your own columns with `x_`",
@@ -127,7 +128,7 @@ pub fn open<R: Read>(
     for (s, c) in schema.iter().enumerate() {
         if c.required && index[s].is_none() {
             diags.push(
-                Diagnostic::error("E0101", file, 1, 0)
+                Diagnostic::error(code::E0101, file, 1, 0)
                     .msg(format!("required column `{}` is missing", c.name))
                     .hint(format!("add a `{}` column to the header line", c.name)),
             );
@@ -163,7 +164,7 @@ fn csv_error(file: &str, e: &csv::Error) -> Diagnostic {
             "check the quoting of this line",
         ),
     };
-    Diagnostic::error("E0004", file, line, 0)
+    Diagnostic::error(code::E0004, file, line, 0)
         .msg(format!("malformed CSV: {e}"))
         .hint(hint)
 }
@@ -178,7 +179,7 @@ fn field_count(file: &str, line: u64, got: usize, want: usize) -> Diagnostic {
     } else {
         "every line needs as many fields as the header"
     };
-    Diagnostic::error("E0004", file, line, got.min(want) as u64 + 1)
+    Diagnostic::error(code::E0004, file, line, got.min(want) as u64 + 1)
         .msg(format!("this line has {got} fields, the header has {want}"))
         .hint(hint)
 }
@@ -208,7 +209,7 @@ fn runaway_quote(file: &str, line: u64, rec: &csv::ByteRecord) -> Option<(Diagno
         } else {
             "to the end of the file".to_string()
         };
-        let d = Diagnostic::error("E0005", file, line, i as u64 + 1)
+        let d = Diagnostic::error(code::E0005, file, line, i as u64 + 1)
             .msg(format!(
                 "a quoted field opened here runs {how}: the rows it swallows would be read as text"
             ))
@@ -303,7 +304,7 @@ impl Row<'_> {
             Ok(t) => Some(t.trim()),
             Err(_) => {
                 diags.push(
-                    Diagnostic::error("E0003", self.file, self.line, i as u64 + 1)
+                    Diagnostic::error(code::E0003, self.file, self.line, i as u64 + 1)
                         .msg(format!(
                             "`{}` holds bytes that are not UTF-8",
                             self.schema[s].name
@@ -320,7 +321,7 @@ impl Row<'_> {
         let t = self.text(s, diags)?;
         if t.is_empty() {
             diags.push(
-                Diagnostic::error("E0104", self.file, self.line, self.col(s))
+                Diagnostic::error(code::E0104, self.file, self.line, self.col(s))
                     .msg(format!("`{}` is empty", self.schema[s].name))
                     .hint(format!("every row needs a `{}`", self.schema[s].name)),
             );
@@ -350,11 +351,11 @@ impl Row<'_> {
             Err(impossible) => {
                 let name = self.schema[s].name;
                 let d = if impossible {
-                    Diagnostic::error("E0202", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0202, self.file, self.line, self.col(s))
                         .msg(format!("`{name}` = `{t}` is not a day of the calendar"))
                         .hint("check the day and month (e.g. February has 28 or 29 days)")
                 } else {
-                    Diagnostic::error("E0201", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0201, self.file, self.line, self.col(s))
                         .msg(format!("`{name}` = `{t}` is not a date"))
                         .hint("write dates as YYYY-MM-DD, e.g. 2025-03-31")
                 };
@@ -377,7 +378,7 @@ impl Row<'_> {
         match Money::parse(t, currency) {
             Ok(m) if m.is_negative() && !allow_negative => {
                 diags.push(
-                    Diagnostic::error("E0206", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0206, self.file, self.line, self.col(s))
                         .msg(format!("`{name}` = {t} is negative"))
                         .hint(format!("`{name}` must be zero or more in this file")),
                 );
@@ -398,7 +399,7 @@ impl Row<'_> {
             Ok(v) => Some(v),
             Err(_) => {
                 diags.push(
-                    Diagnostic::error("E0203", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0203, self.file, self.line, self.col(s))
                         .msg(format!(
                             "`{}` = `{t}` is not a whole number",
                             self.schema[s].name
@@ -423,7 +424,7 @@ impl Row<'_> {
             Some(a) => Some(a),
             None => {
                 diags.push(
-                    Diagnostic::error("E0207", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0207, self.file, self.line, self.col(s))
                         .msg(format!("`{}` = `{t}` is not allowed", self.schema[s].name))
                         .hint(format!("use one of: {}", allowed.join(", "))),
                 );
@@ -451,15 +452,15 @@ pub fn money_diag(
 ) -> Diagnostic {
     let (code, hint) = match e {
         MoneyError::TooManyDecimals { allowed, .. } => (
-            "E0204",
+            code::E0204,
             format!("round `{name}` to {allowed} decimals, as the currency allows"),
         ),
         MoneyError::OutOfRange(_) => (
-            "E0205",
+            code::E0205,
             "amounts are limited to about 28 significant digits".to_string(),
         ),
         _ => (
-            "E0203",
+            code::E0203,
             "write amounts as plain decimals, e.g. 1234.50 (no thousands separators or symbols)"
                 .to_string(),
         ),
@@ -494,7 +495,7 @@ pub fn read_file(path: &std::path::Path, file: &str, diags: &mut Diagnostics) ->
         Ok(_) => Some(buf),
         Err(e) => {
             diags.push(
-                Diagnostic::error("E0001", file, 0, 0)
+                Diagnostic::error(code::E0001, file, 0, 0)
                     .msg(format!("cannot read the file: {e}"))
                     .hint("check that the file exists and is readable"),
             );
@@ -537,9 +538,12 @@ mod tests {
     fn header_problems() {
         let (_, d) = run(b"member_id,member_id,colour,x_mine\n");
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.column)).collect();
-        assert_eq!(codes, vec![("E0101", 0), ("E0102", 2), ("E0103", 3)]);
+        assert_eq!(
+            codes,
+            vec![(code::E0101, 0), (code::E0102, 2), (code::E0103, 3)]
+        );
         let (_, d) = run(b"");
-        assert_eq!(d[0].code, "E0002");
+        assert_eq!(d[0].code, code::E0002);
     }
 
     #[test]
@@ -552,11 +556,11 @@ mod tests {
         assert_eq!(
             codes,
             vec![
-                ("E0202", 2, 2),
-                ("E0104", 3, 1),
-                ("E0201", 4, 2),
-                ("E0003", 5, 1),
-                ("E0004", 6, 2)
+                (code::E0202, 2, 2),
+                (code::E0104, 3, 1),
+                (code::E0201, 4, 2),
+                (code::E0003, 5, 1),
+                (code::E0004, 6, 2)
             ]
         );
     }
@@ -578,7 +582,7 @@ mod tests {
         }
         let d = diags.into_sorted();
         let got: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
-        assert_eq!(got, vec![("E0004", 2, 4), ("E0004", 3, 3)]);
+        assert_eq!(got, vec![(code::E0004, 2, 4), (code::E0004, 3, 3)]);
         assert!(d[0].hint.contains("3064.50"), "{}", d[0].hint);
         assert_eq!(n, 1);
     }
@@ -590,7 +594,7 @@ mod tests {
             b"member_id,date,note\nM1,2025-01-01,\"oops\nM2,2025-01-02,fine\nM3,2025-01-03,ok\n",
         );
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
-        assert_eq!(codes, vec![("E0005", 2, 3)], "{d:?}");
+        assert_eq!(codes, vec![(code::E0005, 2, 3)], "{d:?}");
         assert!(d[0].message.contains("end of the file"), "{}", d[0].message);
         assert_eq!(
             rows.len(),
@@ -605,7 +609,7 @@ mod tests {
         text.extend_from_slice(b"end\"\nM9,2025-01-09,after\n");
         let (rows, d) = run(&text);
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
-        assert_eq!(codes, vec![("E0005", 2)], "{d:?}");
+        assert_eq!(codes, vec![(code::E0005, 2)], "{d:?}");
         assert_eq!(rows, vec![(13, "M9@2025-01-09".into())]);
     }
 

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::diag::code;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::money::Money;
 pub use config::Config;
@@ -237,7 +238,7 @@ pub fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
             },
             Err(_) => {
                 diags.push(
-                    Diagnostic::error("E0003", &cfg_file, 0, 0)
+                    Diagnostic::error(code::E0003, &cfg_file, 0, 0)
                         .msg("coop.toml holds bytes that are not UTF-8")
                         .hint("save the file as UTF-8"),
                 );
@@ -267,7 +268,7 @@ pub fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
     let subscriptions = load_subscriptions(dir, &config, &ids, &contributions, &mut diags);
     if !dir.join(PATRONAGE).exists() {
         diags.push(
-            Diagnostic::error("E0405", &display_path(dir, PATRONAGE), 0, 0)
+            Diagnostic::error(code::E0405, &display_path(dir, PATRONAGE), 0, 0)
                 .msg("the book has no patronage.csv")
                 .hint("add patronage.csv with the header date,member_id,unit,measure,amount"),
         );
@@ -336,7 +337,7 @@ fn open_table(
     if !path.exists() {
         if required {
             diags.push(
-                Diagnostic::error("E0405", &file, 0, 0)
+                Diagnostic::error(code::E0405, &file, 0, 0)
                     .msg(format!("the book has no {name}"))
                     .hint(format!(
                         "add {name} with the header {}",
@@ -350,7 +351,7 @@ fn open_table(
         Ok(f) => f,
         Err(e) => {
             diags.push(
-                Diagnostic::error("E0001", &file, 0, 0)
+                Diagnostic::error(code::E0001, &file, 0, 0)
                     .msg(format!("cannot read the file: {e}"))
                     .hint("check that the file is readable"),
             );
@@ -401,7 +402,7 @@ fn load_members(
         if let Some(problem) = id.as_deref().and_then(bad_member_id) {
             d.push(row.problem(
                 0,
-                "E0315",
+                code::E0315,
                 problem,
                 "member ids name files and journal accounts: use letters, digits, `-`, `_` or `.`, up to 64 bytes".into(),
             ));
@@ -410,7 +411,7 @@ fn load_members(
             if let Some(first) = seen.get(id) {
                 d.push(row.problem(
                     0,
-                    "E0301",
+                    code::E0301,
                     format!("member id `{id}` is repeated (first on line {first})"),
                     "each member has one row; give the newcomer a new id".into(),
                 ));
@@ -423,7 +424,7 @@ fn load_members(
             if config.class(c).is_none() {
                 d.push(row.problem(
                     2,
-                    "E0304",
+                    code::E0304,
                     format!("unknown member class `{c}`"),
                     format!(
                         "classes in coop.toml: {}",
@@ -446,7 +447,7 @@ fn load_members(
             if l < j {
                 d.push(row.problem(
                     4,
-                    "E0306",
+                    code::E0306,
                     format!("`left` ({l}) is before `joined` ({j})"),
                     "check both dates".into(),
                 ));
@@ -456,7 +457,7 @@ fn load_members(
             if st == Status::Active && l.is_some() {
                 d.push(row.problem(
                     5,
-                    "E0306",
+                    code::E0306,
                     "the member is `active` but has a `left` date".into(),
                     "set status to `left` (or `deceased`), or clear `left`".into(),
                 ));
@@ -464,7 +465,7 @@ fn load_members(
             if st == Status::Left && l.is_none() {
                 d.push(row.problem(
                     4,
-                    "E0306",
+                    code::E0306,
                     "the member has status `left` but no `left` date".into(),
                     "fill in the day membership ended".into(),
                 ));
@@ -549,7 +550,7 @@ fn joint_memberships(
         }
         if !ids.contains_key(partner.as_str()) {
             diags.push(
-                at("E0302")
+                at(code::E0302)
                     .msg(format!(
                         "`{id}` is joint with `{partner}`, who is not in members.csv"
                     ))
@@ -559,7 +560,7 @@ fn joint_memberships(
             );
         } else if partner == id {
             diags.push(
-                at("E0313")
+                at(code::E0313)
                     .msg(format!("`{id}` is joint with itself"))
                     .hint("`joint_with` names the other member of the joint membership; leave it empty otherwise"),
             );
@@ -569,14 +570,14 @@ fn joint_memberships(
                     out.insert(id.clone(), partner.clone());
                 }
                 Some(back) => diags.push(
-                    at("E0313")
+                    at(code::E0313)
                         .msg(format!(
                             "`{id}` is joint with `{partner}`, but `{partner}` is joint with `{back}`"
                         ))
                         .hint("a joint membership has two members, each naming the other in `joint_with`"),
                 ),
                 None => diags.push(
-                    at("E0313")
+                    at(code::E0313)
                         .msg(format!(
                             "`{id}` is joint with `{partner}`, but `{partner}` does not name `{id}` back"
                         ))
@@ -610,7 +611,7 @@ fn member_ref(
     } else {
         d.push(row.problem(
             s,
-            "E0302",
+            code::E0302,
             format!("unknown member `{id}`"),
             format!("add `{id}` to members.csv or correct the id"),
         ));
@@ -636,7 +637,7 @@ fn outside_membership(
                 .unwrap_or_else(|| "now".into())
         );
         let hint = "check the date or the member's joined/left dates; set [policy] activity_outside_membership = \"warning\" to accept it (it will not count as patronage)".to_string();
-        let mut diag = row.problem(s, "E0305", msg, hint);
+        let mut diag = row.problem(s, code::E0305, msg, hint);
         if config.policy.activity_outside_membership == config::Strictness::Warning {
             diag.severity = Severity::Warning;
         }
@@ -670,7 +671,7 @@ fn load_contributions(
                     if date < m.joined {
                         d.push(row.problem(
                             0,
-                            "E0305",
+                            code::E0305,
                             format!("a refund on {date}, before `{}` joined ({})", m.id, m.joined),
                             "check the date".into(),
                         ));
@@ -686,7 +687,7 @@ fn load_contributions(
                 row.line,
                 row.problem(
                     3,
-                    "E0309",
+                    code::E0309,
                     format!("a refund of {a} is more than the member has paid in by {date}"),
                     "a refund pays back membership shares or capital the member paid; check the amount or the earlier payments".into(),
                 ),
@@ -771,7 +772,7 @@ fn load_subscriptions(
                 _ => {
                     d.push(row.problem(
                         4,
-                        "E0310",
+                        code::E0310,
                         format!("{v} installments is not allowed"),
                         "installments is a whole number of at least 1".into(),
                     ));
@@ -784,7 +785,7 @@ fn load_subscriptions(
             if a.is_zero() {
                 d.push(row.problem(
                     3,
-                    "E0310",
+                    code::E0310,
                     "a subscription of zero".into(),
                     "write the amount the member agreed to pay in".into(),
                 ));
@@ -802,7 +803,7 @@ fn load_subscriptions(
             if let Some(first) = seen.get(&key) {
                 d.push(row.problem(
                     2,
-                    "E0310",
+                    code::E0310,
                     format!("`{id}` already has a `{kind}` subscription (line {first})"),
                     "one subscription per member and kind; write the total agreed".into(),
                 ));
@@ -829,7 +830,7 @@ fn load_subscriptions(
             if paid > amount {
                 let mut w = row.problem(
                     3,
-                    "E0311",
+                    code::E0311,
                     format!("`{id}` has paid {paid}, more than the {amount} subscribed"),
                     "raise the subscription or check contributions.csv".into(),
                 );
@@ -865,7 +866,7 @@ fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Res
             } else {
                 d.push(row.problem(
                     0,
-                    "E0203",
+                    code::E0203,
                     format!("fiscal year {y} is out of range"),
                     "a fiscal year is named by the calendar year it ends in, e.g. 2025".into(),
                 ));
@@ -883,7 +884,7 @@ fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Res
             if config.unit(u).is_none() {
                 d.push(row.problem(
                     1,
-                    "E0303",
+                    code::E0303,
                     format!("unknown unit `{u}`"),
                     format!(
                         "units in coop.toml: {} (leave `unit` empty for the whole co-op)",
@@ -898,7 +899,7 @@ fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Res
             if let Some(first) = seen.get(&key) {
                 d.push(row.problem(
                     2,
-                    "E0308",
+                    code::E0308,
                     format!("`{line}` for {fy} is repeated (first on line {first})"),
                     "put one total per fiscal year, unit and line".into(),
                 ));
@@ -1000,7 +1001,7 @@ fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asse
             Some(s) if s.is_empty() || s == "false" || s == "no" => Some(false),
             Some(s) if s == "true" || s == "yes" => Some(true),
             Some(s) => {
-                d.push(row.problem(10, "E0207", format!("`locked` = `{s}` is not allowed"), "use true or false".into()));
+                d.push(row.problem(10, code::E0207, format!("`locked` = `{s}` is not allowed"), "use true or false".into()));
                 None
             }
         };
@@ -1015,27 +1016,27 @@ fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asse
         };
         if let Some(u) = &unit {
             if config.unit(u).is_none() {
-                d.push(row.problem(2, "E0303", format!("unknown unit `{u}`"), "use a unit id from coop.toml".into()));
+                d.push(row.problem(2, code::E0303, format!("unknown unit `{u}`"), "use a unit id from coop.toml".into()));
             }
         }
         if let (Some(c), Some(s)) = (cost, salvage) {
             if s > c {
-                d.push(row.problem(6, "E0501", format!("salvage {s} is above cost {c}"), "salvage is what the asset is worth at the end of its life, at most its cost".into()));
+                d.push(row.problem(6, code::E0501, format!("salvage {s} is above cost {c}"), "salvage is what the asset is worth at the end of its life, at most its cost".into()));
             }
         }
         if let (Some("straight_line"), Some(life)) = (method, life) {
             if life.unwrap_or(0) == 0 {
-                d.push(row.problem(7, "E0502", "a depreciable asset needs a life of at least one year".into(), "set life_years, or method = none for land".into()));
+                d.push(row.problem(7, code::E0502, "a depreciable asset needs a life of at least one year".into(), "set life_years, or method = none for land".into()));
             }
         }
         if let (Some(a), Some(Some(x))) = (acquired, disposed) {
             if x < a {
-                d.push(row.problem(11, "E0503", format!("disposed {x} before it was acquired {a}"), "check both dates".into()));
+                d.push(row.problem(11, code::E0503, format!("disposed {x} before it was acquired {a}"), "check both dates".into()));
             }
         }
         if let (Some(a), Some(Some(s))) = (acquired, in_service) {
             if s < a {
-                d.push(row.problem(4, "E0503", format!("in service {s} before it was acquired {a}"), "check both dates".into()));
+                d.push(row.problem(4, code::E0503, format!("in service {s} before it was acquired {a}"), "check both dates".into()));
             }
         }
         if let (Some(id), Some(name), Some(unit), Some(acquired), Some(in_service), Some(cost), Some(salvage), Some(life_years), Some(method), Some(funding), Some(locked), Some(disposed), Some(proceeds), Some(patronage)) =

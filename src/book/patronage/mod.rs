@@ -150,6 +150,7 @@ pub fn bounds(fy: i32, fye: (u32, u32)) -> Option<(NaiveDate, NaiveDate)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::code;
 
     const TOML: &str = r#"
 schema = 1
@@ -195,7 +196,7 @@ measures = { purchases = "0.5", hours = "0.5" }
             .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(patronage)));
         let reported = diags
             .iter()
-            .filter(|d| d.severity == crate::diag::Severity::Error || d.code == "E0305")
+            .filter(|d| d.severity == crate::diag::Severity::Error || d.code == code::E0305)
             .count();
         // the parallel scan agrees with the fold too, or declines (quoted fields)
         if let Ok(sc) = scan::scan(&b) {
@@ -303,7 +304,7 @@ measures = { purchases = "0.5", hours = "0.5" }
             assert_eq!(d.len(), 1, "{row}: {d:?}");
             assert_eq!(
                 (d[0].code, d[0].line, d[0].column),
-                ("E0004", 3, 6),
+                (code::E0004, 3, 6),
                 "{row}"
             );
             assert!(
