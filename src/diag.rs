@@ -27,6 +27,9 @@ pub mod code {
     /// a quoted field runs over 10 lines or to the end of the file: almost always a quote that was never closed, which would swallow the rows after it into one text field
     pub const E0005: Code = "E0005";
 
+    /// a CSV file holds more data rows than the tool accepts (100,000,000 in any file, 10,000,000 members)
+    pub const E0006: Code = "E0006";
+
     /// a required column is missing
     pub const E0101: Code = "E0101";
 

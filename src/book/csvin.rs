@@ -42,7 +42,17 @@ pub struct Table<R: Read> {
     /// the csv crate does not count the header's CRLF ending; this puts lines right
     line_offset: u64,
     header_len: usize,
+    /// at most this many data rows are read (see [`MAX_ROWS`])
+    max_rows: u64,
 }
+
+/// The most data rows one CSV file of a book may hold (`patronage.csv` included): far above any
+/// co-op's ledger (the benchmarks run 1,000,000 rows), low enough that a runaway or hostile file
+/// is refused with a located error (E0006) instead of exhausting memory.
+pub const MAX_ROWS: u64 = 100_000_000;
+
+/// The most members a book may have (rows of `members.csv`), E0006 beyond.
+pub const MAX_MEMBERS: u64 = 10_000_000;
 
 /// Opens `reader` as a CSV table with `schema`, reporting header problems.
 /// Returns `None` when the table cannot be read at all (empty, no usable header, missing columns).
@@ -145,6 +155,7 @@ pub fn open<R: Read>(
         reader: rdr,
         line_offset,
         header_len: headers.len(),
+        max_rows: MAX_ROWS,
     })
 }
 
@@ -182,6 +193,16 @@ fn field_count(file: &str, line: u64, got: usize, want: usize) -> Diagnostic {
     Diagnostic::error(code::E0004, file, line, got.min(want) as u64 + 1)
         .msg(format!("this line has {got} fields, the header has {want}"))
         .hint(hint)
+}
+
+/// A file with more data rows than the tool accepts (E0006), at the first row beyond the limit.
+fn too_many_rows(file: &str, line: u64, max: u64) -> Diagnostic {
+    Diagnostic::error(code::E0006, file, line, 0)
+        .msg(format!(
+            "this file has more than {} data rows, the most coopledger accepts",
+            crate::money::group_thousands(&max.to_string())
+        ))
+        .hint("the limits are listed in docs/ERRORS.md (Limits); check that the file is the one meant")
 }
 
 /// The most lines one quoted field may span. A note may hold a few line breaks; a field that
@@ -229,6 +250,12 @@ pub struct Row<'t> {
 }
 
 impl<R: Read> Table<R> {
+    /// Reads at most `n` data rows; the next one is E0006 and ends the reading.
+    pub fn max_rows(mut self, n: u64) -> Self {
+        self.max_rows = n;
+        self
+    }
+
     /// Calls `f` for every data row; malformed lines are reported and skipped.
     pub fn for_each(
         &mut self,
@@ -238,6 +265,7 @@ impl<R: Read> Table<R> {
     ) {
         let mut rec = csv::ByteRecord::new();
         let mut at_eof: Option<Diagnostic> = None;
+        let mut rows = 0u64;
         loop {
             match self.reader.read_byte_record(&mut rec) {
                 Ok(false) => {
@@ -250,6 +278,11 @@ impl<R: Read> Table<R> {
                     let line = rec.position().map(|p| p.line()).unwrap_or(0) + self.line_offset;
                     if rec.len() == 1 && rec[0].is_empty() {
                         continue; // blank line
+                    }
+                    rows += 1;
+                    if rows > self.max_rows {
+                        diags.push(too_many_rows(&self.file, line, self.max_rows));
+                        break;
                     }
                     match runaway_quote(&self.file, line, &rec) {
                         Some((d, false)) => {
@@ -585,6 +618,56 @@ mod tests {
         assert_eq!(got, vec![(code::E0004, 2, 4), (code::E0004, 3, 3)]);
         assert!(d[0].hint.contains("3064.50"), "{}", d[0].hint);
         assert_eq!(n, 1);
+    }
+
+    /// The row limit (E0006, tested with a small cap: [`MAX_ROWS`] and [`MAX_MEMBERS`] work the
+    /// same way): rows up to the cap are read, the first beyond it is reported and ends the read.
+    #[test]
+    fn rows_beyond_the_limit_are_a_located_error() {
+        let mut diags = Diagnostics::new();
+        let mut n = 0;
+        let text =
+            &b"member_id,date\nM1,2025-01-01\n\nM2,2025-01-02\nM3,2025-01-03\nM4,2025-01-04\n"[..];
+        if let Some(t) = open(text, "t.csv", S, &mut diags) {
+            t.max_rows(2).for_each(S, &mut diags, |_, _| n += 1);
+        }
+        let d = diags.into_sorted();
+        let got: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
+        assert_eq!(got, vec![(code::E0006, 5, 0)]);
+        assert!(
+            d[0].message.contains("more than 2 data rows"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(n, 2, "a blank line is not a row");
+        const { assert!(MAX_MEMBERS < MAX_ROWS && MAX_ROWS >= 100 * 1_000_000) };
+    }
+
+    /// The largest amount: what `rust_decimal` holds (96-bit mantissa) at the currency's
+    /// decimals; one minor unit more is E0205 at its cell, never a wrong figure or a panic.
+    #[test]
+    fn the_largest_amount_is_read_and_one_cent_more_is_a_located_error() {
+        const A: &[Col] = &[req("amount")];
+        let mut diags = Diagnostics::new();
+        let mut got = Vec::new();
+        let text = &b"amount\n792281625142643375935439503.35\n792281625142643375935439503.36\n-792281625142643375935439503.35\n79228162514264337593543950336\n"[..];
+        if let Some(mut t) = open(text, "t.csv", A, &mut diags) {
+            t.for_each(A, &mut diags, |row, d| {
+                if let Some(m) = row.money(0, Currency::USD, true, d) {
+                    got.push((row.line, m.to_string()));
+                }
+            });
+        }
+        assert_eq!(
+            got,
+            vec![
+                (2, "792281625142643375935439503.35".to_string()),
+                (4, "-792281625142643375935439503.35".to_string())
+            ]
+        );
+        let d = diags.into_sorted();
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
+        assert_eq!(codes, vec![(code::E0205, 3, 1), (code::E0205, 5, 1)]);
     }
 
     #[test]

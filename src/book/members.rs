@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::csvin::{opt, req, Col};
+use super::csvin::{self, opt, req, Col};
 use super::{open_table, Config, Member, Status, MEMBERS};
 use crate::diag::code;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -31,9 +31,10 @@ pub(super) fn load_members(
     let mut out: Vec<Member> = Vec::new();
     let mut broken = BTreeSet::new();
     let mut links = Vec::new();
-    let Some((_, mut t)) = open_table(dir, MEMBERS, MEMBER_COLS, true, diags) else {
+    let Some((_, t)) = open_table(dir, MEMBERS, MEMBER_COLS, true, diags) else {
         return (out, broken, links);
     };
+    let mut t = t.max_rows(csvin::MAX_MEMBERS);
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     t.for_each(MEMBER_COLS, diags, |row, d| {
         let before = d.error_count();

@@ -321,10 +321,14 @@ pub fn check(dir: &Path) -> (Option<Book>, Diagnostics) {
 /// Validates every patronage row of a (possibly partial) book, adding the problems to `diags`.
 pub fn check_patronage_rows(b: &Book, diags: &mut Diagnostics) {
     // the fast aggregation vouches for a clean ledger; the fold locates any problem
-    let clean = matches!(patronage::fast_activity(b), Ok(r) if r.problem_rows == 0);
-    if b.dir.join(PATRONAGE).exists() && !clean {
-        let (_, d) = patronage::fold(b);
-        diags.extend(d);
+    match patronage::fast_activity(b) {
+        Ok(r) if r.problem_rows == 0 => diags.extend(patronage::oversized_totals(b, &r.activity)),
+        _ if b.dir.join(PATRONAGE).exists() => {
+            let (a, d) = patronage::fold(b);
+            diags.extend(d);
+            diags.extend(patronage::oversized_totals(b, &a));
+        }
+        _ => {}
     }
 }
 

@@ -128,18 +128,58 @@ pub struct FastActivity {
 /// The year's patronage activity of a valid book, with any problems in its rows.
 /// Uses the fast engines when the ledger is clean and the located row-by-row fold otherwise.
 pub fn activity(b: &Book) -> (Activity, Diagnostics) {
-    match fast_activity(b) {
+    let (a, mut diags) = match fast_activity(b) {
         Ok(r) if r.problem_rows == 0 => (r.activity, Diagnostics::new()),
         _ => fold(b),
-    }
+    };
+    diags.extend(oversized_totals(b, &a));
+    (a, diags)
+}
+
+/// A total beyond the exact decimal range (E0205), which no later step could hold: reported by
+/// its key instead of being clamped to the largest decimal.
+pub fn oversized_totals(b: &Book, a: &Activity) -> Diagnostics {
+    let file = b.display(super::PATRONAGE);
+    a.totals
+        .iter()
+        .filter(|t| Decimal::try_from_i128_with_scale(t.amount, SCALE).is_err())
+        .map(|t| {
+            let k = &t.key;
+            let who = if k.member_id.is_empty() {
+                "non-member business".to_string()
+            } else {
+                format!("`{}`", k.member_id)
+            };
+            crate::diag::Diagnostic::error(crate::diag::code::E0205, &file, 0, 0)
+                .msg(format!(
+                    "the `{}` of {who} in unit `{}`, fiscal year {}, sums to more than the largest amount",
+                    k.measure, k.unit, k.fiscal_year
+                ))
+                .hint("amounts and their totals are limited to about 28 significant digits (docs/ERRORS.md, Limits)")
+        })
+        .collect()
 }
 
 /// The fastest engine that can answer: [`scan::scan`], else the polars [`self::polars::activity`].
+/// A ledger over [`super::csvin::MAX_ROWS`] rows is refused (the fold reports E0006 where the
+/// limit is passed).
 pub fn fast_activity(book: &Book) -> Result<FastActivity, FastError> {
-    match scan::scan(book) {
-        Ok(r) if r.problem_rows == 0 => Ok(r),
-        _ => self::polars::activity(book),
+    let r = match scan::scan(book) {
+        Ok(r) if r.problem_rows == 0 => r,
+        _ => self::polars::activity(book)?,
+    };
+    let rows = r
+        .activity
+        .totals
+        .iter()
+        .fold(r.problem_rows, |n, t| n.saturating_add(t.rows));
+    if rows > super::csvin::MAX_ROWS {
+        return Err(FastError::Unsupported(format!(
+            "{rows} rows, over the limit of {}",
+            super::csvin::MAX_ROWS
+        )));
     }
+    Ok(r)
 }
 
 /// First and last day of fiscal year `fy` for a year end of (month, day).
@@ -321,6 +361,30 @@ measures = { purchases = "0.5", hours = "0.5" }
             assert!(diags.has_errors(), "{row}");
             assert!(act.totals.iter().all(|t| t.amount != 30_000), "{row}");
         }
+    }
+
+    /// Two amounts at the top of the range: each is read, their total is beyond any decimal and
+    /// is reported (E0205) instead of clamped to the largest one.
+    #[test]
+    fn a_total_beyond_the_decimal_range_is_reported_not_clamped() {
+        let big = "7922816251426433759354395.0335";
+        let text = format!(
+            "date,member_id,unit,measure,amount\n2024-07-01,M1,deli,hours,{big}\n2024-07-02,M1,deli,hours,{big}\n"
+        );
+        let (_d, b) = book(text.as_bytes());
+        let (_, diags) = activity(&b);
+        let d = diags.into_sorted();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, code::E0205);
+        assert!(
+            d[0].message
+                .contains("`hours` of `M1` in unit `deli`, fiscal year 2025"),
+            "{}",
+            d[0].message
+        );
+        let mut diags = Diagnostics::new();
+        crate::book::check_patronage_rows(&b, &mut diags);
+        assert_eq!(diags.into_sorted(), d);
     }
 
     #[test]
