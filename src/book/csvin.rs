@@ -444,6 +444,21 @@ impl Row<'_> {
         }
     }
 
+    /// A fiscal year: a whole number from 1900 to 2200 (E0203 otherwise).
+    pub fn fiscal_year(&self, s: usize, diags: &mut Diagnostics) -> Option<i32> {
+        let y = self.int(s, diags)?;
+        if (1900..=2200).contains(&y) {
+            return Some(y as i32);
+        }
+        diags.push(self.problem(
+            s,
+            code::E0203,
+            format!("fiscal year {y} is out of range"),
+            "a fiscal year is named by the calendar year it ends in, e.g. 2025".into(),
+        ));
+        None
+    }
+
     /// One of a fixed set of words.
     pub fn choice<'a>(
         &self,
@@ -523,18 +538,36 @@ pub fn parse_date(t: &str) -> Result<NaiveDate, bool> {
 
 /// Reads a small file fully, reporting I/O problems.
 pub fn read_file(path: &std::path::Path, file: &str, diags: &mut Diagnostics) -> Option<Vec<u8>> {
+    let hint = "check that the file exists and is readable";
     let mut buf = Vec::new();
-    match std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut buf)) {
-        Ok(_) => Some(buf),
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(code::E0001, file, 0, 0)
-                    .msg(format!("cannot read the file: {e}"))
-                    .hint("check that the file exists and is readable"),
-            );
-            None
-        }
-    }
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut buf));
+    io_problem(read, file, hint, diags).map(|_| buf)
+}
+
+/// Opens a file for reading, reporting a failure (E0001) with `hint`.
+pub fn open_file(
+    path: &std::path::Path,
+    file: &str,
+    hint: &str,
+    diags: &mut Diagnostics,
+) -> Option<std::fs::File> {
+    io_problem(std::fs::File::open(path), file, hint, diags)
+}
+
+fn io_problem<T>(
+    r: std::io::Result<T>,
+    file: &str,
+    hint: &str,
+    diags: &mut Diagnostics,
+) -> Option<T> {
+    r.map_err(|e| {
+        diags.push(
+            Diagnostic::error(code::E0001, file, 0, 0)
+                .msg(format!("cannot read the file: {e}"))
+                .hint(hint),
+        )
+    })
+    .ok()
 }
 
 #[cfg(test)]

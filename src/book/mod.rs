@@ -354,17 +354,7 @@ fn open_table(
         }
         return None;
     }
-    let f = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(code::E0001, &file, 0, 0)
-                    .msg(format!("cannot read the file: {e}"))
-                    .hint("check that the file is readable"),
-            );
-            return None;
-        }
-    };
+    let f = csvin::open_file(&path, &file, "check that the file is readable", diags)?;
     let t = csvin::open(std::io::BufReader::new(f), &file, schema, diags)?;
     Some((file, t))
 }
@@ -638,19 +628,7 @@ fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Res
     };
     let mut seen: BTreeMap<(i32, Option<String>, &'static str), u64> = BTreeMap::new();
     t.for_each(RESULT_COLS, diags, |row, d| {
-        let fy = row.int(0, d).and_then(|y| {
-            if (1900..=2200).contains(&y) {
-                Some(y as i32)
-            } else {
-                d.push(row.problem(
-                    0,
-                    code::E0203,
-                    format!("fiscal year {y} is out of range"),
-                    "a fiscal year is named by the calendar year it ends in, e.g. 2025".into(),
-                ));
-                None
-            }
-        });
+        let fy = row.fiscal_year(0, d);
         let unit = row.text(1, d).filter(|u| !u.is_empty()).map(str::to_string);
         let line = row.choice(2, RESULT_LINES, d);
         let allow_negative = matches!(

@@ -76,19 +76,7 @@ pub(super) fn load(
     };
     t.for_each(COLS, diags, |row, d| {
         let id = row.required(0, d);
-        let fy = row.int(1, d).and_then(|y| {
-            if (1900..=2200).contains(&y) {
-                Some(y as i32)
-            } else {
-                d.push(row.problem(
-                    1,
-                    code::E0203,
-                    format!("fiscal year {y} is out of range"),
-                    "a fiscal year is named by the calendar year it ends in, e.g. 2025".into(),
-                ));
-                None
-            }
-        });
+        let fy = row.fiscal_year(1, d);
         let source = match row.text(2, d) {
             None | Some("") => Some(Source::Redemption),
             Some(_) => row

@@ -17,16 +17,9 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
     let mut diags = Diagnostics::new();
     let path = book.patronage_path();
     let file = book.display(PATRONAGE);
-    let f = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(code::E0001, &file, 0, 0)
-                    .msg(format!("cannot read the file: {e}"))
-                    .hint("check that patronage.csv exists and is readable"),
-            );
-            return (Activity::default(), diags);
-        }
+    let hint = "check that patronage.csv exists and is readable";
+    let Some(f) = csvin::open_file(&path, &file, hint, &mut diags) else {
+        return (Activity::default(), diags);
     };
     let reader = std::io::BufReader::with_capacity(1 << 20, f);
     let Some(mut table) = csvin::open(reader, &file, COLS, &mut diags) else {
