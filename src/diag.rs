@@ -6,6 +6,140 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+/// The stable diagnostic codes, one named constant each (the table with hints is
+/// `docs/ERRORS.md`). Write `code::E0004`, never the string.
+pub mod code {
+    /// A stable diagnostic code, e.g. `"E0004"`.
+    pub type Code = &'static str;
+
+    /// a file cannot be read (permissions, a directory, I/O)
+    pub const E0001: Code = "E0001";
+
+    /// a CSV file is empty: no header line
+    pub const E0002: Code = "E0002";
+
+    /// bytes that are not UTF-8 (in a header, a field, or coop.toml)
+    pub const E0003: Code = "E0003";
+
+    /// malformed CSV: a bad quote, or a line with more or fewer fields than the header (located at the first field too many or missing; a row is never cut to fit, so an unquoted `3,064.50` is an error, not 3)
+    pub const E0004: Code = "E0004";
+
+    /// a quoted field runs over 10 lines or to the end of the file: almost always a quote that was never closed, which would swallow the rows after it into one text field
+    pub const E0005: Code = "E0005";
+
+    /// a CSV file holds more data rows than the tool accepts (100,000,000 in any file, 10,000,000 members)
+    pub const E0006: Code = "E0006";
+
+    /// a required column is missing
+    pub const E0101: Code = "E0101";
+
+    /// a column appears twice
+    pub const E0102: Code = "E0102";
+
+    /// an unknown column (names starting with `x_` are yours and ignored)
+    pub const E0103: Code = "E0103";
+
+    /// a required value is empty
+    pub const E0104: Code = "E0104";
+
+    /// a date is not written `YYYY-MM-DD`
+    pub const E0201: Code = "E0201";
+
+    /// a date that is not on the calendar (`2025-02-30`, month 13)
+    pub const E0202: Code = "E0202";
+
+    /// not a number (thousands separators, exponents, words)
+    pub const E0203: Code = "E0203";
+
+    /// more decimals than allowed (the currency's minor units for money; 4 for hours/quantity)
+    pub const E0204: Code = "E0204";
+
+    /// a number beyond the exact range (about 28 significant digits), or a total that overflows
+    pub const E0205: Code = "E0205";
+
+    /// a negative amount where it is not allowed
+    pub const E0206: Code = "E0206";
+
+    /// a value outside its fixed set (status, kind, line, method, …)
+    pub const E0207: Code = "E0207";
+
+    /// a member id is repeated in members.csv
+    pub const E0301: Code = "E0301";
+
+    /// a member id that members.csv does not have (in any file, `joint_with` included)
+    pub const E0302: Code = "E0302";
+
+    /// an allocation unit that coop.toml does not define
+    pub const E0303: Code = "E0303";
+
+    /// a member class that coop.toml does not define
+    pub const E0304: Code = "E0304";
+
+    /// activity dated outside the member's membership (before joining, after leaving); a warning under `activity_outside_membership = "warning"`, and then it counts as non-member business
+    pub const E0305: Code = "E0305";
+
+    /// inconsistent membership: left before joined, `active` with a left date, `left` without one
+    pub const E0306: Code = "E0306";
+
+    /// a patronage measure the unit does not use
+    pub const E0307: Code = "E0307";
+
+    /// a results line repeated for the same fiscal year and unit
+    pub const E0308: Code = "E0308";
+
+    /// a `refund` in contributions.csv larger than the membership shares and capital the member paid in by its date
+    pub const E0309: Code = "E0309";
+
+    /// a bad subscriptions.csv row: a zero amount, fewer than 1 installment, or a second subscription of the same kind for a member
+    pub const E0310: Code = "E0310";
+
+    /// a member paid more than they subscribed (subscriptions.csv against contributions.csv)
+    pub const E0311: Code = "E0311";
+
+    /// a bad receivables.csv row: an amount of zero, or a `repaid` row larger than what the member owes by its date
+    pub const E0312: Code = "E0312";
+
+    /// an inconsistent joint membership in members.csv: a member joint with itself, or `joint_with` naming a member who does not name it back
+    pub const E0313: Code = "E0313";
+
+    /// an uncashed.csv row the sealed records do not back: an amount of zero, issued before its fiscal year began, a fiscal year whose redemptions (`source = redemption`) or close (`source = patronage`) are not sealed, or more uncashed than the sealed records paid the member that year
+    pub const E0314: Code = "E0314";
+
+    /// a member id that holds a path separator (`/`, `\`), `..`, a control character, or more than 64 bytes: ids name statement files and journal accounts
+    pub const E0315: Code = "E0315";
+
+    /// coop.toml is not valid TOML, or a value has the wrong type
+    pub const E0401: Code = "E0401";
+
+    /// an unknown key in coop.toml
+    pub const E0402: Code = "E0402";
+
+    /// an impossible value in coop.toml (a percentage over 100, a qualified notice with less than 20% cash, weights that do not sum to 1, an impossible fiscal year end, an unknown currency, a repeated unit id, …)
+    pub const E0403: Code = "E0403";
+
+    /// a required key is missing in coop.toml (or a plan misses a key it needs)
+    pub const E0404: Code = "E0404";
+
+    /// a required file is missing (members.csv, patronage.csv, results.csv)
+    pub const E0405: Code = "E0405";
+
+    /// an asset's salvage value is above its cost
+    pub const E0501: Code = "E0501";
+
+    /// a depreciable asset with a life of zero
+    pub const E0502: Code = "E0502";
+
+    /// an asset disposed of, or placed in service, before it was acquired
+    pub const E0503: Code = "E0503";
+
+    /// Every code, in order.
+    pub const ALL: &[Code] = &[
+        E0001, E0002, E0003, E0004, E0005, E0101, E0102, E0103, E0104, E0201, E0202, E0203, E0204,
+        E0205, E0206, E0207, E0301, E0302, E0303, E0304, E0305, E0306, E0307, E0308, E0309, E0310,
+        E0311, E0312, E0313, E0314, E0315, E0401, E0402, E0403, E0404, E0405, E0501, E0502, E0503,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -263,8 +397,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_named_code_is_documented_once() {
+        let doc = include_str!("../docs/ERRORS.md");
+        assert!(code::ALL.windows(2).all(|w| w[0] < w[1]));
+        for c in code::ALL {
+            assert_eq!(doc.matches(&format!("| {c} |")).count(), 1, "{c}");
+        }
+    }
+
+    #[test]
     fn text_form_is_path_line_col() {
-        let d = Diagnostic::error("E0302", "data/x/members.csv", 14, 3)
+        let d = Diagnostic::error(code::E0302, "data/x/members.csv", 14, 3)
             .msg("unknown member `M9`")
             .hint("add `M9` to members.csv");
         assert_eq!(
@@ -278,13 +421,21 @@ mod tests {
         let mut ds = Diagnostics::new();
         for i in (0..150).rev() {
             ds.push(
-                Diagnostic::error("E0201", "b.csv", i + 1, 1)
+                Diagnostic::error(code::E0201, "b.csv", i + 1, 1)
                     .msg("bad")
                     .hint(""),
             );
         }
-        ds.push(Diagnostic::error("E0101", "a.csv", 1, 2).msg("x").hint(""));
-        ds.push(Diagnostic::error("E0101", "a.csv", 1, 2).msg("x").hint(""));
+        ds.push(
+            Diagnostic::error(code::E0101, "a.csv", 1, 2)
+                .msg("x")
+                .hint(""),
+        );
+        ds.push(
+            Diagnostic::error(code::E0101, "a.csv", 1, 2)
+                .msg("x")
+                .hint(""),
+        );
         let v = ds.into_sorted();
         assert_eq!(v[0].file, "a.csv");
         assert_eq!(v[1].line, 1);

@@ -8,6 +8,7 @@ use std::io::Read;
 
 use chrono::NaiveDate;
 
+use crate::diag::code;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::money::{Currency, Money, MoneyError};
 
@@ -41,7 +42,17 @@ pub struct Table<R: Read> {
     /// the csv crate does not count the header's CRLF ending; this puts lines right
     line_offset: u64,
     header_len: usize,
+    /// at most this many data rows are read (see [`MAX_ROWS`])
+    max_rows: u64,
 }
+
+/// The most data rows one CSV file of a book may hold (`patronage.csv` included): far above any
+/// co-op's ledger (the benchmarks run 1,000,000 rows), low enough that a runaway or hostile file
+/// is refused with a located error (E0006) instead of exhausting memory.
+pub const MAX_ROWS: u64 = 100_000_000;
+
+/// The most members a book may have (rows of `members.csv`), E0006 beyond.
+pub const MAX_MEMBERS: u64 = 10_000_000;
 
 /// Opens `reader` as a CSV table with `schema`, reporting header problems.
 /// Returns `None` when the table cannot be read at all (empty, no usable header, missing columns).
@@ -64,7 +75,7 @@ pub fn open<R: Read>(
     };
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
         diags.push(
-            Diagnostic::error("E0002", file, 1, 0)
+            Diagnostic::error(code::E0002, file, 1, 0)
                 .msg("the file is empty: it has no header line")
                 .hint(format!(
                     "the first line names the columns: {}",
@@ -84,7 +95,7 @@ pub fn open<R: Read>(
         };
         let Ok(name) = std::str::from_utf8(raw) else {
             diags.push(
-                Diagnostic::error("E0003", file, 1, col)
+                Diagnostic::error(code::E0003, file, 1, col)
                     .msg("the header holds bytes that are not UTF-8")
                     .hint("save the file as UTF-8"),
             );
@@ -96,7 +107,7 @@ pub fn open<R: Read>(
             Some(s) => {
                 if index[s].is_some() {
                     diags.push(
-                        Diagnostic::error("E0102", file, 1, col)
+                        Diagnostic::error(code::E0102, file, 1, col)
                             .msg(format!("column `{name}` appears twice"))
                             .hint("remove or rename one of the two columns"),
                     );
@@ -114,7 +125,7 @@ pub fn open<R: Read>(
                     .map(|c| format!("did you mean `{c}`? "))
                     .unwrap_or_default();
                 diags.push(
-                    Diagnostic::error("E0103", file, 1, col)
+                    Diagnostic::error(code::E0103, file, 1, col)
                         .msg(format!("unknown column `{name}`"))
                         .hint(format!(
                             "{near}columns are: {}; prefix your own columns with `x_`",
@@ -127,7 +138,7 @@ pub fn open<R: Read>(
     for (s, c) in schema.iter().enumerate() {
         if c.required && index[s].is_none() {
             diags.push(
-                Diagnostic::error("E0101", file, 1, 0)
+                Diagnostic::error(code::E0101, file, 1, 0)
                     .msg(format!("required column `{}` is missing", c.name))
                     .hint(format!("add a `{}` column to the header line", c.name)),
             );
@@ -144,6 +155,7 @@ pub fn open<R: Read>(
         reader: rdr,
         line_offset,
         header_len: headers.len(),
+        max_rows: MAX_ROWS,
     })
 }
 
@@ -163,9 +175,34 @@ fn csv_error(file: &str, e: &csv::Error) -> Diagnostic {
             "check the quoting of this line",
         ),
     };
-    Diagnostic::error("E0004", file, line, 0)
+    Diagnostic::error(code::E0004, file, line, 0)
         .msg(format!("malformed CSV: {e}"))
         .hint(hint)
+}
+
+/// A line whose field count differs from the header's (E0004), located at the first field too
+/// many or the first one missing. A row is never cut to fit: an unquoted `3,064.50` is two
+/// fields, and reading the first would change the amount in silence.
+fn field_count(file: &str, line: u64, got: usize, want: usize) -> Diagnostic {
+    let hint = if got > want {
+        "every line needs as many fields as the header; a comma inside a value splits it \
+         (`3,064.50` is two fields): write `3064.50`, or quote the value"
+    } else {
+        "every line needs as many fields as the header"
+    };
+    Diagnostic::error(code::E0004, file, line, got.min(want) as u64 + 1)
+        .msg(format!("this line has {got} fields, the header has {want}"))
+        .hint(hint)
+}
+
+/// A file with more data rows than the tool accepts (E0006), at the first row beyond the limit.
+fn too_many_rows(file: &str, line: u64, max: u64) -> Diagnostic {
+    Diagnostic::error(code::E0006, file, line, 0)
+        .msg(format!(
+            "this file has more than {} data rows, the most coopledger accepts",
+            crate::money::group_thousands(&max.to_string())
+        ))
+        .hint("the limits are listed in docs/ERRORS.md (Limits); check that the file is the one meant")
 }
 
 /// The most lines one quoted field may span. A note may hold a few line breaks; a field that
@@ -193,7 +230,7 @@ fn runaway_quote(file: &str, line: u64, rec: &csv::ByteRecord) -> Option<(Diagno
         } else {
             "to the end of the file".to_string()
         };
-        let d = Diagnostic::error("E0005", file, line, i as u64 + 1)
+        let d = Diagnostic::error(code::E0005, file, line, i as u64 + 1)
             .msg(format!(
                 "a quoted field opened here runs {how}: the rows it swallows would be read as text"
             ))
@@ -213,6 +250,12 @@ pub struct Row<'t> {
 }
 
 impl<R: Read> Table<R> {
+    /// Reads at most `n` data rows; the next one is E0006 and ends the reading.
+    pub fn max_rows(mut self, n: u64) -> Self {
+        self.max_rows = n;
+        self
+    }
+
     /// Calls `f` for every data row; malformed lines are reported and skipped.
     pub fn for_each(
         &mut self,
@@ -221,14 +264,8 @@ impl<R: Read> Table<R> {
         mut f: impl FnMut(&Row<'_>, &mut Diagnostics),
     ) {
         let mut rec = csv::ByteRecord::new();
-        let width = self
-            .index
-            .iter()
-            .flatten()
-            .max()
-            .map(|m| m + 1)
-            .unwrap_or(0);
         let mut at_eof: Option<Diagnostic> = None;
+        let mut rows = 0u64;
         loop {
             match self.reader.read_byte_record(&mut rec) {
                 Ok(false) => {
@@ -242,6 +279,11 @@ impl<R: Read> Table<R> {
                     if rec.len() == 1 && rec[0].is_empty() {
                         continue; // blank line
                     }
+                    rows += 1;
+                    if rows > self.max_rows {
+                        diags.push(too_many_rows(&self.file, line, self.max_rows));
+                        break;
+                    }
                     match runaway_quote(&self.file, line, &rec) {
                         Some((d, false)) => {
                             diags.push(d);
@@ -251,16 +293,8 @@ impl<R: Read> Table<R> {
                         Some((d, true)) => at_eof = Some(d),
                         None => at_eof = None,
                     }
-                    if rec.len() < width || rec.len() > self.header_len {
-                        diags.push(
-                            Diagnostic::error("E0004", &self.file, line, 0)
-                                .msg(format!(
-                                    "this line has {} fields, the header has {}",
-                                    rec.len(),
-                                    self.header_len
-                                ))
-                                .hint("every line needs as many fields as the header"),
-                        );
+                    if rec.len() != self.header_len {
+                        diags.push(field_count(&self.file, line, rec.len(), self.header_len));
                         continue;
                     }
                     let row = Row {
@@ -303,7 +337,7 @@ impl Row<'_> {
             Ok(t) => Some(t.trim()),
             Err(_) => {
                 diags.push(
-                    Diagnostic::error("E0003", self.file, self.line, i as u64 + 1)
+                    Diagnostic::error(code::E0003, self.file, self.line, i as u64 + 1)
                         .msg(format!(
                             "`{}` holds bytes that are not UTF-8",
                             self.schema[s].name
@@ -320,7 +354,7 @@ impl Row<'_> {
         let t = self.text(s, diags)?;
         if t.is_empty() {
             diags.push(
-                Diagnostic::error("E0104", self.file, self.line, self.col(s))
+                Diagnostic::error(code::E0104, self.file, self.line, self.col(s))
                     .msg(format!("`{}` is empty", self.schema[s].name))
                     .hint(format!("every row needs a `{}`", self.schema[s].name)),
             );
@@ -350,11 +384,11 @@ impl Row<'_> {
             Err(impossible) => {
                 let name = self.schema[s].name;
                 let d = if impossible {
-                    Diagnostic::error("E0202", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0202, self.file, self.line, self.col(s))
                         .msg(format!("`{name}` = `{t}` is not a day of the calendar"))
                         .hint("check the day and month (e.g. February has 28 or 29 days)")
                 } else {
-                    Diagnostic::error("E0201", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0201, self.file, self.line, self.col(s))
                         .msg(format!("`{name}` = `{t}` is not a date"))
                         .hint("write dates as YYYY-MM-DD, e.g. 2025-03-31")
                 };
@@ -377,7 +411,7 @@ impl Row<'_> {
         match Money::parse(t, currency) {
             Ok(m) if m.is_negative() && !allow_negative => {
                 diags.push(
-                    Diagnostic::error("E0206", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0206, self.file, self.line, self.col(s))
                         .msg(format!("`{name}` = {t} is negative"))
                         .hint(format!("`{name}` must be zero or more in this file")),
                 );
@@ -398,7 +432,7 @@ impl Row<'_> {
             Ok(v) => Some(v),
             Err(_) => {
                 diags.push(
-                    Diagnostic::error("E0203", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0203, self.file, self.line, self.col(s))
                         .msg(format!(
                             "`{}` = `{t}` is not a whole number",
                             self.schema[s].name
@@ -408,6 +442,21 @@ impl Row<'_> {
                 None
             }
         }
+    }
+
+    /// A fiscal year: a whole number from 1900 to 2200 (E0203 otherwise).
+    pub fn fiscal_year(&self, s: usize, diags: &mut Diagnostics) -> Option<i32> {
+        let y = self.int(s, diags)?;
+        if (1900..=2200).contains(&y) {
+            return Some(y as i32);
+        }
+        diags.push(self.problem(
+            s,
+            code::E0203,
+            format!("fiscal year {y} is out of range"),
+            "a fiscal year is named by the calendar year it ends in, e.g. 2025".into(),
+        ));
+        None
     }
 
     /// One of a fixed set of words.
@@ -423,7 +472,7 @@ impl Row<'_> {
             Some(a) => Some(a),
             None => {
                 diags.push(
-                    Diagnostic::error("E0207", self.file, self.line, self.col(s))
+                    Diagnostic::error(code::E0207, self.file, self.line, self.col(s))
                         .msg(format!("`{}` = `{t}` is not allowed", self.schema[s].name))
                         .hint(format!("use one of: {}", allowed.join(", "))),
                 );
@@ -451,15 +500,15 @@ pub fn money_diag(
 ) -> Diagnostic {
     let (code, hint) = match e {
         MoneyError::TooManyDecimals { allowed, .. } => (
-            "E0204",
+            code::E0204,
             format!("round `{name}` to {allowed} decimals, as the currency allows"),
         ),
         MoneyError::OutOfRange(_) => (
-            "E0205",
+            code::E0205,
             "amounts are limited to about 28 significant digits".to_string(),
         ),
         _ => (
-            "E0203",
+            code::E0203,
             "write amounts as plain decimals, e.g. 1234.50 (no thousands separators or symbols)"
                 .to_string(),
         ),
@@ -489,18 +538,36 @@ pub fn parse_date(t: &str) -> Result<NaiveDate, bool> {
 
 /// Reads a small file fully, reporting I/O problems.
 pub fn read_file(path: &std::path::Path, file: &str, diags: &mut Diagnostics) -> Option<Vec<u8>> {
+    let hint = "check that the file exists and is readable";
     let mut buf = Vec::new();
-    match std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut buf)) {
-        Ok(_) => Some(buf),
-        Err(e) => {
-            diags.push(
-                Diagnostic::error("E0001", file, 0, 0)
-                    .msg(format!("cannot read the file: {e}"))
-                    .hint("check that the file exists and is readable"),
-            );
-            None
-        }
-    }
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut buf));
+    io_problem(read, file, hint, diags).map(|_| buf)
+}
+
+/// Opens a file for reading, reporting a failure (E0001) with `hint`.
+pub fn open_file(
+    path: &std::path::Path,
+    file: &str,
+    hint: &str,
+    diags: &mut Diagnostics,
+) -> Option<std::fs::File> {
+    io_problem(std::fs::File::open(path), file, hint, diags)
+}
+
+fn io_problem<T>(
+    r: std::io::Result<T>,
+    file: &str,
+    hint: &str,
+    diags: &mut Diagnostics,
+) -> Option<T> {
+    r.map_err(|e| {
+        diags.push(
+            Diagnostic::error(code::E0001, file, 0, 0)
+                .msg(format!("cannot read the file: {e}"))
+                .hint(hint),
+        )
+    })
+    .ok()
 }
 
 #[cfg(test)]
@@ -537,9 +604,12 @@ mod tests {
     fn header_problems() {
         let (_, d) = run(b"member_id,member_id,colour,x_mine\n");
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.column)).collect();
-        assert_eq!(codes, vec![("E0101", 0), ("E0102", 2), ("E0103", 3)]);
+        assert_eq!(
+            codes,
+            vec![(code::E0101, 0), (code::E0102, 2), (code::E0103, 3)]
+        );
         let (_, d) = run(b"");
-        assert_eq!(d[0].code, "E0002");
+        assert_eq!(d[0].code, code::E0002);
     }
 
     #[test]
@@ -552,13 +622,85 @@ mod tests {
         assert_eq!(
             codes,
             vec![
-                ("E0202", 2, 2),
-                ("E0104", 3, 1),
-                ("E0201", 4, 2),
-                ("E0003", 5, 1),
-                ("E0004", 6, 0)
+                (code::E0202, 2, 2),
+                (code::E0104, 3, 1),
+                (code::E0201, 4, 2),
+                (code::E0003, 5, 1),
+                (code::E0004, 6, 2)
             ]
         );
+    }
+
+    /// A row's field count must match the header's, own `x_` columns included: never cut to
+    /// fit (an unquoted `3,064.50` is two fields) nor padded.
+    #[test]
+    fn a_field_too_many_or_too_few_is_located() {
+        const X: &[Col] = &[req("member_id"), req("date")];
+        let mut diags = Diagnostics::new();
+        let mut n = 0;
+        if let Some(mut t) = open(
+            &b"member_id,date,x_mine\nM1,2025-01-01,a,b\nM2,2025-01-02\nM3,2025-01-03,ok\n"[..],
+            "t.csv",
+            X,
+            &mut diags,
+        ) {
+            t.for_each(X, &mut diags, |_, _| n += 1);
+        }
+        let d = diags.into_sorted();
+        let got: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
+        assert_eq!(got, vec![(code::E0004, 2, 4), (code::E0004, 3, 3)]);
+        assert!(d[0].hint.contains("3064.50"), "{}", d[0].hint);
+        assert_eq!(n, 1);
+    }
+
+    /// The row limit (E0006, tested with a small cap: [`MAX_ROWS`] and [`MAX_MEMBERS`] work the
+    /// same way): rows up to the cap are read, the first beyond it is reported and ends the read.
+    #[test]
+    fn rows_beyond_the_limit_are_a_located_error() {
+        let mut diags = Diagnostics::new();
+        let mut n = 0;
+        let text =
+            &b"member_id,date\nM1,2025-01-01\n\nM2,2025-01-02\nM3,2025-01-03\nM4,2025-01-04\n"[..];
+        if let Some(t) = open(text, "t.csv", S, &mut diags) {
+            t.max_rows(2).for_each(S, &mut diags, |_, _| n += 1);
+        }
+        let d = diags.into_sorted();
+        let got: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
+        assert_eq!(got, vec![(code::E0006, 5, 0)]);
+        assert!(
+            d[0].message.contains("more than 2 data rows"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(n, 2, "a blank line is not a row");
+        const { assert!(MAX_MEMBERS < MAX_ROWS && MAX_ROWS >= 100 * 1_000_000) };
+    }
+
+    /// The largest amount: what `rust_decimal` holds (96-bit mantissa) at the currency's
+    /// decimals; one minor unit more is E0205 at its cell, never a wrong figure or a panic.
+    #[test]
+    fn the_largest_amount_is_read_and_one_cent_more_is_a_located_error() {
+        const A: &[Col] = &[req("amount")];
+        let mut diags = Diagnostics::new();
+        let mut got = Vec::new();
+        let text = &b"amount\n792281625142643375935439503.35\n792281625142643375935439503.36\n-792281625142643375935439503.35\n79228162514264337593543950336\n"[..];
+        if let Some(mut t) = open(text, "t.csv", A, &mut diags) {
+            t.for_each(A, &mut diags, |row, d| {
+                if let Some(m) = row.money(0, Currency::USD, true, d) {
+                    got.push((row.line, m.to_string()));
+                }
+            });
+        }
+        assert_eq!(
+            got,
+            vec![
+                (2, "792281625142643375935439503.35".to_string()),
+                (4, "-792281625142643375935439503.35".to_string())
+            ]
+        );
+        let d = diags.into_sorted();
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
+        assert_eq!(codes, vec![(code::E0205, 3, 1), (code::E0205, 5, 1)]);
     }
 
     #[test]
@@ -568,7 +710,7 @@ mod tests {
             b"member_id,date,note\nM1,2025-01-01,\"oops\nM2,2025-01-02,fine\nM3,2025-01-03,ok\n",
         );
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.line, d.column)).collect();
-        assert_eq!(codes, vec![("E0005", 2, 3)], "{d:?}");
+        assert_eq!(codes, vec![(code::E0005, 2, 3)], "{d:?}");
         assert!(d[0].message.contains("end of the file"), "{}", d[0].message);
         assert_eq!(
             rows.len(),
@@ -583,7 +725,7 @@ mod tests {
         text.extend_from_slice(b"end\"\nM9,2025-01-09,after\n");
         let (rows, d) = run(&text);
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
-        assert_eq!(codes, vec![("E0005", 2)], "{d:?}");
+        assert_eq!(codes, vec![(code::E0005, 2)], "{d:?}");
         assert_eq!(rows, vec![(13, "M9@2025-01-09".into())]);
     }
 

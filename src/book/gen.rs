@@ -292,37 +292,37 @@ fn write_results(
 
 /// `coop.toml` of the generated co-op.
 fn coop_toml(spec: &Spec) -> String {
-    match spec.kind {
-        GenKind::Consumer => format!(
-            "# A generated consumer co-op (coopledger gen, seed {seed}).\n\
-             schema = 1\n\
-             name = \"Generated Consumer Co-op\"\n\
-             kind = \"consumer\"\n\
-             currency = \"USD\"\n\
-             fiscal_year_end = \"{m:02}-{d:02}\"\n\n\
-             [[classes]]\nid = \"household\"\nvotes = 1\n\n\
-             [[units]]\nid = \"grocery\"\nmeasures = {{ purchases = \"1\" }}\n\n\
-             [[units]]\nid = \"fuel\"\nmeasures = {{ purchases = \"1\" }}\n\n\
-             [policy]\nreserve_pct = \"10\"\ncash_pct = \"20\"\nnotice = \"qualified\"\n",
-            seed = spec.seed,
-            m = spec.fiscal_year_end.0,
-            d = spec.fiscal_year_end.1
+    let (kind, name, class, units, reserve) = match spec.kind {
+        GenKind::Consumer => (
+            "consumer",
+            "Consumer",
+            "household",
+            "[[units]]\nid = \"grocery\"\nmeasures = { purchases = \"1\" }\n\n\
+             [[units]]\nid = \"fuel\"\nmeasures = { purchases = \"1\" }\n\n",
+            "10",
         ),
-        GenKind::Worker => format!(
-            "# A generated worker co-op (coopledger gen, seed {seed}).\n\
-             schema = 1\n\
-             name = \"Generated Worker Co-op\"\n\
-             kind = \"worker\"\n\
-             currency = \"USD\"\n\
-             fiscal_year_end = \"{m:02}-{d:02}\"\n\n\
-             [[classes]]\nid = \"worker\"\nvotes = 1\n\n\
-             [[units]]\nid = \"bakery\"\nmeasures = {{ hours = \"0.5\", wages = \"0.5\" }}\n\n\
-             [policy]\nreserve_pct = \"30\"\ncash_pct = \"20\"\nnotice = \"qualified\"\n",
-            seed = spec.seed,
-            m = spec.fiscal_year_end.0,
-            d = spec.fiscal_year_end.1
+        GenKind::Worker => (
+            "worker",
+            "Worker",
+            "worker",
+            "[[units]]\nid = \"bakery\"\nmeasures = { hours = \"0.5\", wages = \"0.5\" }\n\n",
+            "30",
         ),
-    }
+    };
+    format!(
+        "# A generated {kind} co-op (coopledger gen, seed {seed}).\n\
+         schema = 1\n\
+         name = \"Generated {name} Co-op\"\n\
+         kind = \"{kind}\"\n\
+         currency = \"USD\"\n\
+         fiscal_year_end = \"{m:02}-{d:02}\"\n\n\
+         [[classes]]\nid = \"{class}\"\nvotes = 1\n\n\
+         {units}\
+         [policy]\nreserve_pct = \"{reserve}\"\ncash_pct = \"20\"\nnotice = \"qualified\"\n",
+        seed = spec.seed,
+        m = spec.fiscal_year_end.0,
+        d = spec.fiscal_year_end.1
+    )
 }
 
 fn money128(cents: u128) -> String {

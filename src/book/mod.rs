@@ -8,6 +8,7 @@
 pub mod config;
 pub mod csvin;
 pub mod gen;
+mod members;
 pub mod patronage;
 pub mod receivables;
 pub mod uncashed;
@@ -17,10 +18,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use crate::diag::code;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::money::Money;
 pub use config::Config;
 use csvin::{opt, req, Col};
+pub use members::bad_member_id;
+use members::{joint_memberships, load_members};
 
 pub const MEMBERS: &str = "members.csv";
 pub const CONTRIBUTIONS: &str = "contributions.csv";
@@ -237,7 +241,7 @@ pub fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
             },
             Err(_) => {
                 diags.push(
-                    Diagnostic::error("E0003", &cfg_file, 0, 0)
+                    Diagnostic::error(code::E0003, &cfg_file, 0, 0)
                         .msg("coop.toml holds bytes that are not UTF-8")
                         .hint("save the file as UTF-8"),
                 );
@@ -267,7 +271,7 @@ pub fn load_partial(dir: &Path) -> (Option<Book>, Diagnostics) {
     let subscriptions = load_subscriptions(dir, &config, &ids, &contributions, &mut diags);
     if !dir.join(PATRONAGE).exists() {
         diags.push(
-            Diagnostic::error("E0405", &display_path(dir, PATRONAGE), 0, 0)
+            Diagnostic::error(code::E0405, &display_path(dir, PATRONAGE), 0, 0)
                 .msg("the book has no patronage.csv")
                 .hint("add patronage.csv with the header date,member_id,unit,measure,amount"),
         );
@@ -317,10 +321,14 @@ pub fn check(dir: &Path) -> (Option<Book>, Diagnostics) {
 /// Validates every patronage row of a (possibly partial) book, adding the problems to `diags`.
 pub fn check_patronage_rows(b: &Book, diags: &mut Diagnostics) {
     // the fast aggregation vouches for a clean ledger; the fold locates any problem
-    let clean = matches!(patronage::fast_activity(b), Ok(r) if r.problem_rows == 0);
-    if b.dir.join(PATRONAGE).exists() && !clean {
-        let (_, d) = patronage::fold(b);
-        diags.extend(d);
+    match patronage::fast_activity(b) {
+        Ok(r) if r.problem_rows == 0 => diags.extend(patronage::oversized_totals(b, &r.activity)),
+        _ if b.dir.join(PATRONAGE).exists() => {
+            let (a, d) = patronage::fold(b);
+            diags.extend(d);
+            diags.extend(patronage::oversized_totals(b, &a));
+        }
+        _ => {}
     }
 }
 
@@ -336,7 +344,7 @@ fn open_table(
     if !path.exists() {
         if required {
             diags.push(
-                Diagnostic::error("E0405", &file, 0, 0)
+                Diagnostic::error(code::E0405, &file, 0, 0)
                     .msg(format!("the book has no {name}"))
                     .hint(format!(
                         "add {name} with the header {}",
@@ -346,248 +354,9 @@ fn open_table(
         }
         return None;
     }
-    let f = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            diags.push(
-                Diagnostic::error("E0001", &file, 0, 0)
-                    .msg(format!("cannot read the file: {e}"))
-                    .hint("check that the file is readable"),
-            );
-            return None;
-        }
-    };
+    let f = csvin::open_file(&path, &file, "check that the file is readable", diags)?;
     let t = csvin::open(std::io::BufReader::new(f), &file, schema, diags)?;
     Some((file, t))
-}
-
-const MEMBER_COLS: &[Col] = &[
-    req("member_id"),
-    req("name"),
-    req("class"),
-    req("joined"),
-    opt("left"),
-    req("status"),
-    opt("birth_date"),
-    opt("joint_with"),
-];
-
-/// A `joint_with` cell of members.csv: (member id, partner id, line, column).
-type JointLink = (String, String, u64, u64);
-
-fn load_members(
-    dir: &Path,
-    config: &Config,
-    diags: &mut Diagnostics,
-) -> (Vec<Member>, BTreeSet<String>, Vec<JointLink>) {
-    let mut out: Vec<Member> = Vec::new();
-    let mut broken = BTreeSet::new();
-    let mut links = Vec::new();
-    let Some((_, mut t)) = open_table(dir, MEMBERS, MEMBER_COLS, true, diags) else {
-        return (out, broken, links);
-    };
-    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
-    t.for_each(MEMBER_COLS, diags, |row, d| {
-        let before = d.error_count();
-        let id = row.required(0, d).map(str::to_string);
-        let name = row.required(1, d).map(str::to_string);
-        let class = row.required(2, d).map(str::to_string);
-        let joined = row.date(3, d);
-        let left = row.opt_date(4, d);
-        let status = row.choice(5, &["active", "left", "deceased"], d);
-        let birth = row.opt_date(6, d);
-        let joint_with = row.text(7, d).filter(|p| !p.is_empty()).map(str::to_string);
-        let mut repeated = false;
-        if let Some(problem) = id.as_deref().and_then(bad_member_id) {
-            d.push(row.problem(
-                0,
-                "E0315",
-                problem,
-                "member ids name files and journal accounts: use letters, digits, `-`, `_` or `.`, up to 64 bytes".into(),
-            ));
-        }
-        if let Some(id) = &id {
-            if let Some(first) = seen.get(id) {
-                d.push(row.problem(
-                    0,
-                    "E0301",
-                    format!("member id `{id}` is repeated (first on line {first})"),
-                    "each member has one row; give the newcomer a new id".into(),
-                ));
-                repeated = true;
-            } else {
-                seen.insert(id.clone(), row.line);
-            }
-        }
-        if let Some(c) = &class {
-            if config.class(c).is_none() {
-                d.push(row.problem(
-                    2,
-                    "E0304",
-                    format!("unknown member class `{c}`"),
-                    format!(
-                        "classes in coop.toml: {}",
-                        config
-                            .classes
-                            .iter()
-                            .map(|c| c.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-        }
-        let status = status.map(|s| match s {
-            "left" => Status::Left,
-            "deceased" => Status::Deceased,
-            _ => Status::Active,
-        });
-        if let (Some(j), Some(Some(l))) = (joined, left) {
-            if l < j {
-                d.push(row.problem(
-                    4,
-                    "E0306",
-                    format!("`left` ({l}) is before `joined` ({j})"),
-                    "check both dates".into(),
-                ));
-            }
-        }
-        if let (Some(st), Some(l)) = (status, left) {
-            if st == Status::Active && l.is_some() {
-                d.push(row.problem(
-                    5,
-                    "E0306",
-                    "the member is `active` but has a `left` date".into(),
-                    "set status to `left` (or `deceased`), or clear `left`".into(),
-                ));
-            }
-            if st == Status::Left && l.is_none() {
-                d.push(row.problem(
-                    4,
-                    "E0306",
-                    "the member has status `left` but no `left` date".into(),
-                    "fill in the day membership ended".into(),
-                ));
-            }
-        }
-        if d.error_count() > before {
-            if let (Some(id), false) = (&id, repeated) {
-                broken.insert(id.clone());
-            }
-            return;
-        }
-        if let (
-            Some(id),
-            Some(name),
-            Some(class),
-            Some(joined),
-            Some(left),
-            Some(status),
-            Some(birth_date),
-        ) = (id, name, class, joined, left, status, birth)
-        {
-            if let Some(p) = joint_with {
-                links.push((id.clone(), p, row.line, row.col(7)));
-            }
-            out.push(Member {
-                id,
-                name,
-                class,
-                joined,
-                left,
-                status,
-                birth_date,
-                line: row.line,
-            });
-        }
-    });
-    (out, broken, links)
-}
-
-/// The longest member id accepted, in bytes.
-pub const MAX_MEMBER_ID: usize = 64;
-
-/// What is wrong with a member id that could escape an output directory (statements are written
-/// one file per member) or be confused with another in a journal: a path separator, `..`, a
-/// control character, or more than [`MAX_MEMBER_ID`] bytes.
-pub fn bad_member_id(id: &str) -> Option<String> {
-    let shown: String = id.chars().take(40).flat_map(char::escape_default).collect();
-    if id.contains(['/', '\\']) {
-        Some(format!("member id `{shown}` holds a path separator"))
-    } else if id.contains("..") {
-        Some(format!("member id `{shown}` holds `..`"))
-    } else if id.chars().any(char::is_control) {
-        Some(format!("member id `{shown}` holds a control character"))
-    } else if id.len() > MAX_MEMBER_ID {
-        Some(format!(
-            "member id `{shown}…` is {} bytes long, more than {MAX_MEMBER_ID}",
-            id.len()
-        ))
-    } else {
-        None
-    }
-}
-
-/// Validates the `joint_with` links: the partner exists, is not the member, and names the member
-/// back. Returns the valid links, both ways.
-fn joint_memberships(
-    file: &str,
-    links: &[JointLink],
-    ids: &BTreeMap<&str, &Member>,
-    broken: &BTreeSet<String>,
-    diags: &mut Diagnostics,
-) -> BTreeMap<String, String> {
-    let named: BTreeMap<&str, &str> = links
-        .iter()
-        .map(|(a, b, _, _)| (a.as_str(), b.as_str()))
-        .collect();
-    let mut out = BTreeMap::new();
-    for (id, partner, line, col) in links {
-        let at = |code: &'static str| Diagnostic::error(code, file, *line, *col);
-        if broken.contains(partner) {
-            continue; // the partner's own row has an error, reported there
-        }
-        if !ids.contains_key(partner.as_str()) {
-            diags.push(
-                at("E0302")
-                    .msg(format!(
-                        "`{id}` is joint with `{partner}`, who is not in members.csv"
-                    ))
-                    .hint(format!(
-                        "add `{partner}` to members.csv or correct `joint_with`"
-                    )),
-            );
-        } else if partner == id {
-            diags.push(
-                at("E0313")
-                    .msg(format!("`{id}` is joint with itself"))
-                    .hint("`joint_with` names the other member of the joint membership; leave it empty otherwise"),
-            );
-        } else {
-            match named.get(partner.as_str()) {
-                Some(back) if *back == id => {
-                    out.insert(id.clone(), partner.clone());
-                }
-                Some(back) => diags.push(
-                    at("E0313")
-                        .msg(format!(
-                            "`{id}` is joint with `{partner}`, but `{partner}` is joint with `{back}`"
-                        ))
-                        .hint("a joint membership has two members, each naming the other in `joint_with`"),
-                ),
-                None => diags.push(
-                    at("E0313")
-                        .msg(format!(
-                            "`{id}` is joint with `{partner}`, but `{partner}` does not name `{id}` back"
-                        ))
-                        .hint(format!(
-                            "fill `joint_with` of `{partner}` with `{id}`: both members of a joint membership name each other"
-                        )),
-                ),
-            }
-        }
-    }
-    out
 }
 
 const CONTRIBUTION_COLS: &[Col] = &[
@@ -610,7 +379,7 @@ fn member_ref(
     } else {
         d.push(row.problem(
             s,
-            "E0302",
+            code::E0302,
             format!("unknown member `{id}`"),
             format!("add `{id}` to members.csv or correct the id"),
         ));
@@ -636,7 +405,7 @@ fn outside_membership(
                 .unwrap_or_else(|| "now".into())
         );
         let hint = "check the date or the member's joined/left dates; set [policy] activity_outside_membership = \"warning\" to accept it (it will not count as patronage)".to_string();
-        let mut diag = row.problem(s, "E0305", msg, hint);
+        let mut diag = row.problem(s, code::E0305, msg, hint);
         if config.policy.activity_outside_membership == config::Strictness::Warning {
             diag.severity = Severity::Warning;
         }
@@ -670,7 +439,7 @@ fn load_contributions(
                     if date < m.joined {
                         d.push(row.problem(
                             0,
-                            "E0305",
+                            code::E0305,
                             format!("a refund on {date}, before `{}` joined ({})", m.id, m.joined),
                             "check the date".into(),
                         ));
@@ -686,7 +455,7 @@ fn load_contributions(
                 row.line,
                 row.problem(
                     3,
-                    "E0309",
+                    code::E0309,
                     format!("a refund of {a} is more than the member has paid in by {date}"),
                     "a refund pays back membership shares or capital the member paid; check the amount or the earlier payments".into(),
                 ),
@@ -771,7 +540,7 @@ fn load_subscriptions(
                 _ => {
                     d.push(row.problem(
                         4,
-                        "E0310",
+                        code::E0310,
                         format!("{v} installments is not allowed"),
                         "installments is a whole number of at least 1".into(),
                     ));
@@ -784,7 +553,7 @@ fn load_subscriptions(
             if a.is_zero() {
                 d.push(row.problem(
                     3,
-                    "E0310",
+                    code::E0310,
                     "a subscription of zero".into(),
                     "write the amount the member agreed to pay in".into(),
                 ));
@@ -802,7 +571,7 @@ fn load_subscriptions(
             if let Some(first) = seen.get(&key) {
                 d.push(row.problem(
                     2,
-                    "E0310",
+                    code::E0310,
                     format!("`{id}` already has a `{kind}` subscription (line {first})"),
                     "one subscription per member and kind; write the total agreed".into(),
                 ));
@@ -829,7 +598,7 @@ fn load_subscriptions(
             if paid > amount {
                 let mut w = row.problem(
                     3,
-                    "E0311",
+                    code::E0311,
                     format!("`{id}` has paid {paid}, more than the {amount} subscribed"),
                     "raise the subscription or check contributions.csv".into(),
                 );
@@ -859,19 +628,7 @@ fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Res
     };
     let mut seen: BTreeMap<(i32, Option<String>, &'static str), u64> = BTreeMap::new();
     t.for_each(RESULT_COLS, diags, |row, d| {
-        let fy = row.int(0, d).and_then(|y| {
-            if (1900..=2200).contains(&y) {
-                Some(y as i32)
-            } else {
-                d.push(row.problem(
-                    0,
-                    "E0203",
-                    format!("fiscal year {y} is out of range"),
-                    "a fiscal year is named by the calendar year it ends in, e.g. 2025".into(),
-                ));
-                None
-            }
-        });
+        let fy = row.fiscal_year(0, d);
         let unit = row.text(1, d).filter(|u| !u.is_empty()).map(str::to_string);
         let line = row.choice(2, RESULT_LINES, d);
         let allow_negative = matches!(
@@ -883,7 +640,7 @@ fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Res
             if config.unit(u).is_none() {
                 d.push(row.problem(
                     1,
-                    "E0303",
+                    code::E0303,
                     format!("unknown unit `{u}`"),
                     format!(
                         "units in coop.toml: {} (leave `unit` empty for the whole co-op)",
@@ -898,7 +655,7 @@ fn load_results(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Res
             if let Some(first) = seen.get(&key) {
                 d.push(row.problem(
                     2,
-                    "E0308",
+                    code::E0308,
                     format!("`{line}` for {fy} is repeated (first on line {first})"),
                     "put one total per fiscal year, unit and line".into(),
                 ));
@@ -1000,7 +757,7 @@ fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asse
             Some(s) if s.is_empty() || s == "false" || s == "no" => Some(false),
             Some(s) if s == "true" || s == "yes" => Some(true),
             Some(s) => {
-                d.push(row.problem(10, "E0207", format!("`locked` = `{s}` is not allowed"), "use true or false".into()));
+                d.push(row.problem(10, code::E0207, format!("`locked` = `{s}` is not allowed"), "use true or false".into()));
                 None
             }
         };
@@ -1015,27 +772,27 @@ fn load_assets(dir: &Path, config: &Config, diags: &mut Diagnostics) -> Vec<Asse
         };
         if let Some(u) = &unit {
             if config.unit(u).is_none() {
-                d.push(row.problem(2, "E0303", format!("unknown unit `{u}`"), "use a unit id from coop.toml".into()));
+                d.push(row.problem(2, code::E0303, format!("unknown unit `{u}`"), "use a unit id from coop.toml".into()));
             }
         }
         if let (Some(c), Some(s)) = (cost, salvage) {
             if s > c {
-                d.push(row.problem(6, "E0501", format!("salvage {s} is above cost {c}"), "salvage is what the asset is worth at the end of its life, at most its cost".into()));
+                d.push(row.problem(6, code::E0501, format!("salvage {s} is above cost {c}"), "salvage is what the asset is worth at the end of its life, at most its cost".into()));
             }
         }
         if let (Some("straight_line"), Some(life)) = (method, life) {
             if life.unwrap_or(0) == 0 {
-                d.push(row.problem(7, "E0502", "a depreciable asset needs a life of at least one year".into(), "set life_years, or method = none for land".into()));
+                d.push(row.problem(7, code::E0502, "a depreciable asset needs a life of at least one year".into(), "set life_years, or method = none for land".into()));
             }
         }
         if let (Some(a), Some(Some(x))) = (acquired, disposed) {
             if x < a {
-                d.push(row.problem(11, "E0503", format!("disposed {x} before it was acquired {a}"), "check both dates".into()));
+                d.push(row.problem(11, code::E0503, format!("disposed {x} before it was acquired {a}"), "check both dates".into()));
             }
         }
         if let (Some(a), Some(Some(s))) = (acquired, in_service) {
             if s < a {
-                d.push(row.problem(4, "E0503", format!("in service {s} before it was acquired {a}"), "check both dates".into()));
+                d.push(row.problem(4, code::E0503, format!("in service {s} before it was acquired {a}"), "check both dates".into()));
             }
         }
         if let (Some(id), Some(name), Some(unit), Some(acquired), Some(in_service), Some(cost), Some(salvage), Some(life_years), Some(method), Some(funding), Some(locked), Some(disposed), Some(proceeds), Some(patronage)) =

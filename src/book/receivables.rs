@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 
 use super::csvin::{opt, req, Col};
 use super::{member_ref, open_table, Config, Member, RECEIVABLES};
+use crate::diag::code;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::money::{Currency, Money, MoneyError};
 
@@ -62,7 +63,7 @@ pub(super) fn load(
         if amount.is_some_and(|a| a.is_zero()) {
             d.push(row.problem(
                 3,
-                "E0312",
+                code::E0312,
                 "a receivable of zero".into(),
                 "write the amount the member owes (or repaid), more than zero; remove the row otherwise".into(),
             ));
@@ -77,7 +78,7 @@ pub(super) fn load(
                     row.line,
                     row.problem(
                         3,
-                        "E0312",
+                        code::E0312,
                         format!("`{id}` repaid {amount} on {date}, more than they owed by then"),
                         "a repayment reduces an amount owed (an earlier `owed` row); check the amount and the dates".into(),
                     ),

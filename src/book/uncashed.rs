@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 
 use super::csvin::{opt, req, Col};
 use super::{member_ref, open_table, Config, Member, UNCASHED};
+use crate::diag::code;
 use crate::diag::Diagnostics;
 use crate::money::Money;
 
@@ -75,19 +76,7 @@ pub(super) fn load(
     };
     t.for_each(COLS, diags, |row, d| {
         let id = row.required(0, d);
-        let fy = row.int(1, d).and_then(|y| {
-            if (1900..=2200).contains(&y) {
-                Some(y as i32)
-            } else {
-                d.push(row.problem(
-                    1,
-                    "E0203",
-                    format!("fiscal year {y} is out of range"),
-                    "a fiscal year is named by the calendar year it ends in, e.g. 2025".into(),
-                ));
-                None
-            }
-        });
+        let fy = row.fiscal_year(1, d);
         let source = match row.text(2, d) {
             None | Some("") => Some(Source::Redemption),
             Some(_) => row
@@ -103,7 +92,7 @@ pub(super) fn load(
         if amount.is_some_and(|a| a.is_zero()) {
             d.push(row.problem(
                 3,
-                "E0314",
+                code::E0314,
                 "an uncashed payment of zero".into(),
                 "write the amount of the check that was not cashed; remove the row otherwise"
                     .into(),
@@ -115,7 +104,7 @@ pub(super) fn load(
             (Some(Some(i)), Some((start, _))) if i < start => {
                 d.push(row.problem(
                     4,
-                    "E0314",
+                    code::E0314,
                     format!(
                         "issued on {i}, before fiscal year {} began ({start})",
                         fy.unwrap_or_default()

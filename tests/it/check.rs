@@ -42,7 +42,7 @@ fn every_planted_error_is_reported_with_place_and_code() {
         ("patronage.csv", 3, 5, "E0204"),
         ("patronage.csv", 4, 5, "E0206"),
         ("patronage.csv", 5, 3, "E0303"),
-        ("patronage.csv", 6, 0, "E0004"),
+        ("patronage.csv", 6, 6, "E0004"),
         ("patronage.csv", 7, 5, "E0203"),
         ("patronage.csv", 8, 1, "E0305"),
         ("patronage.csv", 9, 2, "E0003"),
@@ -229,4 +229,95 @@ fn an_unclosed_quote_in_a_note_cannot_swallow_capital() {
             .arg(book.path())
             .args(["--year", "2025", "--dry-run"]));
     assert_eq!(code, 1);
+}
+
+/// The first diagnostic of `check -O json` on `book`: (file name, line, column, code, hint), with
+/// the exit code.
+fn first_diagnostic(book: &Book) -> (i32, (String, u64, u64, String, String)) {
+    let (code, _, out) = run(bin().arg("check").arg(book.path()).args(["-O", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let ds = v["diagnostics"].as_array().unwrap();
+    assert!(!ds.is_empty(), "{out}");
+    let d = &ds[0];
+    let file = d["file"].as_str().unwrap();
+    (
+        code,
+        (
+            file.rsplit('/').next().unwrap().to_string(),
+            d["line"].as_u64().unwrap(),
+            d["column"].as_u64().unwrap(),
+            d["code"].as_str().unwrap().to_string(),
+            d["hint"].as_str().unwrap().to_string(),
+        ),
+    )
+}
+
+/// Money never changes in silence: an unquoted thousands separator splits an amount into two
+/// fields. `check` used to read `3,705.62` as 3 (and `3705,62` as 3705) in patronage.csv and exit
+/// 0; now the row is E0004 at its first field too many, in every CSV file of the book.
+#[test]
+fn a_thousands_separator_is_a_field_too_many_not_a_smaller_amount() {
+    let cases = [
+        (
+            "patronage.csv",
+            "2023-01-28,RL01,bakery,wages,3705.62",
+            "2023-01-28,RL01,bakery,wages,3,705.62",
+            3,
+        ),
+        (
+            "patronage.csv",
+            "2023-01-28,RL01,bakery,wages,3705.62",
+            "2023-01-28,RL01,bakery,wages,3705,62",
+            3,
+        ),
+        (
+            "contributions.csv",
+            "RL10,membership_share,500.00,buy-in first installment",
+            "RL10,membership_share,1,500.00,buy-in first installment",
+            2,
+        ),
+        (
+            "receivables.csv",
+            "RL02,owed,300.00,wage advance",
+            "RL02,owed,1,300.00,wage advance",
+            2,
+        ),
+        (
+            "subscriptions.csv",
+            "RL10,membership_share,1000.00,2,",
+            "RL10,membership_share,1,000.00,2,",
+            2,
+        ),
+        (
+            "results.csv",
+            "2023,bakery,patronage_margin,84213.57",
+            "2023,bakery,patronage_margin,84,213.57",
+            2,
+        ),
+    ];
+    for (file, from, to, line) in cases {
+        let book = Book::copy("data/rising-loaf");
+        book.edit(file, from, to);
+        let (code, (f, l, c, k, hint)) = first_diagnostic(&book);
+        let header_fields = std::fs::read_to_string(book.path().join(file))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .count() as u64;
+        assert_eq!(
+            (code, f.as_str(), l, c, k.as_str()),
+            (1, file, line, header_fields + 1, "E0004"),
+            "{to}"
+        );
+        assert!(hint.contains("3064.50"), "{hint}");
+        // no command computes with the row cut short
+        let (code, _, _) =
+            run(bin()
+                .arg("close")
+                .arg(book.path())
+                .args(["--year", "2024", "--dry-run"]));
+        assert_eq!(code, 1, "{to}");
+    }
 }

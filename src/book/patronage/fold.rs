@@ -8,6 +8,7 @@ use super::{Activity, ActivityKey, COLS, MONEY_MEASURES, SCALE};
 use crate::book::config::{fiscal_year_of, Strictness};
 use crate::book::csvin;
 use crate::book::{Book, Member, PATRONAGE};
+use crate::diag::code;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 
 /// Streams `patronage.csv`, validating every row, and sums per key. Rows with errors are left out
@@ -16,16 +17,9 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
     let mut diags = Diagnostics::new();
     let path = book.patronage_path();
     let file = book.display(PATRONAGE);
-    let f = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            diags.push(
-                Diagnostic::error("E0001", &file, 0, 0)
-                    .msg(format!("cannot read the file: {e}"))
-                    .hint("check that patronage.csv exists and is readable"),
-            );
-            return (Activity::default(), diags);
-        }
+    let hint = "check that patronage.csv exists and is readable";
+    let Some(f) = csvin::open_file(&path, &file, hint, &mut diags) else {
+        return (Activity::default(), diags);
     };
     let reader = std::io::BufReader::with_capacity(1 << 20, f);
     let Some(mut table) = csvin::open(reader, &file, COLS, &mut diags) else {
@@ -50,7 +44,7 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
             if c.is_none() {
                 d.push(row.problem(
                     2,
-                    "E0303",
+                    code::E0303,
                     format!("unknown unit `{u}`"),
                     format!(
                         "units in coop.toml: {}",
@@ -65,7 +59,7 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
             if !u.measures.iter().any(|(x, _)| x == m) {
                 d.push(row.problem(
                     3,
-                    "E0307",
+                    code::E0307,
                     format!("unit `{}` does not use the measure `{m}`", u.id),
                     format!(
                         "unit `{}` measures: {}",
@@ -84,7 +78,7 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
                     Ok(a) if a < 0 => {
                         d.push(row.problem(
                             4,
-                            "E0206",
+                            code::E0206,
                             format!("`amount` = {t} is negative"),
                             "patronage amounts are zero or more; net returns into the sale they reverse".into(),
                         ));
@@ -107,7 +101,7 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
                     None => {
                         d.push(row.problem(
                             1,
-                            "E0302",
+                            code::E0302,
                             format!("unknown member `{id}`"),
                             format!("add `{id}` to members.csv, or leave member_id empty for non-member business"),
                         ));
@@ -116,7 +110,7 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
                     Some(m) if !m.member_on(date) => {
                         let mut diag = row.problem(
                             0,
-                            "E0305",
+                            code::E0305,
                             format!(
                                 "{date} is outside the membership of `{id}` ({} to {})",
                                 m.joined,
@@ -150,7 +144,7 @@ pub fn fold(book: &Book) -> (Activity, Diagnostics) {
     });
     if overflow {
         diags.push(
-            Diagnostic::error("E0205", &file, 0, 0)
+            Diagnostic::error(code::E0205, &file, 0, 0)
                 .msg("a total of patronage amounts overflows")
                 .hint("amounts this large cannot be real patronage; check the file"),
         );

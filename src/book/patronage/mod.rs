@@ -128,18 +128,58 @@ pub struct FastActivity {
 /// The year's patronage activity of a valid book, with any problems in its rows.
 /// Uses the fast engines when the ledger is clean and the located row-by-row fold otherwise.
 pub fn activity(b: &Book) -> (Activity, Diagnostics) {
-    match fast_activity(b) {
+    let (a, mut diags) = match fast_activity(b) {
         Ok(r) if r.problem_rows == 0 => (r.activity, Diagnostics::new()),
         _ => fold(b),
-    }
+    };
+    diags.extend(oversized_totals(b, &a));
+    (a, diags)
+}
+
+/// A total beyond the exact decimal range (E0205), which no later step could hold: reported by
+/// its key instead of being clamped to the largest decimal.
+pub fn oversized_totals(b: &Book, a: &Activity) -> Diagnostics {
+    let file = b.display(super::PATRONAGE);
+    a.totals
+        .iter()
+        .filter(|t| Decimal::try_from_i128_with_scale(t.amount, SCALE).is_err())
+        .map(|t| {
+            let k = &t.key;
+            let who = if k.member_id.is_empty() {
+                "non-member business".to_string()
+            } else {
+                format!("`{}`", k.member_id)
+            };
+            crate::diag::Diagnostic::error(crate::diag::code::E0205, &file, 0, 0)
+                .msg(format!(
+                    "the `{}` of {who} in unit `{}`, fiscal year {}, sums to more than the largest amount",
+                    k.measure, k.unit, k.fiscal_year
+                ))
+                .hint("amounts and their totals are limited to about 28 significant digits (docs/ERRORS.md, Limits)")
+        })
+        .collect()
 }
 
 /// The fastest engine that can answer: [`scan::scan`], else the polars [`self::polars::activity`].
+/// A ledger over [`super::csvin::MAX_ROWS`] rows is refused (the fold reports E0006 where the
+/// limit is passed).
 pub fn fast_activity(book: &Book) -> Result<FastActivity, FastError> {
-    match scan::scan(book) {
-        Ok(r) if r.problem_rows == 0 => Ok(r),
-        _ => self::polars::activity(book),
+    let r = match scan::scan(book) {
+        Ok(r) if r.problem_rows == 0 => r,
+        _ => self::polars::activity(book)?,
+    };
+    let rows = r
+        .activity
+        .totals
+        .iter()
+        .fold(r.problem_rows, |n, t| n.saturating_add(t.rows));
+    if rows > super::csvin::MAX_ROWS {
+        return Err(FastError::Unsupported(format!(
+            "{rows} rows, over the limit of {}",
+            super::csvin::MAX_ROWS
+        )));
     }
+    Ok(r)
 }
 
 /// First and last day of fiscal year `fy` for a year end of (month, day).
@@ -150,6 +190,7 @@ pub fn bounds(fy: i32, fye: (u32, u32)) -> Option<(NaiveDate, NaiveDate)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::code;
 
     const TOML: &str = r#"
 schema = 1
@@ -191,10 +232,11 @@ measures = { purchases = "0.5", hours = "0.5" }
     fn compare(patronage: &[u8]) -> (u64, usize) {
         let (_dir, b) = book(patronage);
         let (fold, diags) = fold(&b);
-        let fr = self::polars::activity(&b).unwrap();
+        let fr = self::polars::activity(&b)
+            .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(patronage)));
         let reported = diags
             .iter()
-            .filter(|d| d.severity == crate::diag::Severity::Error || d.code == "E0305")
+            .filter(|d| d.severity == crate::diag::Severity::Error || d.code == code::E0305)
             .count();
         // the parallel scan agrees with the fold too, or declines (quoted fields)
         if let Ok(sc) = scan::scan(&b) {
@@ -216,26 +258,19 @@ measures = { purchases = "0.5", hours = "0.5" }
 
     #[test]
     fn clean_rows_agree() {
-        let (p, r) = compare(
-            b"date,member_id,unit,measure,amount\n\
-              2024-07-01,M1,grocery,purchases,12.50\n\
-              2024-06-30,M1,grocery,purchases,1\n\
-              2024-07-02,,grocery,purchases,3.333\n\
-              2024-08-15,M3,deli,hours,1.2500\n\
-              2025-01-01,M3,deli,purchases,007.10\n\
-              2024-09-30,M2,deli,purchases,1.000\n",
-        );
-        assert_eq!((p, r), (1, 1), "3.333 has too many decimals for purchases");
-        let (p, r) = compare(
-            b"date,member_id,unit,measure,amount\n\
-              2024-07-01,M1,grocery,purchases,12.50\n\
-              2024-06-30,M1,grocery,purchases,1\n\
-              2024-07-02,,grocery,purchases,3.33\n\
-              2024-08-15,M3,deli,hours,1.2500\n\
-              2025-01-01,M3,deli,purchases,007.10\n\
-              2024-09-30,M2,deli,purchases,1.000\n",
-        );
-        assert_eq!((p, r), (0, 0));
+        // 3.333 has too many decimals for purchases: one problem row; 3.33 is clean
+        for (amount, want) in [("3.333", (1, 1)), ("3.33", (0, 0))] {
+            let text = format!(
+                "date,member_id,unit,measure,amount\n\
+                 2024-07-01,M1,grocery,purchases,12.50\n\
+                 2024-06-30,M1,grocery,purchases,1\n\
+                 2024-07-02,,grocery,purchases,{amount}\n\
+                 2024-08-15,M3,deli,hours,1.2500\n\
+                 2025-01-01,M3,deli,purchases,007.10\n\
+                 2024-09-30,M2,deli,purchases,1.000\n"
+            );
+            assert_eq!(compare(text.as_bytes()), want, "{amount}");
+        }
     }
 
     #[test]
@@ -283,13 +318,82 @@ measures = { purchases = "0.5", hours = "0.5" }
         }
     }
 
+    /// An unquoted thousands separator splits the amount into two fields: no engine may read
+    /// `3,064.50` as 3 (or `3064,50` as 3064); the fold reports the row and no fast path vouches
+    /// for the file.
+    #[test]
+    fn a_row_with_a_field_too_many_is_never_cut_to_fit() {
+        for row in [
+            "2024-07-01,M1,grocery,purchases,3,064.50",
+            "2024-07-01,M1,grocery,purchases,3064,50",
+            "2024-07-01,M1,grocery,purchases,3.00,",
+        ] {
+            let text = format!(
+                "date,member_id,unit,measure,amount\n2024-07-01,M1,grocery,purchases,2.00\n{row}\n"
+            );
+            let (_d, b) = book(text.as_bytes());
+            let (_, diags) = fold(&b);
+            let d = diags.into_sorted();
+            assert_eq!(d.len(), 1, "{row}: {d:?}");
+            assert_eq!(
+                (d[0].code, d[0].line, d[0].column),
+                (code::E0004, 3, 6),
+                "{row}"
+            );
+            assert!(
+                !matches!(fast_activity(&b), Ok(r) if r.problem_rows == 0),
+                "{row}"
+            );
+            if let Ok(sc) = scan::scan(&b) {
+                assert_eq!(sc.problem_rows, 1, "{row}");
+            }
+            if let Ok(fr) = self::polars::activity(&b) {
+                assert!(fr.problem_rows > 0, "{row}");
+            }
+            let (act, diags) = activity(&b);
+            assert!(diags.has_errors(), "{row}");
+            assert!(act.totals.iter().all(|t| t.amount != 30_000), "{row}");
+        }
+    }
+
+    /// Two amounts at the top of the range: each is read, their total is beyond any decimal and
+    /// is reported (E0205) instead of clamped to the largest one.
+    #[test]
+    fn a_total_beyond_the_decimal_range_is_reported_not_clamped() {
+        let big = "7922816251426433759354395.0335";
+        let text = format!(
+            "date,member_id,unit,measure,amount\n2024-07-01,M1,deli,hours,{big}\n2024-07-02,M1,deli,hours,{big}\n"
+        );
+        let (_d, b) = book(text.as_bytes());
+        let (_, diags) = activity(&b);
+        let d = diags.into_sorted();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, code::E0205);
+        assert!(
+            d[0].message
+                .contains("`hours` of `M1` in unit `deli`, fiscal year 2025"),
+            "{}",
+            d[0].message
+        );
+        let mut diags = Diagnostics::new();
+        crate::book::check_patronage_rows(&b, &mut diags);
+        assert_eq!(diags.into_sorted(), d);
+    }
+
     #[test]
     fn blank_lines_and_empty_files() {
-        // polars reads a blank line like `,,,,` (which the fold reports): counted, never accepted
-        let (p, r) = compare(
-            b"date,member_id,unit,measure,amount\n\n2024-07-01,M1,grocery,purchases,2.00\n\n",
-        );
-        assert_eq!((p, r), (2, 0));
+        // polars refuses blank lines (it reads them as ragged rows): never accepted, the scan
+        // and the fold answer
+        let text =
+            b"date,member_id,unit,measure,amount\n\n2024-07-01,M1,grocery,purchases,2.00\n\n";
+        let (_d, b) = book(text);
+        let (fold_totals, diags) = fold(&b);
+        assert!(diags.is_empty(), "{:?}", diags.into_sorted());
+        if let Ok(fr) = self::polars::activity(&b) {
+            assert!(fr.problem_rows > 0);
+        }
+        let sc = scan::scan(&b).unwrap();
+        assert_eq!((sc.problem_rows, &sc.activity), (0, &fold_totals));
         let (p, r) = compare(b"date,member_id,unit,measure,amount\n");
         assert_eq!((p, r), (0, 0));
         let (p, r) = compare(b"date,member_id,unit,measure,amount");

@@ -16,7 +16,10 @@
 //!   makes [`activity`] return an error instead of a wrong total;
 //! - a row the fold would reject (an error or E0305) becomes a null key or a null amount and is
 //!   counted in [`FastActivity::problem_rows`]. Callers use the totals only when that count is 0
-//!   and otherwise run the fold, which locates every problem.
+//!   and otherwise run the fold, which locates every problem;
+//! - a row with more fields than the header is never cut to fit (an unquoted `3,064.50` would
+//!   be read as 3): polars refuses the file, [`activity`] returns an error, and the caller runs
+//!   the fold, which reports the row (E0004).
 
 use std::sync::Arc;
 
@@ -64,7 +67,7 @@ pub fn activity(book: &Book) -> Result<FastActivity, FastError> {
         .with_skip_rows(1)
         .with_schema(Some(Arc::new(schema)))
         .with_missing_is_null(false)
-        .with_truncate_ragged_lines(true)
+        .with_truncate_ragged_lines(false)
         .with_raise_if_empty(false)
         .with_encoding(CsvEncoding::Utf8)
         .finish()?;

@@ -11,6 +11,7 @@ use super::{Activity, ActivityKey, ActivityTotal, FastError, COLS, MONEY_MEASURE
 use crate::book::config::fiscal_year_of;
 use crate::book::csvin;
 use crate::book::Book;
+use crate::diag::code;
 use crate::diag::Diagnostics;
 
 /// Bits of the packed key: | fiscal year (14+) | member index (32) | unit × measure (12) |.
@@ -353,13 +354,13 @@ pub fn parse_amount(t: &str, max_decimals: u32) -> Result<i128, (&'static str, S
         && body.bytes().any(|b| b.is_ascii_digit());
     if !well_formed {
         return Err((
-            "E0203",
+            code::E0203,
             "write amounts as plain decimals, e.g. 12.50".into(),
         ));
     }
     let d = Decimal::from_str_exact(t).map_err(|_| {
         (
-            "E0205",
+            code::E0205,
             "amounts are limited to about 28 significant digits".to_string(),
         )
     })?;
@@ -370,7 +371,7 @@ pub fn parse_amount(t: &str, max_decimals: u32) -> Result<i128, (&'static str, S
     };
     if d.scale() > max_decimals {
         return Err((
-            "E0204",
+            code::E0204,
             format!("round the amount to {max_decimals} decimals"),
         ));
     }
@@ -378,7 +379,7 @@ pub fn parse_amount(t: &str, max_decimals: u32) -> Result<i128, (&'static str, S
     x.rescale(SCALE);
     if x.scale() != SCALE {
         return Err((
-            "E0205",
+            code::E0205,
             "amounts are limited to about 28 significant digits".into(),
         ));
     }
@@ -394,14 +395,14 @@ mod tests {
         assert_eq!(parse_amount("12.5", 2), Ok(125_000));
         assert_eq!(parse_amount("7.25", 4), Ok(72_500));
         assert_eq!(parse_amount("1.000", 2), Ok(10_000));
-        assert_eq!(parse_amount("1.005", 2).unwrap_err().0, "E0204");
-        assert_eq!(parse_amount("1e3", 2).unwrap_err().0, "E0203");
-        assert_eq!(parse_amount("abc", 2).unwrap_err().0, "E0203");
+        assert_eq!(parse_amount("1.005", 2).unwrap_err().0, code::E0204);
+        assert_eq!(parse_amount("1e3", 2).unwrap_err().0, code::E0203);
+        assert_eq!(parse_amount("abc", 2).unwrap_err().0, code::E0203);
         assert_eq!(
             parse_amount("999999999999999999999999999999", 2)
                 .unwrap_err()
                 .0,
-            "E0205"
+            code::E0205
         );
     }
 

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
-use crate::diag::{Diagnostic, Diagnostics};
 use crate::money::{Currency, Money};
+
+mod parse;
+pub use parse::parse;
 
 pub const CONFIG_FILE: &str = "coop.toml";
 
@@ -431,453 +433,6 @@ pub fn locate(text: &str, section: &str, key: &str, nth_section: usize) -> (u64,
     (section_line, 0)
 }
 
-fn pct(
-    diags: &mut Diagnostics,
-    text: &str,
-    file: &str,
-    section: &str,
-    key: &str,
-    v: Option<Dec>,
-    default: Decimal,
-) -> Decimal {
-    let Some(Dec(p)) = v else { return default };
-    if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
-        let (l, c) = locate(text, section, key, 0);
-        diags.push(
-            Diagnostic::error("E0403", file, l, c)
-                .msg(format!("`{key}` is {p}%, outside 0..100"))
-                .hint(format!(
-                    "set `{key}` in [{section}] to a percentage from 0 to 100"
-                )),
-        );
-        return default;
-    }
-    p / Decimal::ONE_HUNDRED
-}
-
-/// Parses and validates `coop.toml`. `file` is the path shown in diagnostics.
-pub fn parse(text: &str, file: &str) -> Result<Config, Diagnostics> {
-    let mut diags = Diagnostics::new();
-    let raw: RawConfig = match toml::from_str(text) {
-        Ok(r) => r,
-        Err(e) => {
-            let (line, col) = match e.span() {
-                Some(span) => line_col(text, span.start),
-                None => (0, 0),
-            };
-            let msg = e.message().to_string();
-            let (code, hint) = if msg.contains("unknown field") {
-                (
-                    "E0402",
-                    "remove the key or correct its spelling; docs/FORMATS.md lists every key",
-                )
-            } else if msg.contains("missing field") {
-                ("E0404", "add the key; docs/FORMATS.md lists every key")
-            } else {
-                ("E0401", "see docs/FORMATS.md for the form of coop.toml")
-            };
-            diags.push(
-                Diagnostic::error(code, file, line, col)
-                    .msg(format!("coop.toml: {}", msg.trim()))
-                    .hint(hint),
-            );
-            return Err(diags);
-        }
-    };
-    let e = |diags: &mut Diagnostics, section: &str, key: &str, msg: String, hint: &str| {
-        let (l, c) = locate(text, section, key, 0);
-        diags.push(Diagnostic::error("E0403", file, l, c).msg(msg).hint(hint));
-    };
-    if raw.schema != 1 {
-        e(
-            &mut diags,
-            "",
-            "schema",
-            format!("schema version {} is not supported", raw.schema),
-            "this coopledger reads schema = 1",
-        );
-    }
-    if raw.name.trim().is_empty() {
-        e(
-            &mut diags,
-            "",
-            "name",
-            "the co-op's `name` is empty".into(),
-            "give the co-op's legal name",
-        );
-    }
-    let currency = match raw.minor_units {
-        Some(m) => Currency::new(&raw.currency, m),
-        None => Currency::from_code(&raw.currency),
-    };
-    let currency = match currency {
-        Ok(c) => Some(c),
-        Err(err) => {
-            e(
-                &mut diags,
-                "",
-                "currency",
-                err.to_string(),
-                "use a three-letter code such as USD, EUR, GBP, CAD or JPY, with `minor_units` for others",
-            );
-            None
-        }
-    };
-    let fye = parse_month_day(&raw.fiscal_year_end);
-    if fye.is_none() {
-        e(
-            &mut diags,
-            "",
-            "fiscal_year_end",
-            format!(
-                "`fiscal_year_end` = `{}` is not a possible month-day",
-                raw.fiscal_year_end
-            ),
-            "write the last day of the fiscal year as MM-DD, e.g. \"12-31\" or \"06-30\"",
-        );
-    }
-    // classes
-    let mut classes = Vec::new();
-    for (i, c) in raw.classes.iter().enumerate() {
-        if c.id.trim().is_empty() || classes.iter().any(|x: &Class| x.id == c.id) {
-            let (l, col) = locate(text, "classes", "id", i);
-            diags.push(
-                Diagnostic::error("E0403", file, l, col)
-                    .msg(format!("class id `{}` is empty or repeated", c.id))
-                    .hint("give every [[classes]] entry a distinct `id`"),
-            );
-        }
-        let multiplier = c.multiplier.map(|d| d.0).unwrap_or(Decimal::ONE);
-        if multiplier < Decimal::ZERO {
-            let (l, col) = locate(text, "classes", "multiplier", i);
-            diags.push(
-                Diagnostic::error("E0403", file, l, col)
-                    .msg(format!("class `{}` has a negative multiplier", c.id))
-                    .hint("multipliers are zero or more"),
-            );
-        }
-        classes.push(Class {
-            id: c.id.clone(),
-            name: c.name.clone().unwrap_or_else(|| c.id.clone()),
-            votes: c.votes,
-            multiplier,
-        });
-    }
-    if classes.is_empty() {
-        classes.push(Class {
-            id: "member".into(),
-            name: "Member".into(),
-            votes: 1,
-            multiplier: Decimal::ONE,
-        });
-    }
-    // units
-    let mut units: Vec<Unit> = Vec::new();
-    if raw.units.is_empty() {
-        e(
-            &mut diags,
-            "",
-            "units",
-            "no allocation unit is defined".into(),
-            "add at least one [[units]] table with an `id` and its `measures`",
-        );
-    }
-    for (i, u) in raw.units.iter().enumerate() {
-        let at = |key: &str| locate(text, "units", key, i);
-        if u.id.trim().is_empty() || units.iter().any(|x| x.id == u.id) {
-            let (l, c) = at("id");
-            diags.push(
-                Diagnostic::error("E0403", file, l, c)
-                    .msg(format!("unit id `{}` is empty or repeated", u.id))
-                    .hint("give every [[units]] entry a distinct `id`"),
-            );
-        }
-        // None once the weights overflow (a weight beyond any sensible range; reported below)
-        let mut sum = Some(Decimal::ZERO);
-        for (m, w) in &u.measures {
-            if !MEASURES.contains(&m.as_str()) {
-                let (l, c) = at("measures");
-                diags.push(
-                    Diagnostic::error("E0403", file, l, c)
-                        .msg(format!("unit `{}` uses unknown measure `{m}`", u.id))
-                        .hint(format!("measures are: {}", MEASURES.join(", "))),
-                );
-            }
-            if w.0 <= Decimal::ZERO {
-                let (l, c) = at("measures");
-                diags.push(
-                    Diagnostic::error("E0403", file, l, c)
-                        .msg(format!(
-                            "unit `{}` gives measure `{m}` the weight {}",
-                            u.id, w.0
-                        ))
-                        .hint("weights are positive and sum to 1"),
-                );
-            }
-            sum = sum.and_then(|s| s.checked_add(w.0));
-        }
-        if u.measures.is_empty() || sum != Some(Decimal::ONE) {
-            let (l, c) = at("measures");
-            let total =
-                sum.map_or_else(|| "more than the largest number".into(), |s| s.to_string());
-            diags.push(
-                Diagnostic::error("E0403", file, l, c)
-                    .msg(format!(
-                        "the measure weights of unit `{}` sum to {total}, not 1",
-                        u.id
-                    ))
-                    .hint("e.g. measures = { hours = \"0.5\", wages = \"0.5\" }"),
-            );
-        }
-        let seniority_rate = u.seniority_rate.map(|d| d.0).unwrap_or(Decimal::ZERO);
-        if seniority_rate < Decimal::ZERO || seniority_rate > Decimal::ONE {
-            let (l, c) = at("seniority_rate");
-            diags.push(
-                Diagnostic::error("E0403", file, l, c)
-                    .msg(format!(
-                        "unit `{}` has seniority_rate {seniority_rate}, outside 0 to 1",
-                        u.id
-                    ))
-                    .hint("seniority_rate is the extra weight per year of membership, from 0 to 1 (e.g. \"0.05\" = +5% a year)"),
-            );
-        }
-        units.push(Unit {
-            id: u.id.clone(),
-            name: u.name.clone().unwrap_or_else(|| u.id.clone()),
-            measures: u.measures.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
-            seniority_rate,
-            seniority_cap_years: u.seniority_cap_years,
-            nonmember_refunds: u.nonmember_refunds,
-        });
-    }
-    // policy
-    let p = raw.policy.clone().unwrap_or(PolicyConfig {
-        reserve_pct: None,
-        cash_pct: None,
-        notice: None,
-        minimum_check: None,
-        minimum_check_rule: None,
-        loss: None,
-        net_units: None,
-        loss_collective_pct: None,
-        capital_interest_pct: None,
-        activity_outside_membership: None,
-    });
-    let sec = "policy";
-    let reserve = pct(
-        &mut diags,
-        text,
-        file,
-        sec,
-        "reserve_pct",
-        p.reserve_pct,
-        Decimal::ZERO,
-    );
-    let cash = pct(
-        &mut diags,
-        text,
-        file,
-        sec,
-        "cash_pct",
-        p.cash_pct,
-        Decimal::new(20, 2),
-    );
-    let notice = p.notice.unwrap_or(Notice::Qualified);
-    if notice == Notice::Qualified && cash < Decimal::new(20, 2) {
-        e(
-            &mut diags,
-            sec,
-            "cash_pct",
-            format!(
-                "a qualified notice needs at least 20% paid in cash (§1388(c)), but cash_pct is {}%",
-                cash * Decimal::ONE_HUNDRED
-            ),
-            "raise [policy] cash_pct to 20 or more, or set notice = \"nonqualified\"",
-        );
-    }
-    let loss_collective = pct(
-        &mut diags,
-        text,
-        file,
-        sec,
-        "loss_collective_pct",
-        p.loss_collective_pct,
-        reserve,
-    );
-    let capital_interest = pct(
-        &mut diags,
-        text,
-        file,
-        sec,
-        "capital_interest_pct",
-        p.capital_interest_pct,
-        Decimal::ZERO,
-    );
-    let cur = currency.unwrap_or(Currency::USD);
-    let money = |diags: &mut Diagnostics, section: &str, key: &str, v: Option<Dec>| {
-        let d = v?.0;
-        match Money::from_decimal(d, cur) {
-            Ok(m) if !m.is_negative() => Some(m),
-            _ => {
-                let (l, c) = locate(text, section, key, 0);
-                diags.push(
-                    Diagnostic::error("E0403", file, l, c)
-                        .msg(format!(
-                            "`{key}` = {d} is not a non-negative amount in {}",
-                            cur.code()
-                        ))
-                        .hint(format!(
-                            "write an amount with at most {} decimals",
-                            cur.minor_units()
-                        )),
-                );
-                None
-            }
-        }
-    };
-    let minimum_check =
-        money(&mut diags, sec, "minimum_check", p.minimum_check).unwrap_or(Money::zero(cur));
-    let policy = Policy {
-        reserve,
-        cash,
-        notice,
-        minimum_check,
-        minimum_check_rule: p.minimum_check_rule.unwrap_or(MinimumCheckRule::PayCash),
-        loss: p.loss.unwrap_or(LossPolicy::CarryForward),
-        net_units: p.net_units.unwrap_or(false),
-        loss_collective,
-        capital_interest,
-        activity_outside_membership: p.activity_outside_membership.unwrap_or(Strictness::Error),
-    };
-    let redemption = raw.redemption.as_ref().map(|r| {
-        let sec = "redemption";
-        let percent = r.percent.map(|v| {
-            pct(
-                &mut diags,
-                text,
-                file,
-                sec,
-                "percent",
-                Some(v),
-                Decimal::ZERO,
-            )
-        });
-        let estate_discount = r.estate_discount_pct.map(|v| {
-            pct(
-                &mut diags,
-                text,
-                file,
-                sec,
-                "estate_discount_pct",
-                Some(v),
-                Decimal::ZERO,
-            )
-        });
-        let leaver_interest = r.leaver_interest_pct.map(|v| {
-            pct(
-                &mut diags,
-                text,
-                file,
-                sec,
-                "leaver_interest_pct",
-                Some(v),
-                Decimal::ZERO,
-            )
-        });
-        let joint_survivor = pct(
-            &mut diags,
-            text,
-            file,
-            sec,
-            "joint_survivor_pct",
-            r.joint_survivor_pct,
-            Decimal::new(50, 2),
-        );
-        if r.unclaimed_forfeit_years == Some(0) {
-            let (l, c) = locate(text, sec, "unclaimed_forfeit_years", 0);
-            diags.push(
-                Diagnostic::error("E0403", file, l, c)
-                    .msg("`unclaimed_forfeit_years` is 0")
-                    .hint("set the years after issue when an uncashed payment is forfeited (e.g. 5), or remove the key"),
-            );
-        }
-        let need = |diags: &mut Diagnostics, ok: bool, key: &str, what: &str| {
-            if !ok {
-                let (l, c) = locate(text, sec, "plan", 0);
-                diags.push(
-                    Diagnostic::error("E0404", file, l, c)
-                        .msg(format!("the {what} plan needs `{key}`"))
-                        .hint(format!("add `{key}` to [redemption]")),
-                );
-            }
-        };
-        match r.plan {
-            RedemptionPlan::RevolvingFund => need(
-                &mut diags,
-                r.cycle_years.is_some_and(|n| n > 0),
-                "cycle_years",
-                "revolving fund",
-            ),
-            RedemptionPlan::Percentage => {
-                need(&mut diags, percent.is_some(), "percent", "percentage")
-            }
-            RedemptionPlan::BaseCapital => {
-                need(
-                    &mut diags,
-                    r.base_capital.is_some(),
-                    "base_capital",
-                    "base capital",
-                );
-                need(
-                    &mut diags,
-                    r.base_years.is_some_and(|n| n > 0),
-                    "base_years",
-                    "base capital",
-                );
-            }
-            RedemptionPlan::None => {}
-        }
-        Redemption {
-            plan: r.plan,
-            cycle_years: r.cycle_years,
-            percent,
-            budget: money(&mut diags, sec, "budget", r.budget),
-            base_capital: money(&mut diags, sec, "base_capital", r.base_capital),
-            base_years: r.base_years,
-            estate_discount,
-            retirement_age: r.retirement_age,
-            leaver_installments: r.leaver_installments,
-            leaver_interest,
-            minimum_check: money(&mut diags, sec, "minimum_check", r.minimum_check),
-            solvency_limit: money(&mut diags, sec, "solvency_limit", r.solvency_limit),
-            solvency_exempts_estates: r.solvency_exempts_estates.unwrap_or(true),
-            set_off: r.set_off.unwrap_or(true),
-            joint_estate: r.joint_estate.unwrap_or(JointEstate::Survivor),
-            joint_survivor,
-            unclaimed_forfeit_years: r.unclaimed_forfeit_years,
-            unclaimed_notice_days: r.unclaimed_notice_days.unwrap_or(60),
-            unclaimed_to: r.unclaimed_to.unwrap_or(UnclaimedTo::Coop),
-        }
-    });
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    match (currency, fye) {
-        (Some(currency), Some(fiscal_year_end)) => Ok(Config {
-            name: raw.name,
-            kind: raw.kind,
-            currency,
-            fiscal_year_end,
-            classes,
-            units,
-            policy,
-            redemption,
-            assets: raw.assets.unwrap_or_default(),
-        }),
-        _ => Err(diags),
-    }
-}
-
 /// `MM-DD` → (month, day), accepting 02-29 (a leap-day year end falls on 02-28 in other years).
 pub fn parse_month_day(s: &str) -> Option<(u32, u32)> {
     let (m, d) = s.trim().split_once('-')?;
@@ -906,6 +461,7 @@ pub fn line_col(text: &str, offset: usize) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::code;
 
     const GOOD: &str = r#"
 schema = 1
@@ -941,7 +497,7 @@ cash_pct = 20
     fn unknown_key_is_located() {
         let t = GOOD.replace("cash_pct = 20", "cash_pct = 20\nbogus = 1");
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
-        assert_eq!(d[0].code, "E0402");
+        assert_eq!(d[0].code, code::E0402);
         assert_eq!(d[0].line, 15);
     }
 
@@ -960,10 +516,10 @@ cash_pct = 20
         );
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
         let got: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
-        assert_eq!(got, vec![("E0403", 18), ("E0403", 19)]);
+        assert_eq!(got, vec![(code::E0403, 18), (code::E0403, 19)]);
         let t = format!("{GOOD}\n[redemption]\nplan = \"none\"\njoint_estate = \"spouse\"\n");
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
-        assert_eq!(d[0].code, "E0401");
+        assert_eq!(d[0].code, code::E0401);
     }
 
     #[test]
@@ -974,7 +530,10 @@ cash_pct = 20
             .replace("reserve_pct = \"10\"", "reserve_pct = \"140\"");
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
         let codes: Vec<_> = d.iter().map(|d| (d.code, d.line)).collect();
-        assert_eq!(codes, vec![("E0403", 6), ("E0403", 13), ("E0403", 14)]);
+        assert_eq!(
+            codes,
+            vec![(code::E0403, 6), (code::E0403, 13), (code::E0403, 14)]
+        );
         assert!(d[2].hint.contains("cash_pct"));
     }
 
@@ -987,7 +546,7 @@ cash_pct = 20
             "measures = { purchases = \"0.5\", sales = \"79228162514264337593543950335\" }",
         );
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
-        assert_eq!((d[0].code, d[0].line), ("E0403", 10));
+        assert_eq!((d[0].code, d[0].line), (code::E0403, 10));
         assert!(
             d[0].message.contains("more than the largest number"),
             "{}",
@@ -998,7 +557,7 @@ cash_pct = 20
             "measures = { purchases = \"1\" }\nseniority_rate = \"79228162514264337593543950335\"",
         );
         let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
-        assert_eq!((d[0].code, d[0].line), ("E0403", 11));
+        assert_eq!((d[0].code, d[0].line), (code::E0403, 11));
         assert!(d[0].message.contains("outside 0 to 1"), "{}", d[0].message);
         let t = GOOD.replace(
             "measures = { purchases = \"1\" }",
