@@ -13,9 +13,7 @@ pub mod engine;
 pub mod fsutil;
 pub mod ledger;
 pub mod money;
-pub mod redemption;
 pub mod render;
 pub mod report;
-pub mod wealth;
 
 pub use book::patronage::activity;

@@ -75,7 +75,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         let Some(b) = b else {
             return super::check::report(diags, Format::Text);
         };
-        let r = crate::wealth::report(&b, a.year)?;
+        let r = crate::report::wealth::report(&b, a.year)?;
         let mut buf = Vec::new();
         crate::report::wealth::write(&r, out.format, &mut buf)?;
         out.write(&buf)?;

@@ -14,8 +14,8 @@ use crate::engine::forecast::forecast as project;
 use crate::engine::revolve::{revolve, uses_activity, Options};
 use crate::engine::unclaimed::{unclaimed, UnclaimedStatus};
 use crate::ledger;
-use crate::redemption;
 use crate::render::Format;
+use crate::report::redemption;
 
 /// The formats `revolve` writes.
 const REVOLVE_FORMATS: &[Format] = &[

@@ -1,4 +1,4 @@
-//! `coopledger wealth BOOK --year FY`: the community-wealth report (`crate::wealth`).
+//! `coopledger wealth BOOK --year FY`: the community-wealth report (`crate::report::wealth`).
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::output::{self, Output};
 use crate::render::Format;
-use crate::wealth;
+use crate::report::wealth;
 
 /// The formats `wealth` writes.
 pub const FORMATS: &[Format] = &[Format::Md, Format::Html, Format::Csv, Format::Json];

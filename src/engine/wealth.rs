@@ -5,6 +5,7 @@ use num_bigint::{BigInt, Sign};
 use num_traits::{Signed, ToPrimitive};
 use rust_decimal::Decimal;
 
+use crate::book::Book;
 use crate::money::{Currency, Money, MoneyError};
 
 /// `num / den` rounded half away from zero to `dp` decimals (den > 0), exactly. Big integers:
@@ -95,6 +96,44 @@ pub fn median_mean(values: &[i128], cur: Currency) -> Result<(Money, Money), Mon
     let mean = ratio(x.iter().map(|v| BigInt::from(*v)).sum(), n.into(), 0);
     let minor = |d: Decimal| Money::from_minor(d.mantissa(), cur);
     Ok((minor(median)?, minor(mean)?))
+}
+
+/// A subscription's state on a date.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SubscriptionStatus {
+    pub member_id: String,
+    pub kind: crate::book::ContributionKind,
+    pub subscribed: Money,
+    /// contributions of the same kind on or before the date
+    pub paid: Money,
+    pub outstanding: Money,
+}
+
+/// Every subscription made on or before `date`, with what was paid against it by then.
+pub fn subscriptions_at(
+    book: &Book,
+    date: chrono::NaiveDate,
+) -> Result<Vec<SubscriptionStatus>, MoneyError> {
+    let cur = book.config.currency;
+    let mut out = Vec::new();
+    for s in book.subscriptions.iter().filter(|s| s.date <= date) {
+        let paid = Money::sum(
+            cur,
+            book.contributions
+                .iter()
+                .filter(|c| c.member_id == s.member_id && c.kind == s.kind && c.date <= date)
+                .map(|c| &c.amount),
+        )?;
+        out.push(SubscriptionStatus {
+            member_id: s.member_id.clone(),
+            kind: s.kind,
+            subscribed: s.amount,
+            paid,
+            outstanding: s.amount.checked_sub(&paid)?.max(Money::zero(cur)),
+        });
+    }
+    out.sort_by(|a, b| (&a.member_id, a.kind).cmp(&(&b.member_id, b.kind)));
+    Ok(out)
 }
 
 #[cfg(test)]

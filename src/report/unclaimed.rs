@@ -1,5 +1,5 @@
 //! The unclaimed-payments report as a [`Doc`]: uncashed payments with their age and what is due
-//! under the `[redemption]` policy (the data comes from `crate::redemption::unclaimed`).
+//! under the `[redemption]` policy (the data comes from `crate::engine::unclaimed`).
 
 use super::doc::{Block, Cell, Doc, RowKind, Section, Table};
 use crate::book::config::UnclaimedTo;

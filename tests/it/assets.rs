@@ -294,7 +294,7 @@ fn gini_of_known_distributions() {
 #[test]
 fn wealth_report_figures() {
     let b = e18();
-    let r = coopledger::wealth::report(&b, 2022).unwrap();
+    let r = coopledger::report::wealth::report(&b, 2022).unwrap();
     assert_eq!(r.member_equity.to_string(), "81223.98");
     assert_eq!(r.collective_reserve.to_string(), "35120.00");
     // building 285,000 + land 100,000 locked; equipment 17,000 + cooler 1,300 unlocked
@@ -395,7 +395,7 @@ fn refunds_on_leaving_and_outstanding_subscriptions() {
     assert_eq!(acct.closing.to_string(), "0.00");
     let b = load(&dir);
     let end = chrono::NaiveDate::from_ymd_opt(2021, 12, 31).unwrap();
-    let s = coopledger::wealth::subscriptions_at(&b, end).unwrap();
+    let s = coopledger::engine::wealth::subscriptions_at(&b, end).unwrap();
     let got: Vec<(String, String, String)> = s
         .iter()
         .map(|x| {
@@ -413,9 +413,9 @@ fn refunds_on_leaving_and_outstanding_subscriptions() {
             ("C".into(), "1000.00".into(), "500.00".into()),
         ]
     );
-    let r = coopledger::wealth::report(&b, 2021).unwrap();
+    let r = coopledger::report::wealth::report(&b, 2021).unwrap();
     assert_eq!(r.outstanding_subscriptions.to_string(), "2000.00");
-    let r = coopledger::wealth::report(&b, 2022).unwrap();
+    let r = coopledger::report::wealth::report(&b, 2022).unwrap();
     assert_eq!(r.trend[1].redemptions.to_string(), "1000.00");
 }
 

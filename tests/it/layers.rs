@@ -21,6 +21,11 @@ const RULES: &[(&str, &str, &[&str])] = &[
     ("src/ledger/", "crate::report", &[]),
     ("src/ledger/", "crate::render", &[]),
     ("src/ledger/", "crate::cli", &[]),
+    // report data and renderers touch no files and know no command line
+    ("src/report/", "std::fs", &[]),
+    ("src/report/", "crate::cli", &[]),
+    ("src/render/", "std::fs", &[]),
+    ("src/render/", "crate::cli", &[]),
     ("src/book/", "println!", &[]),
     ("src/book/", "eprintln!", &[]),
     ("src/book/", "print!", &[]),
@@ -154,6 +159,32 @@ fn layers_name_only_what_they_may() {
         .collect();
     let v = violations(&texts);
     assert!(v.is_empty(), "layer rules broken:\n{}", v.join("\n"));
+}
+
+/// The only files directly under `src/`: everything else lives in the folder of its stage.
+const LOOSE_FILES: &[&str] = &[
+    "src/diag.rs",
+    "src/fsutil.rs",
+    "src/lib.rs",
+    "src/main.rs",
+    "src/money.rs",
+];
+
+#[test]
+fn src_has_no_loose_files_beyond_the_shared_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    sources(root, &root.join("src"), &mut files);
+    let loose: Vec<&str> = files
+        .iter()
+        .map(|(r, _)| r.as_str())
+        .filter(|r| r.matches('/').count() == 1)
+        .filter(|r| !LOOSE_FILES.contains(r))
+        .collect();
+    assert!(
+        loose.is_empty(),
+        "files directly under src/ that belong in a stage's folder: {loose:?}"
+    );
 }
 
 #[test]

@@ -1,26 +1,34 @@
 //! The community-wealth report: how much a co-op's members hold individually (capital accounts)
 //! and in common (the collective reserve and the shared assets), how evenly the individual part is
 //! spread (Gini, top-10% share, median vs mean), its trend over the book's fiscal years, and the
-//! year's contributions, allocations and redemptions. [`report`] builds it; [`render`] writes it
-//! as markdown, HTML (with an inline SVG Lorenz curve), CSV or JSON. See `docs/ASSETS.md`.
+//! year's contributions, allocations and redemptions. [`report`] builds it; [`doc`] turns it into a
+//! `Doc` (markdown, HTML with the Lorenz curve, text) and [`write`] writes any format, JSON and
+//! CSV from the typed report ([`to_json`], [`tidy_csv`]). See `docs/ASSETS.md`.
 //!
 //! Figures come from the sealed close of each year when there is one, otherwise from closes run
 //! in memory (a dry run), chained from the book's opening state.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
 
 use anyhow::Context;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use crate::book::Book;
-use crate::engine::assets::{self, SHARE_CAPITAL_KINDS};
+use crate::engine::assets;
 use crate::engine::close::Close;
 use crate::engine::state::State;
-use crate::engine::wealth::{gini, median_mean, pct, top10_share_pct};
+use crate::engine::wealth::{gini, median_mean, pct, subscriptions_at, top10_share_pct};
 use crate::ledger::{self, CloseRecord, YearClose};
 use crate::money::Money;
+use crate::render::Format;
+
+mod contract;
+mod doc;
+
+pub use self::contract::{tidy_csv, to_json};
+pub use self::doc::{doc, lorenz};
 
 /// One member's individual stake at the year end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,44 +43,6 @@ pub struct Stake {
     pub subscribed: Money,
     /// subscribed but not yet paid (never below zero)
     pub outstanding: Money,
-}
-
-/// A subscription's state on a date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SubscriptionStatus {
-    pub member_id: String,
-    pub kind: crate::book::ContributionKind,
-    pub subscribed: Money,
-    /// contributions of the same kind on or before the date
-    pub paid: Money,
-    pub outstanding: Money,
-}
-
-/// Every subscription made on or before `date`, with what was paid against it by then.
-pub fn subscriptions_at(
-    book: &Book,
-    date: chrono::NaiveDate,
-) -> anyhow::Result<Vec<SubscriptionStatus>> {
-    let cur = book.config.currency;
-    let mut out = Vec::new();
-    for s in book.subscriptions.iter().filter(|s| s.date <= date) {
-        let paid = Money::sum(
-            cur,
-            book.contributions
-                .iter()
-                .filter(|c| c.member_id == s.member_id && c.kind == s.kind && c.date <= date)
-                .map(|c| &c.amount),
-        )?;
-        out.push(SubscriptionStatus {
-            member_id: s.member_id.clone(),
-            kind: s.kind,
-            subscribed: s.amount,
-            paid,
-            outstanding: s.amount.checked_sub(&paid)?.max(Money::zero(cur)),
-        });
-    }
-    out.sort_by(|a, b| (&a.member_id, a.kind).cmp(&(&b.member_id, b.kind)));
-    Ok(out)
 }
 
 /// One fiscal year of the trend.
@@ -197,17 +167,7 @@ fn years(book: &Book, fy: i32) -> anyhow::Result<Vec<YearFigures>> {
 fn stakes(book: &Book, fy: i32, state: &State) -> anyhow::Result<Vec<Stake>> {
     let cur = book.config.currency;
     let z = Money::zero(cur);
-    let mut equity: BTreeMap<String, Money> = BTreeMap::new();
-    let mut paid: BTreeMap<String, Money> = BTreeMap::new();
-    for t in &state.tranches {
-        let a = Money::from_decimal(t.amount, cur)?;
-        let e = equity.entry(t.member_id.clone()).or_insert(z);
-        *e = e.checked_add(&a)?;
-        if SHARE_CAPITAL_KINDS.contains(&t.kind.as_str()) {
-            let p = paid.entry(t.member_id.clone()).or_insert(z);
-            *p = p.checked_add(&a)?;
-        }
-    }
+    let (equity, paid) = assets::member_balances(state, cur)?;
     let end = book
         .config
         .fiscal_year_bounds(fy)
@@ -322,57 +282,14 @@ pub fn report(book: &Book, fy: i32) -> anyhow::Result<WealthReport> {
     })
 }
 
-/// The JSON contract: money and percentages as strings.
-pub fn to_json(r: &WealthReport) -> Value {
-    let s = |m: &Money| Value::String(m.to_string());
-    let d = |x: &Decimal| Value::String(x.to_string());
-    json!({
-        "fiscal_year": r.fiscal_year,
-        "currency": r.currency,
-        "member_equity": s(&r.member_equity),
-        "collective_reserve": s(&r.collective_reserve),
-        "shared_assets_nbv": s(&r.shared_assets_nbv),
-        "locked_assets_nbv": s(&r.locked_assets_nbv),
-        "total": s(&r.total),
-        "common_share_pct": d(&r.common_share_pct),
-        "gini": d(&r.gini),
-        "top10_share_pct": d(&r.top10_share_pct),
-        "members": r.members.iter().map(|m| json!({
-            "member_id": m.member_id,
-            "equity": s(&m.equity),
-            "paid_in": s(&m.paid_in),
-            "subscribed": s(&m.subscribed),
-            "outstanding": s(&m.outstanding),
-        })).collect::<Vec<_>>(),
-        "coop": r.coop,
-        "unlocked_assets_nbv": s(&r.unlocked_assets_nbv),
-        "common": s(&r.common),
-        "median": s(&r.median),
-        "mean": s(&r.mean),
-        "outstanding_subscriptions": s(&r.outstanding_subscriptions),
-        "trend": r.trend.iter().map(|t| json!({
-            "fiscal_year": t.fiscal_year,
-            "source": t.source,
-            "member_equity": s(&t.member_equity),
-            "collective_reserve": s(&t.collective_reserve),
-            "shared_assets_nbv": s(&t.shared_assets_nbv),
-            "total": s(&t.total),
-            "common_share_pct": d(&t.common_share_pct),
-            "gini": d(&t.gini),
-            "contributions": s(&t.contributions),
-            "allocations": s(&t.allocations),
-            "redemptions": s(&t.redemptions),
-        })).collect::<Vec<_>>(),
-        "assets": r.assets.iter().map(|a| json!({
-            "asset_id": a.asset_id,
-            "name": a.name,
-            "unit": a.unit,
-            "funding": a.funding,
-            "locked": a.locked,
-            "cost": s(&a.cost),
-            "depreciation": s(&a.depreciation),
-            "nbv": s(&a.nbv),
-        })).collect::<Vec<_>>(),
-        "notes": r.notes,
-    })
+/// Writes the report in `format`: JSON and CSV from the typed report, the rest from its [`doc`].
+pub fn write(r: &WealthReport, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            let bytes = crate::render::json_bytes(&to_json(r))?;
+            out.write_all(&bytes)
+        }
+        Format::Csv => tidy_csv(r, out),
+        f => crate::render::render(&doc(r), f, out),
+    }
 }

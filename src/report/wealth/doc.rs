@@ -1,17 +1,12 @@
 //! The community-wealth report ([`WealthReport`]) as a [`Doc`]: the summary, the trend (stacked
 //! bars), the individual stakes with their Lorenz curve, and the shared assets. `wealth -O json`
-//! stays the serialization of the typed report (`crate::wealth::to_json`) and `-O csv` its long
-//! ("tidy") table [`tidy_csv`] (`section,fiscal_year,id,measure,value`), bytes unchanged.
-
-use std::io::{self, Write};
+//! and `-O csv` stay serializations of the typed report (`super::contract`).
 
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 
-use super::doc::{Block, Cell, Chart, ChartKind, Doc, RowKind, Section, Series, Table};
-use crate::render::escape::csv_field;
-use crate::render::Format;
-use crate::wealth::WealthReport;
+use super::{TrendYear, WealthReport};
+use crate::report::doc::{Block, Cell, Chart, ChartKind, Doc, RowKind, Section, Series, Table};
 
 fn t(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
@@ -56,7 +51,7 @@ fn trend(r: &WealthReport) -> Section {
     c.x_label = "fiscal year".into();
     c.y_label = r.currency.clone();
     c.categories = r.trend.iter().map(|y| y.fiscal_year.to_string()).collect();
-    let amounts = |pick: fn(&crate::wealth::TrendYear) -> crate::money::Money| {
+    let amounts = |pick: fn(&TrendYear) -> crate::money::Money| {
         r.trend.iter().map(|y| Some(pick(y).amount())).collect()
     };
     c.series = vec![
@@ -238,88 +233,6 @@ pub fn doc(r: &WealthReport) -> Doc {
         ));
     }
     d
-}
-
-/// Writes the report in `format`: JSON and CSV from the typed report, the rest from its [`doc`].
-pub fn write(r: &WealthReport, format: Format, out: &mut dyn Write) -> io::Result<()> {
-    match format {
-        Format::Json => {
-            let bytes = crate::render::json_bytes(&crate::wealth::to_json(r))?;
-            out.write_all(&bytes)
-        }
-        Format::Csv => tidy_csv(r, out),
-        f => crate::render::render(&doc(r), f, out),
-    }
-}
-
-/// The long ("tidy") CSV: `section,fiscal_year,id,measure,value`, money exact.
-pub fn tidy_csv(r: &WealthReport, out: &mut dyn Write) -> io::Result<()> {
-    let mut rows: Vec<[String; 5]> = Vec::new();
-    let fy = r.fiscal_year.to_string();
-    let mut put = |sec: &str, y: &str, id: &str, k: &str, v: String| {
-        rows.push([sec.into(), y.into(), id.into(), k.into(), v]);
-    };
-    for (k, v) in [
-        ("member_equity", r.member_equity.to_string()),
-        ("collective_reserve", r.collective_reserve.to_string()),
-        ("shared_assets_nbv", r.shared_assets_nbv.to_string()),
-        ("locked_assets_nbv", r.locked_assets_nbv.to_string()),
-        ("unlocked_assets_nbv", r.unlocked_assets_nbv.to_string()),
-        ("total", r.total.to_string()),
-        ("common", r.common.to_string()),
-        ("common_share_pct", r.common_share_pct.to_string()),
-        ("gini", r.gini.to_string()),
-        ("top10_share_pct", r.top10_share_pct.to_string()),
-        ("median", r.median.to_string()),
-        ("mean", r.mean.to_string()),
-        (
-            "outstanding_subscriptions",
-            r.outstanding_subscriptions.to_string(),
-        ),
-    ] {
-        put("summary", &fy, "", k, v);
-    }
-    for m in &r.members {
-        for (k, v) in [
-            ("equity", m.equity),
-            ("paid_in", m.paid_in),
-            ("subscribed", m.subscribed),
-            ("outstanding", m.outstanding),
-        ] {
-            put("member", &fy, &m.member_id, k, v.to_string());
-        }
-    }
-    for y in &r.trend {
-        let fy = y.fiscal_year.to_string();
-        for (k, v) in [
-            ("member_equity", y.member_equity.to_string()),
-            ("collective_reserve", y.collective_reserve.to_string()),
-            ("shared_assets_nbv", y.shared_assets_nbv.to_string()),
-            ("total", y.total.to_string()),
-            ("common_share_pct", y.common_share_pct.to_string()),
-            ("gini", y.gini.to_string()),
-            ("contributions", y.contributions.to_string()),
-            ("allocations", y.allocations.to_string()),
-            ("redemptions", y.redemptions.to_string()),
-        ] {
-            put("trend", &fy, "", k, v);
-        }
-    }
-    for a in &r.assets {
-        for (k, v) in [
-            ("cost", a.cost),
-            ("depreciation", a.depreciation),
-            ("nbv", a.nbv),
-        ] {
-            put("asset", &fy, &a.asset_id, k, v.to_string());
-        }
-    }
-    writeln!(out, "section,fiscal_year,id,measure,value")?;
-    for row in rows {
-        let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
-        writeln!(out, "{}", line.join(","))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
-//! Reports of equity redemption: the revolvement schedule by allocation year, per-member
-//! redemption statements, 1099-PATR box 5 amounts, the cash forecast and unclaimed payments, and
-//! the sealed serializations of the revolvement (JSON, CSV). Report data is built from the
-//! engine's [`Revolvement`]; `crate::report::{redemption, forecast, unclaimed}` turn it into a
-//! `Doc` for the renderers.
+//! The year's equity redemptions as report data ([`Report`], built from the engine's
+//! [`Revolvement`]): the revolvement schedule by allocation year, per-member redemption
+//! statements and 1099-PATR box 5 amounts. [`doc`] turns it into a `Doc` for the renderers;
+//! [`json`] and [`csv`] are the sealed serializations of the revolvement.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +10,12 @@ use crate::engine::revolve::{Revolvement, BOX5_KINDS};
 use crate::engine::state::State;
 use crate::engine::unclaimed::UnclaimedLine;
 use crate::money::{Money, MoneyError};
+
+mod doc;
+mod sealed;
+
+pub use self::doc::doc;
+pub use self::sealed::{csv, json};
 
 /// One allocation year of the revolvement schedule.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -216,94 +221,4 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
         statements,
         unclaimed: Vec::new(),
     })
-}
-
-// ------------------------------------------------------------------ sealed serializations
-
-/// The JSON contract (`fiscal_year`, `plan`, `payments`, `total`, `unpaid`, ...), money as strings.
-pub fn json(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
-    Ok(crate::render::json_bytes(rev)?)
-}
-
-/// Every amount of the year as one CSV table: `status` = paid | set_off | discount |
-/// converted_to_debt | loss_offset | transferred_out | transferred_in | unpaid.
-pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
-    let mut w = crate::render::csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "fiscal_year",
-        "status",
-        "member_id",
-        "allocation_year",
-        "kind",
-        "amount",
-        "reason",
-    ])?;
-    let fy = rev.fiscal_year.to_string();
-    for (status, list) in [("paid", &rev.payments), ("set_off", &rev.set_offs)] {
-        for p in list {
-            w.write_record([
-                fy.as_str(),
-                status,
-                &p.member_id,
-                &p.allocation_year.to_string(),
-                &p.kind,
-                &p.amount.to_string(),
-                &p.reason,
-            ])?;
-        }
-    }
-    for (status, list) in [
-        ("discount", &rev.discounts),
-        ("converted_to_debt", &rev.conversions),
-        ("loss_offset", &rev.offsets),
-    ] {
-        for r in list {
-            w.write_record([
-                fy.as_str(),
-                status,
-                &r.member_id,
-                &r.allocation_year.to_string(),
-                &r.kind,
-                &r.amount.to_string(),
-                &r.reason,
-            ])?;
-        }
-    }
-    let amount = |d: rust_decimal::Decimal| {
-        Money::from_decimal(d, rev.total.currency())
-            .map(|m| m.to_string())
-            .unwrap_or_else(|_| d.to_string())
-    };
-    for t in &rev.transfers {
-        w.write_record([
-            fy.as_str(),
-            "transferred_out",
-            &t.member_id,
-            &t.allocation_year.to_string(),
-            &t.kind,
-            &amount(t.amount),
-            &t.reason,
-        ])?;
-        w.write_record([
-            fy.as_str(),
-            "transferred_in",
-            &t.to,
-            &t.allocation_year.to_string(),
-            &t.kind,
-            &amount(t.amount),
-            &format!("received from the deceased joint member `{}`", t.member_id),
-        ])?;
-    }
-    for u in &rev.unpaid {
-        w.write_record([
-            fy.as_str(),
-            "unpaid",
-            &u.member_id,
-            "",
-            "",
-            &u.amount.to_string(),
-            &u.reason,
-        ])?;
-    }
-    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }

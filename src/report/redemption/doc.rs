@@ -5,10 +5,10 @@
 
 use rust_decimal::Decimal;
 
-use super::doc::{Block, Cell, Doc, RowKind, Section, Table};
+use super::Report;
 use crate::engine::revolve::Payment;
 use crate::money::Money;
-use crate::redemption::Report;
+use crate::report::doc::{Block, Cell, Doc, RowKind, Section, Table};
 
 fn t(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
