@@ -5,15 +5,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::output::{self, Output};
 use crate::engine::close::close;
 use crate::ledger;
 use crate::render::Format;
 use crate::report::kinds::{self, Kind};
 use crate::report::view::View;
-
-/// The formats `report` writes.
-const FORMATS: &[Format] = &[Format::Md, Format::Html, Format::Csv, Format::Json];
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -22,15 +18,8 @@ pub struct ReportArgs {
     /// Which report
     #[arg(value_parser = kinds())]
     pub kind: Kind,
-    /// Fiscal year (named by the calendar year in which it ends)
-    #[arg(long)]
-    pub year: i32,
-    /// Output format (default: from the -o extension, else md)
-    #[arg(short = 'O', long = "format", value_parser = output::formats(FORMATS))]
-    pub format: Option<Format>,
-    /// Write to FILE (atomically) instead of standard output
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: super::wealth::YearOutput,
 }
 
 /// The clap value parser of the report kind: the names of [`Kind::ALL`].
@@ -69,28 +58,20 @@ pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> 
 }
 
 pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let out = Output::resolve(a.format, a.output.as_deref(), Format::Md, FORMATS);
+    let out = a.opts.resolve();
     if a.kind == Kind::Wealth {
-        let (b, diags) = crate::ledger::load_book(&a.book);
-        let Some(b) = b else {
-            return super::check::report(diags, Format::Text);
-        };
-        let r = crate::report::wealth::report(&b, a.year)?;
-        let mut buf = Vec::new();
-        crate::report::wealth::write(&r, out.format, &mut buf)?;
-        out.write(&buf)?;
-        return Ok(ExitCode::SUCCESS);
+        return super::wealth::write(&a.book, a.opts.year, &out);
     }
     if a.kind == Kind::Unclaimed {
         let (b, diags) = crate::ledger::load_book(&a.book);
         let Some(b) = b else {
             return super::check::report(diags, Format::Text);
         };
-        let u = crate::engine::unclaimed::unclaimed(&b, a.year)?;
+        let u = crate::engine::unclaimed::unclaimed(&b, a.opts.year)?;
         out.doc(&crate::report::unclaimed::doc(&u))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let v = match load_view(&a.book, a.year)? {
+    let v = match load_view(&a.book, a.opts.year)? {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };

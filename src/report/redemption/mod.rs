@@ -136,25 +136,18 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
             format!("received from the deceased joint member `{}`", t.member_id),
         ));
     }
-    for d in &rev.discounts {
-        add(&mut sch, d.allocation_year, 2, d.amount, z)?;
-        bump(&d.member_id, 2, d.amount)?;
-        lines.entry(d.member_id.clone()).or_default().push((
-            d.allocation_year,
-            d.kind.clone(),
-            d.amount,
-            d.reason.clone(),
-        ));
-    }
-    for c in &rev.conversions {
-        add(&mut sch, c.allocation_year, 2, c.amount, z)?;
-        bump(&c.member_id, 3, c.amount)?;
-        lines.entry(c.member_id.clone()).or_default().push((
-            c.allocation_year,
-            c.kind.clone(),
-            c.amount,
-            c.reason.clone(),
-        ));
+    // estate discounts (column 2) and balances converted to debt (column 3) are special
+    for (list, column) in [(&rev.discounts, 2), (&rev.conversions, 3)] {
+        for d in list {
+            add(&mut sch, d.allocation_year, 2, d.amount, z)?;
+            bump(&d.member_id, column, d.amount)?;
+            lines.entry(d.member_id.clone()).or_default().push((
+                d.allocation_year,
+                d.kind.clone(),
+                d.amount,
+                d.reason.clone(),
+            ));
+        }
     }
     for o in &rev.offsets {
         add(&mut sch, o.allocation_year, 3, o.amount, z)?;
