@@ -198,8 +198,8 @@ fn assets(r: &WealthReport) -> Section {
                 t(&a.funding),
                 Cell::Bool(a.locked),
                 Cell::Money(a.cost),
-                Cell::Money(a.depreciation),
-                Cell::Money(a.nbv),
+                Cell::Money(a.row.depreciation),
+                Cell::Money(a.row.closing_nbv),
             ],
         );
     }

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::book::Book;
-use crate::engine::assets;
+use crate::engine::assets::{self, RegisterLine};
 use crate::engine::close::Close;
 use crate::engine::state::State;
 use crate::engine::wealth::{gini, median_mean, pct, subscriptions_at, top10_share_pct};
@@ -65,19 +65,6 @@ pub struct TrendYear {
     pub redemptions: Money,
 }
 
-/// One shared asset at the year end.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AssetLine {
-    pub asset_id: String,
-    pub name: String,
-    pub unit: String,
-    pub funding: String,
-    pub locked: bool,
-    pub cost: Money,
-    pub depreciation: Money,
-    pub nbv: Money,
-}
-
 /// The community-wealth report of one fiscal year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WealthReport {
@@ -103,7 +90,8 @@ pub struct WealthReport {
     /// sorted by member id
     pub members: Vec<Stake>,
     pub trend: Vec<TrendYear>,
-    pub assets: Vec<AssetLine>,
+    /// the shared assets of the register at the year end
+    pub assets: Vec<RegisterLine>,
     pub notes: Vec<String>,
 }
 
@@ -244,20 +232,7 @@ pub fn report(book: &Book, fy: i32) -> anyhow::Result<WealthReport> {
     let (median, mean) = median_mean(&values, cur)?;
     let outstanding_subscriptions = Money::sum(cur, members.iter().map(|m| &m.outstanding))?;
     let fig = figs.last().context("no year")?;
-    let assets = reg
-        .lines
-        .iter()
-        .map(|l| AssetLine {
-            asset_id: l.asset_id.clone(),
-            name: l.name.clone(),
-            unit: l.unit.clone(),
-            funding: l.funding.clone(),
-            locked: l.locked,
-            cost: l.cost,
-            depreciation: l.row.depreciation,
-            nbv: l.row.closing_nbv,
-        })
-        .collect();
+    let assets = reg.lines.clone();
     Ok(WealthReport {
         fiscal_year: fy,
         coop: book.config.name.clone(),
