@@ -2,7 +2,7 @@
 //! allocation, the reserves and the net-worth identity. (`close -O json` stays the serialization
 //! of the [`Close`].)
 
-use super::doc::{Block, Cell, Doc, RowKind, Section, Table};
+use super::doc::{Block, Cell, Doc, Section, Table};
 use crate::engine::close::Close;
 
 fn pools(c: &Close) -> Table {
@@ -14,19 +14,16 @@ fn pools(c: &Close) -> Table {
         ("reserve", "reserve"),
         ("allocated", "allocated"),
     ]);
-    for p in &c.pools {
-        t.push(
-            RowKind::Body,
-            vec![
-                Cell::text(&p.unit),
-                Cell::Money(p.patronage_margin),
-                Cell::Money(p.member_share),
-                Cell::Money(p.nonmember_share),
-                Cell::Money(p.reserve),
-                Cell::Money(p.allocable),
-            ],
-        );
-    }
+    t.body(&c.pools, |p| {
+        vec![
+            Cell::text(&p.unit),
+            Cell::Money(p.patronage_margin),
+            Cell::Money(p.member_share),
+            Cell::Money(p.nonmember_share),
+            Cell::Money(p.reserve),
+            Cell::Money(p.allocable),
+        ]
+    });
     t
 }
 

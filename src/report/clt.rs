@@ -1,22 +1,19 @@
 //! The community-land-trust resale cap as a [`Doc`]: the working, one step a line, then the
 //! result. (`clt-resale -O json` stays the serialization of [`Resale`].)
 
-use super::doc::{Block, Cell, Doc, RowKind, Section, Table};
+use super::doc::{Block, Cell, Doc, Section, Table};
 use crate::engine::clt::Resale;
 
 pub fn doc(r: &Resale) -> Doc {
     let mut d = Doc::new("clt-resale", "Community-land-trust resale cap");
     let mut t = Table::new(&[("step", "step"), ("value", "value"), ("formula", "formula")]);
-    for st in &r.working {
-        t.push(
-            RowKind::Body,
-            vec![
-                Cell::text(&st.label),
-                Cell::Num(st.value),
-                Cell::text(&st.formula),
-            ],
-        );
-    }
+    t.body(&r.working, |st| {
+        vec![
+            Cell::text(&st.label),
+            Cell::Num(st.value),
+            Cell::text(&st.formula),
+        ]
+    });
     let mut result = vec![(
         "maximum resale price".to_string(),
         Cell::Num(r.max_resale_price),

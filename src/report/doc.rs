@@ -119,6 +119,14 @@ impl Table {
     pub fn push(&mut self, kind: RowKind, cells: Vec<Cell>) {
         self.rows.push(Row { kind, cells });
     }
+    /// A body row of the cells `row` makes of each item, in order.
+    pub fn body<T>(&mut self, items: impl IntoIterator<Item = T>, row: impl FnMut(T) -> Vec<Cell>) {
+        self.rows
+            .extend(items.into_iter().map(row).map(|cells| Row {
+                kind: RowKind::Body,
+                cells,
+            }));
+    }
     /// Per column: does any row hold a number there (right-aligned by every renderer)?
     pub fn numeric_columns(&self) -> Vec<bool> {
         (0..self.columns.len())

@@ -1,7 +1,7 @@
 //! The redemption cash forecast as a [`Doc`]: a stacked bar chart of the cash needed per year and
 //! the table of its figures. (`forecast -O json` stays the serialization of the [`Forecast`].)
 
-use super::doc::{Block, Cell, Chart, ChartKind, Doc, RowKind, Section, Series, Table};
+use super::doc::{Block, Cell, Chart, ChartKind, Doc, Section, Series, Table};
 use crate::engine::forecast::{Forecast, ForecastRow};
 
 fn chart(f: &Forecast) -> Chart {
@@ -44,19 +44,16 @@ pub fn doc(f: &Forecast) -> Doc {
         ("total", "total"),
         ("outstanding", "outstanding after"),
     ]);
-    for r in &f.years {
-        t.push(
-            RowKind::Body,
-            vec![
-                Cell::text(r.fiscal_year.to_string()),
-                Cell::Money(r.revolvement),
-                Cell::Money(r.special),
-                Cell::Money(r.debt_service),
-                Cell::Money(r.total),
-                Cell::Money(r.outstanding),
-            ],
-        );
-    }
+    t.body(&f.years, |r| {
+        vec![
+            Cell::text(r.fiscal_year.to_string()),
+            Cell::Money(r.revolvement),
+            Cell::Money(r.special),
+            Cell::Money(r.debt_service),
+            Cell::Money(r.total),
+            Cell::Money(r.outstanding),
+        ]
+    });
     let mut blocks = vec![Block::Chart(chart(f)), Block::Table(t)];
     blocks.extend(f.notes.iter().map(|n| Block::Note(n.clone())));
     d.push_primary(Section::with("years", "cash needed by year", blocks), 1);

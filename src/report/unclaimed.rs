@@ -65,26 +65,23 @@ pub fn doc(u: &Unclaimed) -> Doc {
         ("note", "Note"),
     ]);
     let date = |d: Option<chrono::NaiveDate>| d.map(Cell::Date).unwrap_or(Cell::Empty);
-    for l in &u.lines {
-        tab.push(
-            RowKind::Body,
-            vec![
-                t(&l.member_id),
-                t(&l.name),
-                Cell::Int(i64::from(l.fiscal_year)),
-                t(l.source.name()),
-                Cell::Money(l.amount),
-                Cell::Date(l.issued),
-                Cell::Int(l.age_days),
-                Cell::Int(i64::from(l.age_years)),
-                date(l.notice_by),
-                date(l.forfeit_on),
-                t(l.status.name()),
-                t(&l.action),
-                t(&l.note),
-            ],
-        );
-    }
+    tab.body(&u.lines, |l| {
+        vec![
+            t(&l.member_id),
+            t(&l.name),
+            Cell::Int(i64::from(l.fiscal_year)),
+            t(l.source.name()),
+            Cell::Money(l.amount),
+            Cell::Date(l.issued),
+            Cell::Int(l.age_days),
+            Cell::Int(i64::from(l.age_years)),
+            date(l.notice_by),
+            date(l.forfeit_on),
+            t(l.status.name()),
+            t(&l.action),
+            t(&l.note),
+        ]
+    });
     let empty = vec![Cell::Empty; 4];
     let mut total = vec![t("Total")];
     total.extend(empty);

@@ -27,19 +27,16 @@ fn schedule(r: &Report) -> Table {
         ("offsets", "Offsets"),
         ("closing", "Closing"),
     ]);
-    for x in &r.schedule {
-        tab.push(
-            RowKind::Body,
-            vec![
-                year(x.allocation_year),
-                Cell::Money(x.opening),
-                Cell::Money(x.retired),
-                Cell::Money(x.special),
-                Cell::Money(x.offsets),
-                Cell::Money(x.closing),
-            ],
-        );
-    }
+    tab.body(&r.schedule, |x| {
+        vec![
+            year(x.allocation_year),
+            Cell::Money(x.opening),
+            Cell::Money(x.retired),
+            Cell::Money(x.special),
+            Cell::Money(x.offsets),
+            Cell::Money(x.closing),
+        ]
+    });
     tab
 }
 
@@ -52,18 +49,15 @@ fn payments(list: &[Payment], total: Money) -> Table {
         ("amount", "Amount"),
         ("reason", "Reason"),
     ]);
-    for p in list {
-        tab.push(
-            RowKind::Body,
-            vec![
-                t(&p.member_id),
-                year(p.allocation_year),
-                t(&p.kind),
-                Cell::Money(p.amount),
-                t(&p.reason),
-            ],
-        );
-    }
+    tab.body(list, |p| {
+        vec![
+            t(&p.member_id),
+            year(p.allocation_year),
+            t(&p.kind),
+            Cell::Money(p.amount),
+            t(&p.reason),
+        ]
+    });
     tab.push(
         RowKind::Total,
         vec![
@@ -85,17 +79,14 @@ fn set_offs(r: &Report) -> Section {
         ("set_off", "Set off"),
         ("remaining", "Still owed"),
     ]);
-    for x in &v.receivables {
-        owed.push(
-            RowKind::Body,
-            vec![
-                t(&x.member_id),
-                Cell::Money(x.outstanding),
-                Cell::Money(x.set_off),
-                Cell::Money(x.remaining),
-            ],
-        );
-    }
+    owed.body(&v.receivables, |x| {
+        vec![
+            t(&x.member_id),
+            Cell::Money(x.outstanding),
+            Cell::Money(x.set_off),
+            Cell::Money(x.remaining),
+        ]
+    });
     Section::with(
         "set_offs",
         "Set-offs against what members owe",
@@ -115,18 +106,15 @@ fn transfers(r: &Report) -> Section {
         ("kind", "Kind"),
         ("amount", "Amount"),
     ]);
-    for x in &r.revolvement.transfers {
-        tab.push(
-            RowKind::Body,
-            vec![
-                t(&x.member_id),
-                t(&x.to),
-                year(x.allocation_year),
-                t(&x.kind),
-                Cell::Num(x.amount),
-            ],
-        );
-    }
+    tab.body(&r.revolvement.transfers, |x| {
+        vec![
+            t(&x.member_id),
+            t(&x.to),
+            year(x.allocation_year),
+            t(&x.kind),
+            Cell::Num(x.amount),
+        ]
+    });
     Section::with(
         "joint",
         "Joint memberships",
@@ -143,12 +131,9 @@ fn unpaid(r: &Report) -> Section {
         ("amount", "Amount"),
         ("reason", "Reason"),
     ]);
-    for u in &r.revolvement.unpaid {
-        tab.push(
-            RowKind::Body,
-            vec![t(&u.member_id), Cell::Money(u.amount), t(&u.reason)],
-        );
-    }
+    tab.body(&r.revolvement.unpaid, |u| {
+        vec![t(&u.member_id), Cell::Money(u.amount), t(&u.reason)]
+    });
     Section::with("unpaid", "Not paid", vec![Block::Table(tab)])
 }
 
@@ -191,12 +176,9 @@ fn statements(r: &Report) -> Table {
 
 fn box5(r: &Report) -> Section {
     let mut tab = Table::new(&[("member_id", "Member"), ("name", "Name"), ("box5", "Box 5")]);
-    for m in r.statements.iter().filter(|m| m.box5.is_positive()) {
-        tab.push(
-            RowKind::Body,
-            vec![t(&m.member_id), t(&m.name), Cell::Money(m.box5)],
-        );
-    }
+    tab.body(r.statements.iter().filter(|m| m.box5.is_positive()), |m| {
+        vec![t(&m.member_id), t(&m.name), Cell::Money(m.box5)]
+    });
     let block = if tab.rows.is_empty() {
         Block::Para("No nonqualified equity was redeemed.".into())
     } else {
@@ -233,19 +215,16 @@ fn debts(r: &Report) -> Section {
         ("payment", "Payment"),
     ]);
     for d in &v.debts {
-        for i in &d.installments {
-            tab.push(
-                RowKind::Body,
-                vec![
-                    t(&d.member_id),
-                    year(i.fiscal_year),
-                    Cell::Num(i.opening),
-                    Cell::Num(i.interest),
-                    Cell::Num(i.principal),
-                    Cell::Num(i.payment),
-                ],
-            );
-        }
+        tab.body(&d.installments, |i| {
+            vec![
+                t(&d.member_id),
+                year(i.fiscal_year),
+                Cell::Num(i.opening),
+                Cell::Num(i.interest),
+                Cell::Num(i.principal),
+                Cell::Num(i.payment),
+            ]
+        });
     }
     for d in &v.debt_service {
         tab.push(
@@ -275,21 +254,18 @@ fn unclaimed(r: &Report) -> Section {
         ("status", "Status"),
         ("action", "Action"),
     ]);
-    for u in &r.unclaimed {
-        tab.push(
-            RowKind::Body,
-            vec![
-                t(&u.member_id),
-                year(u.fiscal_year),
-                t(u.source.name()),
-                Cell::Money(u.amount),
-                Cell::Date(u.issued),
-                Cell::Int(u.age_days),
-                t(u.status.name()),
-                t(&u.action),
-            ],
-        );
-    }
+    tab.body(&r.unclaimed, |u| {
+        vec![
+            t(&u.member_id),
+            year(u.fiscal_year),
+            t(u.source.name()),
+            Cell::Money(u.amount),
+            Cell::Date(u.issued),
+            Cell::Int(u.age_days),
+            t(u.status.name()),
+            t(&u.action),
+        ]
+    });
     Section::with(
         "unclaimed",
         "Unclaimed payments due for notice or forfeiture",

@@ -72,24 +72,21 @@ fn trend(r: &WealthReport) -> Section {
         ("allocations", "Allocations"),
         ("redemptions", "Redemptions"),
     ]);
-    for y in &r.trend {
-        tab.push(
-            RowKind::Body,
-            vec![
-                t(y.fiscal_year.to_string()),
-                t(y.source),
-                Cell::Money(y.member_equity),
-                Cell::Money(y.collective_reserve),
-                Cell::Money(y.shared_assets_nbv),
-                Cell::Money(y.total),
-                Cell::Num(y.common_share_pct),
-                Cell::Num(y.gini),
-                Cell::Money(y.contributions),
-                Cell::Money(y.allocations),
-                Cell::Money(y.redemptions),
-            ],
-        );
-    }
+    tab.body(&r.trend, |y| {
+        vec![
+            t(y.fiscal_year.to_string()),
+            t(y.source),
+            Cell::Money(y.member_equity),
+            Cell::Money(y.collective_reserve),
+            Cell::Money(y.shared_assets_nbv),
+            Cell::Money(y.total),
+            Cell::Num(y.common_share_pct),
+            Cell::Num(y.gini),
+            Cell::Money(y.contributions),
+            Cell::Money(y.allocations),
+            Cell::Money(y.redemptions),
+        ]
+    });
     Section::with("trend", "Trend", vec![Block::Chart(c), Block::Table(tab)])
 }
 
@@ -150,18 +147,15 @@ fn stakes(r: &WealthReport) -> Section {
         ("paid_in", "Paid in"),
         ("outstanding", "Subscribed, unpaid"),
     ]);
-    for m in &r.members {
-        tab.push(
-            RowKind::Body,
-            vec![
-                t(&m.member_id),
-                t(&m.name),
-                Cell::Money(m.equity),
-                Cell::Money(m.paid_in),
-                Cell::Money(m.outstanding),
-            ],
-        );
-    }
+    tab.body(&r.members, |m| {
+        vec![
+            t(&m.member_id),
+            t(&m.name),
+            Cell::Money(m.equity),
+            Cell::Money(m.paid_in),
+            Cell::Money(m.outstanding),
+        ]
+    });
     Section::with(
         "stakes",
         "Individual stakes",
@@ -188,21 +182,18 @@ fn assets(r: &WealthReport) -> Section {
         ("depreciation", "Depreciation (year)"),
         ("nbv", "NBV"),
     ]);
-    for a in &r.assets {
-        tab.push(
-            RowKind::Body,
-            vec![
-                t(&a.asset_id),
-                t(&a.name),
-                t(&a.unit),
-                t(&a.funding),
-                Cell::Bool(a.locked),
-                Cell::Money(a.cost),
-                Cell::Money(a.row.depreciation),
-                Cell::Money(a.row.closing_nbv),
-            ],
-        );
-    }
+    tab.body(&r.assets, |a| {
+        vec![
+            t(&a.asset_id),
+            t(&a.name),
+            t(&a.unit),
+            t(&a.funding),
+            Cell::Bool(a.locked),
+            Cell::Money(a.cost),
+            Cell::Money(a.row.depreciation),
+            Cell::Money(a.row.closing_nbv),
+        ]
+    });
     Section::with("assets", "Shared assets", vec![Block::Table(tab)])
 }
 
