@@ -149,6 +149,22 @@ fn posting(v: &View, account: String, member: Option<&str>, d: Decimal) -> anyho
     })
 }
 
+/// An entry of one amount `d`: Dr `debit`, Cr `credit`.
+fn transfer(
+    v: &View,
+    date: chrono::NaiveDate,
+    description: String,
+    debit: String,
+    credit: String,
+    d: Decimal,
+) -> anyhow::Result<Entry> {
+    Ok(Entry {
+        date,
+        description,
+        postings: vec![posting(v, debit, None, d)?, posting(v, credit, None, -d)?],
+    })
+}
+
 /// (a) The patronage allocation: Dr distribution, Cr each member's refund payable and retained
 /// equity of the year.
 fn allocation(v: &View) -> anyhow::Result<Vec<Entry>> {
@@ -230,28 +246,26 @@ fn reserve(v: &View) -> anyhow::Result<Vec<Entry>> {
     }
     // income tax on the unallocated part
     if !r.income_tax.is_zero() {
-        out.push(Entry {
+        out.push(transfer(
+            v,
             date,
-            description: format!(
-                "Income tax of fiscal year {fy} (non-patronage and unallocated earnings)"
-            ),
-            postings: vec![
-                p(UNALLOCATED.into(), None, r.income_tax)?,
-                p(TAX_PAYABLE.into(), None, -r.income_tax)?,
-            ],
-        });
+            format!("Income tax of fiscal year {fy} (non-patronage and unallocated earnings)"),
+            UNALLOCATED.into(),
+            TAX_PAYABLE.into(),
+            r.income_tax,
+        )?);
     }
     // stock dividends charged to the pools
     let sd = c.totals.stock_dividends;
     if !sd.is_zero() {
-        out.push(Entry {
+        out.push(transfer(
+            v,
             date,
-            description: format!("Stock dividends of fiscal year {fy}"),
-            postings: vec![
-                p(format!("{NET_MARGIN}:Stock-Dividends"), None, sd)?,
-                p(STOCK_DIV_PAYABLE.into(), None, -sd)?,
-            ],
-        });
+            format!("Stock dividends of fiscal year {fy}"),
+            format!("{NET_MARGIN}:Stock-Dividends"),
+            STOCK_DIV_PAYABLE.into(),
+            sd,
+        )?);
     }
     Ok(out)
 }
@@ -268,18 +282,6 @@ fn losses(v: &View) -> anyhow::Result<Vec<Entry>> {
     let mut loss_total = z;
     let mut cancelled = c.tranches_cancelled.clone();
     cancelled.sort();
-    for x in &cancelled {
-        let a = -x.amount;
-        if a.is_zero() {
-            continue;
-        }
-        loss_total = crate::money::add_exact(loss_total, a)?;
-        ps.push(p(
-            equity_account(x.allocation_year, &x.kind, &x.member_id),
-            Some(&x.member_id),
-            a,
-        )?);
-    }
     // books sealed before losses cancelled tranches carry a `loss` tranche instead
     let mut loss_tranches: Vec<&crate::engine::state::Tranche> = c
         .tranches_created
@@ -287,7 +289,11 @@ fn losses(v: &View) -> anyhow::Result<Vec<Entry>> {
         .filter(|x| x.kind == "loss" && x.amount < z)
         .collect();
     loss_tranches.sort();
-    for x in loss_tranches {
+    for x in cancelled
+        .iter()
+        .filter(|x| !x.amount.is_zero())
+        .chain(loss_tranches)
+    {
         let a = -x.amount;
         loss_total = crate::money::add_exact(loss_total, a)?;
         ps.push(p(
@@ -322,14 +328,14 @@ fn losses(v: &View) -> anyhow::Result<Vec<Entry>> {
     }
     let recovered = c.deficit.recovered.abs();
     if !recovered.is_zero() {
-        out.push(Entry {
+        out.push(transfer(
+            v,
             date,
-            description: format!("Loss carried forward recovered from fiscal year {fy} earnings"),
-            postings: vec![
-                p(format!("{NET_MARGIN}:Deficit-Recovery"), None, recovered)?,
-                p(DEFICIT.into(), None, -recovered)?,
-            ],
-        });
+            format!("Loss carried forward recovered from fiscal year {fy} earnings"),
+            format!("{NET_MARGIN}:Deficit-Recovery"),
+            DEFICIT.into(),
+            recovered,
+        )?);
     }
     Ok(out)
 }
