@@ -91,6 +91,12 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
         e[i] = e[i].checked_add(&a)?;
         Ok(())
     };
+    let mut line = |id: &str, y: i32, kind: &str, a: Money, reason: String| {
+        lines
+            .entry(id.to_string())
+            .or_default()
+            .push((y, kind.to_string(), a, reason));
+    };
     for t in state.tranches.iter().filter(|t| t.allocation_year < fy) {
         let a = Money::from_decimal(t.amount, cur)?;
         add(&mut sch, t.allocation_year, 0, a, z)?;
@@ -110,12 +116,13 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
             if BOX5_KINDS.contains(&p.kind.as_str()) {
                 bump(&p.member_id, 5, p.amount)?;
             }
-            lines.entry(p.member_id.clone()).or_default().push((
+            line(
+                &p.member_id,
                 p.allocation_year,
-                p.kind.clone(),
+                &p.kind,
                 p.amount,
                 p.reason.clone(),
-            ));
+            );
         }
     }
     for t in &rev.transfers {
@@ -123,30 +130,33 @@ pub fn build(book: &Book, state: &State, rev: &Revolvement) -> Result<Report, Mo
         let a = Money::from_decimal(t.amount, cur)?;
         bump(&t.member_id, 7, a.neg())?;
         bump(&t.to, 7, a)?;
-        lines.entry(t.member_id.clone()).or_default().push((
+        line(
+            &t.member_id,
             t.allocation_year,
-            t.kind.clone(),
+            &t.kind,
             a.neg(),
             t.reason.clone(),
-        ));
-        lines.entry(t.to.clone()).or_default().push((
+        );
+        line(
+            &t.to,
             t.allocation_year,
-            t.kind.clone(),
+            &t.kind,
             a,
             format!("received from the deceased joint member `{}`", t.member_id),
-        ));
+        );
     }
     // estate discounts (column 2) and balances converted to debt (column 3) are special
     for (list, column) in [(&rev.discounts, 2), (&rev.conversions, 3)] {
         for d in list {
             add(&mut sch, d.allocation_year, 2, d.amount, z)?;
             bump(&d.member_id, column, d.amount)?;
-            lines.entry(d.member_id.clone()).or_default().push((
+            line(
+                &d.member_id,
                 d.allocation_year,
-                d.kind.clone(),
+                &d.kind,
                 d.amount,
                 d.reason.clone(),
-            ));
+            );
         }
     }
     for o in &rev.offsets {

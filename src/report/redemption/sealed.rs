@@ -2,6 +2,8 @@
 //! contract) and `redemptions.csv` (every amount as one table). `revolve -O json` and `-O csv`
 //! write these bytes too.
 
+use std::fmt::Display;
+
 use crate::engine::revolve::Revolvement;
 use crate::money::Money;
 
@@ -24,17 +26,25 @@ pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
         "reason",
     ])?;
     let fy = rev.fiscal_year.to_string();
+    let mut row = |status: &str,
+                   id: &str,
+                   year: &dyn Display,
+                   kind: &str,
+                   amount: &dyn Display,
+                   reason: &str| {
+        let (year, amount) = (year.to_string(), amount.to_string());
+        w.write_record([fy.as_str(), status, id, &year, kind, &amount, reason])
+    };
     for (status, list) in [("paid", &rev.payments), ("set_off", &rev.set_offs)] {
         for p in list {
-            w.write_record([
-                fy.as_str(),
+            row(
                 status,
                 &p.member_id,
-                &p.allocation_year.to_string(),
+                &p.allocation_year,
                 &p.kind,
-                &p.amount.to_string(),
+                &p.amount,
                 &p.reason,
-            ])?;
+            )?;
         }
     }
     for (status, list) in [
@@ -43,15 +53,14 @@ pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
         ("loss_offset", &rev.offsets),
     ] {
         for r in list {
-            w.write_record([
-                fy.as_str(),
+            row(
                 status,
                 &r.member_id,
-                &r.allocation_year.to_string(),
+                &r.allocation_year,
                 &r.kind,
-                &r.amount.to_string(),
+                &r.amount,
                 &r.reason,
-            ])?;
+            )?;
         }
     }
     let amount = |d: rust_decimal::Decimal| {
@@ -60,35 +69,13 @@ pub fn csv(rev: &Revolvement) -> anyhow::Result<Vec<u8>> {
             .unwrap_or_else(|_| d.to_string())
     };
     for t in &rev.transfers {
-        w.write_record([
-            fy.as_str(),
-            "transferred_out",
-            &t.member_id,
-            &t.allocation_year.to_string(),
-            &t.kind,
-            &amount(t.amount),
-            &t.reason,
-        ])?;
-        w.write_record([
-            fy.as_str(),
-            "transferred_in",
-            &t.to,
-            &t.allocation_year.to_string(),
-            &t.kind,
-            &amount(t.amount),
-            &format!("received from the deceased joint member `{}`", t.member_id),
-        ])?;
+        let (y, a) = (&t.allocation_year, amount(t.amount));
+        row("transferred_out", &t.member_id, y, &t.kind, &a, &t.reason)?;
+        let reason = format!("received from the deceased joint member `{}`", t.member_id);
+        row("transferred_in", &t.to, y, &t.kind, &a, &reason)?;
     }
     for u in &rev.unpaid {
-        w.write_record([
-            fy.as_str(),
-            "unpaid",
-            &u.member_id,
-            "",
-            "",
-            &u.amount.to_string(),
-            &u.reason,
-        ])?;
+        row("unpaid", &u.member_id, &"", "", &u.amount, &u.reason)?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
