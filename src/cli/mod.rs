@@ -83,11 +83,11 @@ impl Command {
             Command::Close(a) => a.format == Format::Json,
             Command::Assets(a) => a.format == Format::Json,
             Command::CltResale(a) => a.format == Format::Json,
-            Command::Report(a) => asked(a.format, a.output.as_deref()),
+            Command::Report(a) => asked(a.opts.format, a.opts.output.as_deref()),
             Command::Revolve(a) => asked(a.format, a.output.as_deref()),
             Command::Forecast(a) => asked(a.format, a.output.as_deref()),
             Command::Statement(a) => asked(a.format, a.output.as_deref()),
-            Command::Wealth(a) => asked(a.format, a.output.as_deref()),
+            Command::Wealth(a) => asked(a.opts.format, a.opts.output.as_deref()),
             Command::E2c(a) => {
                 let o = match &a.command {
                     Some(e2c::E2cCommand::Compare(c)) => &c.output,
