@@ -1,7 +1,7 @@
 //! The year's equity redemptions as report data ([`Report`], built from the engine's
 //! [`Revolvement`]): the revolvement schedule by allocation year, per-member redemption
-//! statements and 1099-PATR box 5 amounts. [`doc`] turns it into a `Doc` for the renderers;
-//! [`json`] and [`csv`] are the sealed serializations of the revolvement.
+//! statements and 1099-PATR box 5 amounts. [`doc()`] turns it into a `Doc` for the renderers;
+//! [`json()`] and [`csv()`] are the sealed serializations of the revolvement.
 
 use std::collections::BTreeMap;
 
@@ -60,7 +60,7 @@ pub struct Report {
     pub schedule: Vec<ScheduleRow>,
     pub statements: Vec<Statement>,
     /// exceptions: uncashed payments due for notice or forfeiture at the year end (filled by the
-    /// caller from [`unclaimed`]; not part of the sealed JSON)
+    /// caller from [`crate::engine::unclaimed`]; not part of the sealed JSON)
     pub unclaimed: Vec<UnclaimedLine>,
 }
 

@@ -1,8 +1,8 @@
 //! The community-wealth report: how much a co-op's members hold individually (capital accounts)
 //! and in common (the collective reserve and the shared assets), how evenly the individual part is
 //! spread (Gini, top-10% share, median vs mean), its trend over the book's fiscal years, and the
-//! year's contributions, allocations and redemptions. [`report`] builds it; [`doc`] turns it into a
-//! `Doc` (markdown, HTML with the Lorenz curve, text) and [`write`] writes any format, JSON and
+//! year's contributions, allocations and redemptions. [`report()`] builds it; [`doc()`] turns it into a
+//! `Doc` (markdown, HTML with the Lorenz curve, text) and [`write()`] writes any format, JSON and
 //! CSV from the typed report ([`to_json`], [`tidy_csv`]). See `docs/ASSETS.md`.
 //!
 //! Figures come from the sealed close of each year when there is one, otherwise from closes run
@@ -257,7 +257,7 @@ pub fn report(book: &Book, fy: i32) -> anyhow::Result<WealthReport> {
     })
 }
 
-/// Writes the report in `format`: JSON and CSV from the typed report, the rest from its [`doc`].
+/// Writes the report in `format`: JSON and CSV from the typed report, the rest from its [`doc()`].
 pub fn write(r: &WealthReport, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Json => {
