@@ -2,9 +2,28 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
+
 use super::{doc, sub, sum, t};
 use crate::report::doc::{Block, Cell, Doc, RowKind, Section, Table};
 use crate::report::view::View;
+
+/// A row over all units: `lead` (member and name), the allocated, cash, retained and carried
+/// forward `amounts`, and the `last` cell (the notice).
+fn all_units(
+    v: &View,
+    lead: [Cell; 2],
+    amounts: [Decimal; 4],
+    last: Cell,
+) -> anyhow::Result<Vec<Cell>> {
+    let mut cells = lead.to_vec();
+    cells.extend([t("all units"), Cell::Empty]);
+    for x in amounts {
+        cells.push(v.mc(x)?);
+    }
+    cells.push(last);
+    Ok(cells)
+}
 
 /// Allocation schedule: member × unit × cash/retained, control totals equal to the pools.
 pub fn schedule(v: &View) -> anyhow::Result<Doc> {
@@ -46,36 +65,17 @@ pub fn schedule(v: &View) -> anyhow::Result<Doc> {
                 ],
             );
         }
+        let lead = [t(m.member_id.clone()), t(m.name.clone())];
+        let amounts = [m.total, m.cash, m.retained, m.carried_out];
         tb.push(
             RowKind::Subtotal,
-            vec![
-                t(m.member_id.clone()),
-                t(m.name.clone()),
-                t("all units"),
-                Cell::Empty,
-                v.mc(m.total)?,
-                v.mc(m.cash)?,
-                v.mc(m.retained)?,
-                v.mc(m.carried_out)?,
-                t(m.notice.clone()),
-            ],
+            all_units(v, lead, amounts, t(m.notice.clone()))?,
         );
     }
     let tt = &c.totals;
-    tb.push(
-        RowKind::Total,
-        vec![
-            t("total"),
-            Cell::Empty,
-            t("all units"),
-            Cell::Empty,
-            v.mc(tt.allocated)?,
-            v.mc(tt.cash)?,
-            v.mc(tt.retained)?,
-            v.mc(tt.carried_out)?,
-            Cell::Empty,
-        ],
-    );
+    let amounts = [tt.allocated, tt.cash, tt.retained, tt.carried_out];
+    let lead = [t("total"), Cell::Empty];
+    tb.push(RowKind::Total, all_units(v, lead, amounts, Cell::Empty)?);
     let mut s = Section::new("allocation", "Allocation by member and unit");
     s.blocks.push(Block::Para(
         "One line per member and allocation unit, then the member's total with its cash and retained parts. Cash is the policy's cash share rounded up to the cent; the retained part is credited as allocated equity of this fiscal year.".into(),
