@@ -129,11 +129,13 @@ pub fn seal(
     };
     manifest.manifest_hash = manifest.compute_hash()?;
     files.push((MANIFEST.to_string(), pretty(&manifest)?));
+    super::chain::begin(&book.dir, fy, &manifest.manifest_hash)?;
     if exists {
         reopen_year(book, fy, &files, reopen.unwrap_or_default(), &manifest)?;
     } else {
         fsutil::write_dir_atomic(&dir, &files)?;
     }
+    super::chain::commit(&book.dir)?;
     Ok(manifest)
 }
 
@@ -220,11 +222,13 @@ pub fn seal_redemptions(
     m.manifest_hash = m.compute_hash()?;
     // the redemption files and the new manifest appear together: `closes/` is swapped as a whole
     let manifest = pretty(&m)?;
+    super::chain::begin(&book.dir, fy, &m.manifest_hash)?;
     fsutil::rewrite_dir(&closes_dir(&book.dir), Durability::EachFile, |stage| {
         for (name, bytes) in files {
             stage.write(&format!("{fy}/{name}"), bytes)?;
         }
         stage.write(&format!("{fy}/{MANIFEST}"), &manifest)
     })?;
+    super::chain::commit(&book.dir)?;
     Ok(m)
 }
