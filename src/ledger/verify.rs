@@ -319,8 +319,10 @@ fn scan(book_dir: &Path, inputs: bool) -> anyhow::Result<Verified> {
     })
 }
 
-/// Per book directory: the result of [`check_sealed`] (the error message when altered).
-static CHECKED: Mutex<BTreeMap<PathBuf, Option<String>>> = Mutex::new(BTreeMap::new());
+/// Per book directory: the result of [`check_sealed`] (when altered: the first finding's year and
+/// file, and the message).
+type Checked = Option<(Option<i32>, String, String)>;
+static CHECKED: Mutex<BTreeMap<PathBuf, Checked>> = Mutex::new(BTreeMap::new());
 
 /// Forgets the check of the book at `book_dir` (its sealed records were just written).
 pub fn forget(book_dir: &Path) {
@@ -351,7 +353,8 @@ pub fn check_sealed(book_dir: &Path) -> anyhow::Result<()> {
                     1 => String::new(),
                     n => format!(" (and {} more)", n - 1),
                 };
-                format!("{first}{more}; run `coopledger verify` on the book")
+                let msg = format!("{first}{more}; run `coopledger verify` on the book");
+                (f.fiscal_year, f.file.clone(), msg)
             });
             if let Ok(mut m) = CHECKED.lock() {
                 m.insert(book_dir.to_path_buf(), r.clone());
@@ -360,7 +363,114 @@ pub fn check_sealed(book_dir: &Path) -> anyhow::Result<()> {
         }
     };
     match result {
-        Some(msg) => Err(anyhow::anyhow!(msg)),
+        Some((fiscal_year, file, message)) => Err(Altered {
+            fiscal_year,
+            file,
+            message,
+        }
+        .into()),
         None => Ok(()),
+    }
+}
+
+/// The error of [`check_sealed`]: the first altered file (relative to the book) and the message.
+#[derive(Debug, Clone)]
+pub struct Altered {
+    pub fiscal_year: Option<i32>,
+    pub file: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Altered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Altered {}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::ledger::{pretty, sha256_hex, Manifest};
+
+    /// A year sealed by an earlier version: format `/1`, no chain head.
+    fn legacy_book() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = year_dir(t.path(), 2025);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("a.csv"), b"x\n").unwrap_or_else(|e| panic!("{e}"));
+        let mut m = Manifest {
+            format: FORMATS[0].into(),
+            fiscal_year: 2025,
+            inputs: BTreeMap::new(),
+            outputs: BTreeMap::from([("a.csv".to_string(), sha256_hex(b"x\n"))]),
+            previous: None,
+            member_root: String::new(),
+            member_total: "0.00".into(),
+            members: 0,
+            manifest_hash: String::new(),
+        };
+        m.manifest_hash = m.compute_hash().unwrap_or_else(|e| panic!("{e}"));
+        let bytes = pretty(&m).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join(MANIFEST), bytes).unwrap_or_else(|e| panic!("{e}"));
+        t
+    }
+
+    fn named(v: &Verified) -> Vec<(Option<i32>, &str, &str)> {
+        v.findings
+            .iter()
+            .map(|f| (f.fiscal_year, f.file.as_str(), f.problem.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn books_sealed_before_the_chain_head_still_verify() {
+        let t = legacy_book();
+        let v = verify(t.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (v.years.clone(), named(&v), v.head.clone()),
+            (vec![2025], vec![], None)
+        );
+        assert!(check_sealed(t.path()).is_ok());
+        // the chain head is made from the sealed manifests by the next write
+        chain::begin(t.path(), 2026, "ab").unwrap_or_else(|e| panic!("{e}"));
+        let v = verify(t.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(named(&v).is_empty() && v.head.is_some(), "{v:?}");
+        // a debris file is not an extra file; a debris-free addition is
+        let dir = year_dir(t.path(), 2025);
+        std::fs::write(dir.join(".tmpAbC123"), b"").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("b.csv"), b"").unwrap_or_else(|e| panic!("{e}"));
+        let v = verify(t.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            named(&v),
+            vec![(Some(2025), "closes/2025/b.csv", "extra file")]
+        );
+    }
+
+    #[test]
+    fn a_legacy_manifest_that_is_not_utf8_is_named() {
+        let t = legacy_book();
+        let p = year_dir(t.path(), 2025).join(MANIFEST);
+        let mut bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{e}"));
+        bytes[3] = 0xff;
+        std::fs::write(&p, bytes).unwrap_or_else(|e| panic!("{e}"));
+        let v = verify(t.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            named(&v),
+            vec![(
+                Some(2025),
+                "closes/2025/manifest.json",
+                "manifest altered (not UTF-8)"
+            )]
+        );
+        let err = check_sealed(t.path()).map_err(|e| e.to_string());
+        assert!(
+            err.as_ref()
+                .is_err_and(|e| e.contains("run `coopledger verify`")),
+            "{err:?}"
+        );
     }
 }
