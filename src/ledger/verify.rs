@@ -319,10 +319,42 @@ fn scan(book_dir: &Path, inputs: bool) -> anyhow::Result<Verified> {
     })
 }
 
-/// Per book directory: the result of [`check_sealed`] (when altered: the first finding's year and
-/// file, and the message).
-type Checked = Option<(Option<i32>, String, String)>;
+/// Per book directory: the state of `closes/` checked ([`fingerprint`]) and the result of
+/// [`check_sealed`] (when altered: the first finding's year and file, and the message).
+type Checked = (String, Option<(Option<i32>, String, String)>);
 static CHECKED: Mutex<BTreeMap<PathBuf, Checked>> = Mutex::new(BTreeMap::new());
+
+/// Every path under `closes/` with its size and modification time, hashed: a check is reused
+/// only while this is unchanged (a stat per file, against hashing every sealed file again).
+fn fingerprint(book_dir: &Path) -> String {
+    fn walk(dir: &Path, out: &mut Vec<u8>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            out.extend_from_slice(p.to_string_lossy().as_bytes());
+            if let Ok(m) = e.metadata() {
+                let t = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .unwrap_or_default();
+                out.extend_from_slice(
+                    format!("\0{}\0{}\0{}\n", m.len(), t.as_nanos(), m.is_dir()).as_bytes(),
+                );
+                if m.is_dir() {
+                    walk(&p, out);
+                }
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    walk(&closes_dir(book_dir), &mut bytes);
+    super::sha256_hex(&bytes)
+}
 
 /// Forgets the check of the book at `book_dir` (its sealed records were just written).
 pub fn forget(book_dir: &Path) {
@@ -332,11 +364,17 @@ pub fn forget(book_dir: &Path) {
 }
 
 /// Refuses a book whose sealed records were altered in any way [`verify`] finds (inputs aside),
-/// naming what changed: made once per process and book by every reader of a sealed year.
+/// naming what changed: made by every reader of a sealed year, once per process and book while
+/// nothing under `closes/` changes.
 pub fn check_sealed(book_dir: &Path) -> anyhow::Result<()> {
-    let cached = CHECKED.lock().ok().and_then(|m| m.get(book_dir).cloned());
+    let print = fingerprint(book_dir);
+    let cached = CHECKED
+        .lock()
+        .ok()
+        .and_then(|m| m.get(book_dir).cloned())
+        .filter(|(p, _)| *p == print);
     let result = match cached {
-        Some(r) => r,
+        Some((_, r)) => r,
         None => {
             let v = scan(book_dir, false)?;
             let altered: Vec<&Finding> = v.findings.iter().filter(|f| f.tampering).collect();
@@ -357,7 +395,7 @@ pub fn check_sealed(book_dir: &Path) -> anyhow::Result<()> {
                 (f.fiscal_year, f.file.clone(), msg)
             });
             if let Ok(mut m) = CHECKED.lock() {
-                m.insert(book_dir.to_path_buf(), r.clone());
+                m.insert(book_dir.to_path_buf(), (print, r.clone()));
             }
             r
         }
@@ -434,6 +472,12 @@ mod tests {
             (v.years.clone(), named(&v), v.head.clone()),
             (vec![2025], vec![], None)
         );
+        assert!(check_sealed(t.path()).is_ok());
+        // a check is not reused once a sealed file changed
+        let a = year_dir(t.path(), 2025).join("a.csv");
+        std::fs::write(&a, b"y\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(check_sealed(t.path()).is_err());
+        std::fs::write(&a, b"x\n").unwrap_or_else(|e| panic!("{e}"));
         assert!(check_sealed(t.path()).is_ok());
         // the chain head is made from the sealed manifests by the next write
         chain::begin(t.path(), 2026, "ab").unwrap_or_else(|e| panic!("{e}"));
