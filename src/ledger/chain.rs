@@ -4,15 +4,14 @@
 //! `head` is the SHA-256 of the file with `head` empty: the one figure to record in the minutes
 //! (a chain rewritten from scratch can only be told from the one the members approved by it).
 //!
-//! A write of a sealed year is journaled: [`begin`] records the manifest about to be written as
-//! `pending`, the caller writes the year, then [`commit`] moves it into `years`. A crash between
-//! the two leaves a `pending` entry that readers and `verify` accept in place of the recorded one
-//! (the year is either as before or as written) and that the next write resolves from the disk.
+//! The chain head is written in the same atomic step as the sealed year it records (a swap of the
+//! whole `closes/` directory, docs/SEALING.md), with [`next`]. `pending` is never written by this
+//! version (reserved: a write recorded before it happened is accepted as either state).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 use super::{closes_dir, pretty, sealed_path, sha256_file, sha256_hex, Manifest, AUDIT_LOG};
@@ -107,13 +106,6 @@ pub fn audit_hash(book_dir: &Path) -> anyhow::Result<Option<String>> {
     }
 }
 
-fn write(book_dir: &Path, mut c: Chain) -> anyhow::Result<()> {
-    c.head = c.compute_head()?;
-    crate::fsutil::write_atomic(&chain_path(book_dir), &pretty(&c)?)?;
-    super::verify::forget(book_dir);
-    Ok(())
-}
-
 /// The manifest hash of `closes/FY/manifest.json` as on disk, if it is a manifest.
 fn disk_hash(book_dir: &Path, fy: i32) -> Option<String> {
     let text = std::fs::read_to_string(sealed_path(book_dir, fy, super::MANIFEST)).ok()?;
@@ -122,10 +114,17 @@ fn disk_hash(book_dir: &Path, fy: i32) -> Option<String> {
         .map(|m| m.manifest_hash)
 }
 
-/// Before writing sealed year `fy` with a manifest of hash `manifest_hash`: refuses a book whose
-/// sealed records were altered, resolves a write left pending by a crash, and records this one
-/// as pending. A book sealed before the chain head existed gets one, from its sealed manifests.
-pub fn begin(book_dir: &Path, fy: i32, manifest_hash: &str) -> anyhow::Result<()> {
+/// The bytes of `closes/chain.json` once sealed year `fy` has the manifest of hash
+/// `manifest_hash` and the audit log is `audit_log` (`None`: as it is), to be written in the same
+/// atomic step as the year. Refuses a book whose sealed records were altered (the write would
+/// record the alteration as sealed). A book sealed before the chain head existed gets one, from
+/// its sealed manifests.
+pub fn next(
+    book_dir: &Path,
+    fy: i32,
+    manifest_hash: &str,
+    audit_log: Option<&[u8]>,
+) -> anyhow::Result<Vec<u8>> {
     super::verify::check_sealed(book_dir)?;
     let mut c = match read(book_dir) {
         Read::Chain(c) => c,
@@ -139,46 +138,19 @@ pub fn begin(book_dir: &Path, fy: i32, manifest_hash: &str) -> anyhow::Result<()
                 .into_iter()
                 .filter_map(|y| disk_hash(book_dir, y).map(|h| (y, h)))
                 .collect(),
-            audit_log: audit_hash(book_dir)?,
+            audit_log: None,
             pending: None,
             head: String::new(),
         },
     };
-    resolve(book_dir, &mut c)?;
-    c.pending = Some(Pending {
-        fiscal_year: fy,
-        manifest_hash: manifest_hash.to_string(),
-    });
-    write(book_dir, c)
-}
-
-/// A pending write found on disk is complete (recorded) or did not happen (dropped).
-fn resolve(book_dir: &Path, c: &mut Chain) -> anyhow::Result<()> {
-    if let Some(p) = c.pending.take() {
-        if disk_hash(book_dir, p.fiscal_year).as_ref() == Some(&p.manifest_hash) {
-            c.years.insert(p.fiscal_year, p.manifest_hash);
-        }
-        c.audit_log = audit_hash(book_dir)?;
-    }
-    Ok(())
-}
-
-/// After the sealed year recorded by [`begin`] (and any audit line) is written: records it.
-pub fn commit(book_dir: &Path) -> anyhow::Result<()> {
-    let mut c = match read(book_dir) {
-        Read::Chain(c) => c,
-        _ => bail!(
-            "`{}` changed while a sealed year was written",
-            chain_path(book_dir).display()
-        ),
+    c.pending = None;
+    c.years.insert(fy, manifest_hash.to_string());
+    c.audit_log = match audit_log {
+        Some(bytes) => Some(sha256_hex(bytes)),
+        None => audit_hash(book_dir)?,
     };
-    let p = c
-        .pending
-        .take()
-        .with_context(|| format!("`{}` records no write", chain_path(book_dir).display()))?;
-    c.years.insert(p.fiscal_year, p.manifest_hash);
-    c.audit_log = audit_hash(book_dir)?;
-    write(book_dir, c)
+    c.head = c.compute_head()?;
+    pretty(&c)
 }
 
 #[cfg(test)]
@@ -189,20 +161,14 @@ mod tests {
     fn only_the_chain_as_written_is_read() {
         let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(read(t.path()), Read::Absent));
-        begin(t.path(), 2025, "ab").unwrap_or_else(|e| panic!("{e}"));
-        let Read::Chain(c) = read(t.path()) else {
-            panic!("no chain")
-        };
-        assert!(c.accepts(2025, "ab") && c.years.is_empty());
-        // nothing was written: the next write drops the pending one
-        begin(t.path(), 2025, "cd").unwrap_or_else(|e| panic!("{e}"));
-        commit(t.path()).unwrap_or_else(|e| panic!("{e}"));
-        let Read::Chain(c) = read(t.path()) else {
-            panic!("no chain")
-        };
-        assert!(c.pending.is_none());
-        assert_eq!(c.years, BTreeMap::from([(2025, "cd".to_string())]));
+        let bytes = next(t.path(), 2025, "ab", Some(b"x")).unwrap_or_else(|e| panic!("{e}"));
         let p = chain_path(t.path());
+        crate::fsutil::write_atomic(&p, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let Read::Chain(c) = read(t.path()) else {
+            panic!("no chain")
+        };
+        assert!(c.accepts(2025, "ab") && !c.accepts(2025, "cd"));
+        assert_eq!(c.audit_log, Some(sha256_hex(b"x")));
         let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(&p, text.replace("\"years\"", " \"years\""))
             .unwrap_or_else(|e| panic!("{e}"));
