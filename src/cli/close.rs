@@ -151,19 +151,18 @@ pub struct VerifyArgs {
 
 pub fn verify(a: &VerifyArgs) -> anyhow::Result<ExitCode> {
     use std::fmt::Write as _;
-    let (years, findings) = ledger::verify(&a.book)?;
+    let v = ledger::verify(&a.book)?;
     let mut out = String::new();
-    if years.is_empty() {
+    if v.years.is_empty() && v.findings.is_empty() {
         writeln!(out, "no sealed year in `{}`", a.book.display())?;
         output::write_stdout(out.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
-    let tampered = findings.iter().any(|f| f.tampering);
-    for f in &findings {
+    for f in &v.findings {
+        let year = f.fiscal_year.map(|y| format!("{y}: ")).unwrap_or_default();
         writeln!(
             out,
-            "{}: {} ({}){}",
-            f.fiscal_year,
+            "{year}{} ({}){}",
             f.file,
             f.problem,
             if f.tampering {
@@ -173,18 +172,40 @@ pub fn verify(a: &VerifyArgs) -> anyhow::Result<ExitCode> {
             }
         )?;
     }
-    let list: Vec<String> = years.iter().map(|y| y.to_string()).collect();
-    if tampered {
-        writeln!(out, "sealed records were altered: {}", list.join(", "))?;
+    if v.tampered() {
+        // only the years (and book-wide files) actually altered
+        let mut altered: Vec<String> = Vec::new();
+        for f in v.findings.iter().filter(|f| f.tampering) {
+            let what = f
+                .fiscal_year
+                .map_or_else(|| f.file.clone(), |y| y.to_string());
+            if !altered.contains(&what) {
+                altered.push(what);
+            }
+        }
+        writeln!(out, "sealed records were altered: {}", altered.join(", "))?;
     } else {
+        let list: Vec<String> = v.years.iter().map(|y| y.to_string()).collect();
         writeln!(
             out,
             "sealed years verified: {} (hash chain intact)",
             list.join(", ")
         )?;
+        match &v.head {
+            Some(h) => writeln!(
+                out,
+                "chain head: {h} (record it, e.g. in the minutes: a rewritten chain has another)"
+            )?,
+            None => writeln!(
+                out,
+                "no chain head (sealed by an earlier version); the next close or revolve writes `{}/{}`",
+                ledger::CLOSES,
+                ledger::chain::CHAIN
+            )?,
+        }
     }
     output::write_stdout(out.as_bytes())?;
-    Ok(if tampered {
+    Ok(if v.tampered() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -41,7 +41,8 @@ pub enum Command {
     Gen(gen::GenArgs),
     /// Close a fiscal year: net margin, reserves, patronage allocation, capital accounts; seals closes/FY/
     Close(close::CloseArgs),
-    /// Re-check every sealed year of a book and name any file that changed
+    /// Re-check every sealed year of a book (files, manifests, chain head, audit log), name any file
+    /// changed, added or missing, and print the chain head to record outside the book
     Verify(close::VerifyArgs),
     /// Reports: schedule, worksheet, notices, rollforward, 1099-patr, board (of a close), wealth
     /// and unclaimed (uncashed payments due for notice or forfeiture)

@@ -1,13 +1,15 @@
 //! The sealed years of a book: `closes/FY/` holds a year's close (`close.json` and the schedules
 //! rendered from it), the year's sealed redemptions, and a `manifest.json` with the SHA-256 of
 //! every input and output file, chained to the previous sealed year's manifest, and `member_root`,
-//! the root of a Merkle sum tree over every member's closing equity. See `docs/SEALING.md`.
+//! the root of a Merkle sum tree over every member's closing equity; `closes/chain.json` records
+//! every sealed year's manifest hash and the audit log's hash ([`chain`]). See `docs/SEALING.md`.
 //!
 //! This module is the only code that knows the `closes/` layout and the only code that reads or
 //! writes it: [`record`] is the one model of `close.json`, [`read`] the one hash-checked reader,
 //! [`history`] the state at any year, [`seal`] writes a sealed year, [`verify`] re-checks them,
 //! [`merkle`] builds the member tree and [`proof`] checks a statement's inclusion proof.
 
+pub mod chain;
 pub mod history;
 pub mod merkle;
 pub mod proof;
@@ -35,11 +37,13 @@ pub use read::{
 pub use record::CloseRecord;
 pub use seal::{close_json, recover, seal, seal_redemptions, Bodies};
 pub use uncashed::{check_book, load_book};
-pub use verify::{verify, Finding};
+pub use verify::{verify, Finding, Verified};
 
 pub const CLOSES: &str = "closes";
 /// `format` of a sealed year's manifest. `/2`: `member_root` binds each member's whole statement
-/// body (`/1` bound the closing equity, the year's roll-forward, allocation and tranches only).
+/// body (`/1` bound the closing equity, the year's roll-forward, allocation and tranches only),
+/// `receivables.csv` and `subscriptions.csv` are recorded inputs, and the book has the chain head
+/// `closes/chain.json` ([`read::FORMATS`] lists the formats read).
 pub const MANIFEST_FORMAT: &str = "coopledger-close/2";
 pub const MANIFEST: &str = "manifest.json";
 pub const CLOSE_JSON: &str = "close.json";
@@ -59,6 +63,8 @@ pub const INPUTS: &[&str] = &[
     "results.csv",
     "equity.csv",
     "assets.csv",
+    "receivables.csv",
+    "subscriptions.csv",
 ];
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -1,45 +1,95 @@
 //! The one reader of sealed files: every read of `closes/FY/*` goes through
-//! [`read_sealed_file`], which refuses bytes that differ from the SHA-256 in the year's manifest.
+//! [`read_sealed_file`], which refuses bytes that differ from the SHA-256 in the year's manifest,
+//! a manifest not as written, and a book whose sealed records were altered in any other way.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
 
 use super::record::CloseRecord;
+use super::verify::check_sealed;
 use super::{
-    sealed_path, sealed_years, sha256_hex, Manifest, CLOSE_JSON, MANIFEST, REDEMPTIONS_JSON,
+    pretty, sealed_path, sealed_years, sha256_hex, Manifest, CLOSE_JSON, MANIFEST, REDEMPTIONS_JSON,
 };
 use crate::engine::revolve::Sealed;
 
-/// The manifest of sealed fiscal year `fy`, as written (its own hash is checked by
-/// [`super::verify`]).
-pub fn read_manifest(book_dir: &Path, fy: i32) -> anyhow::Result<Manifest> {
+/// Manifest formats this version reads: `/1` (no chain head, receivables and subscriptions not
+/// recorded as inputs) and `/2`, which it writes.
+pub const FORMATS: [&str; 2] = ["coopledger-close/1", "coopledger-close/2"];
+
+/// A manifest from its bytes, only as written: UTF-8, canonical pretty JSON with a final newline,
+/// a known format and its own `manifest_hash`. The error is the problem, for [`super::verify`].
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, &'static str> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "manifest altered (not UTF-8)")?;
+    let m: Manifest =
+        serde_json::from_str(text).map_err(|_| "manifest altered (not a manifest)")?;
+    let canonical = pretty(&m).is_ok_and(|p| p == bytes);
+    if !canonical || !FORMATS.contains(&m.format.as_str()) {
+        return Err("manifest altered");
+    }
+    match m.compute_hash() {
+        Ok(h) if h == m.manifest_hash => Ok(m),
+        _ => Err("manifest altered"),
+    }
+}
+
+/// The bytes of sealed file `p`; when it cannot be read, what [`check_sealed`] finds changed in
+/// the book (a deleted file is named as such), else the read error.
+fn read_or_check(book_dir: &Path, p: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(p).or_else(|e| {
+        check_sealed(book_dir)?;
+        Err(e).with_context(|| format!("cannot read `{}`", p.display()))
+    })
+}
+
+/// The manifest of sealed fiscal year `fy`, refused unless it is exactly as written (see
+/// [`parse_manifest`]) and for `fy`; does not check the rest of the book.
+fn manifest_as_written(book_dir: &Path, fy: i32) -> anyhow::Result<Manifest> {
     let mp = sealed_path(book_dir, fy, MANIFEST);
-    serde_json::from_str(
-        &std::fs::read_to_string(&mp).with_context(|| format!("cannot read `{}`", mp.display()))?,
-    )
-    .with_context(|| format!("`{}` is not a manifest", mp.display()))
+    let bytes = read_or_check(book_dir, &mp)?;
+    match parse_manifest(&bytes) {
+        Ok(m) if m.fiscal_year == fy => Ok(m),
+        Ok(m) => bail!(
+            "`{}` is the manifest of fiscal year {}, not {fy}; run `coopledger verify` on the book",
+            mp.display(),
+            m.fiscal_year
+        ),
+        Err(problem) => bail!(
+            "`{}`: {problem}; run `coopledger verify` on the book",
+            mp.display()
+        ),
+    }
+}
+
+/// The manifest of sealed fiscal year `fy`, refused when it or any sealed record of the book was
+/// altered (its own hash, the chain, the chain head, extra or missing files: see
+/// [`super::verify::check_sealed`]).
+pub fn read_manifest(book_dir: &Path, fy: i32) -> anyhow::Result<Manifest> {
+    let m = manifest_as_written(book_dir, fy)?;
+    check_sealed(book_dir)?;
+    Ok(m)
 }
 
 /// The bytes of a file sealed for fiscal year `fy` (`closes/FY/NAME` of the book at `book_dir`),
-/// refused when they differ from the SHA-256 recorded in that year's manifest: reports,
-/// statements and the wealth trend are made only from records as they were sealed
-/// (`coopledger verify` names what changed).
+/// refused when they differ from the SHA-256 recorded in that year's manifest, or when any sealed
+/// record of the book was altered ([`read_manifest`]): reports, statements and the wealth trend
+/// are made only from records as they were sealed (`coopledger verify` names what changed).
 /// Returns the year's manifest with the bytes.
 pub fn read_sealed_file(
     book_dir: &Path,
     fy: i32,
     name: &str,
 ) -> anyhow::Result<(Manifest, Vec<u8>)> {
-    let m = read_manifest(book_dir, fy)?;
+    let m = manifest_as_written(book_dir, fy)?;
     let p = sealed_path(book_dir, fy, name);
-    let bytes = std::fs::read(&p).with_context(|| format!("cannot read `{}`", p.display()))?;
+    let bytes = read_or_check(book_dir, &p)?;
     if m.outputs.get(name) != Some(&sha256_hex(&bytes)) {
         bail!(
             "`{}` changed since fiscal year {fy} was sealed; run `coopledger verify` on the book",
             p.display()
         );
     }
+    check_sealed(book_dir)?;
     Ok((m, bytes))
 }
 
@@ -157,7 +207,7 @@ mod tests {
             .iter()
             .map(|(n, b)| (n.to_string(), sha256_hex(b)))
             .collect();
-        let m = Manifest {
+        let mut m = Manifest {
             format: "coopledger-close/1".into(),
             fiscal_year: 2025,
             inputs: BTreeMap::new(),
@@ -171,7 +221,8 @@ mod tests {
         for (n, b) in files {
             std::fs::write(dir.join(n), b).unwrap_or_else(|e| panic!("{e}"));
         }
-        let m = serde_json::to_vec(&m).unwrap_or_else(|e| panic!("{e}"));
+        m.manifest_hash = m.compute_hash().unwrap_or_else(|e| panic!("{e}"));
+        let m = pretty(&m).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(dir.join(MANIFEST), m).unwrap_or_else(|e| panic!("{e}"));
         t
     }

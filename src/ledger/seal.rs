@@ -132,7 +132,14 @@ pub fn seal(
     if exists {
         reopen_year(book, fy, &files, reopen.unwrap_or_default(), &manifest)?;
     } else {
-        fsutil::write_dir_atomic(&dir, &files)?;
+        // the year and the chain head that records it appear together (docs/SEALING.md)
+        let chain = super::chain::next(&book.dir, fy, &manifest.manifest_hash, None)?;
+        fsutil::rewrite_dir(&closes_dir(&book.dir), Durability::EachFile, |stage| {
+            for (name, bytes) in &files {
+                stage.write(&format!("{fy}/{name}"), bytes)?;
+            }
+            stage.write(super::chain::CHAIN, &chain)
+        })?;
     }
     Ok(manifest)
 }
@@ -170,7 +177,14 @@ fn reopen_year(
         });
         text.push_str(&serde_json::to_string(&entry)?);
         text.push('\n');
-        stage.write(AUDIT_LOG, text.as_bytes())
+        let chain = super::chain::next(
+            &book.dir,
+            fy,
+            &manifest.manifest_hash,
+            Some(text.as_bytes()),
+        )?;
+        stage.write(AUDIT_LOG, text.as_bytes())?;
+        stage.write(super::chain::CHAIN, &chain)
     })
 }
 
@@ -220,11 +234,13 @@ pub fn seal_redemptions(
     m.manifest_hash = m.compute_hash()?;
     // the redemption files and the new manifest appear together: `closes/` is swapped as a whole
     let manifest = pretty(&m)?;
+    let chain = super::chain::next(&book.dir, fy, &m.manifest_hash, None)?;
     fsutil::rewrite_dir(&closes_dir(&book.dir), Durability::EachFile, |stage| {
         for (name, bytes) in files {
             stage.write(&format!("{fy}/{name}"), bytes)?;
         }
-        stage.write(&format!("{fy}/{MANIFEST}"), &manifest)
+        stage.write(&format!("{fy}/{MANIFEST}"), &manifest)?;
+        stage.write(super::chain::CHAIN, &chain)
     })?;
     Ok(m)
 }

@@ -82,6 +82,37 @@ pub fn check_uncashed(book: &Book) -> Diagnostics {
     let file = display_path(&book.dir, UNCASHED);
     let mut rows: Vec<&Uncashed> = book.uncashed.iter().collect();
     rows.sort_by_key(|u| (u.fiscal_year, u.source, u.line));
+    if let Err(e) = super::verify::check_sealed(&book.dir) {
+        // reported once, on the first row that reads the altered file, else of its year
+        let altered = e.downcast_ref::<super::verify::Altered>();
+        let reads = |u: &&&Uncashed| {
+            altered.is_some_and(|a| {
+                a.fiscal_year == Some(u.fiscal_year)
+                    && a.file.ends_with(match u.source {
+                        Source::Redemption => super::REDEMPTIONS_JSON,
+                        Source::Patronage => super::CLOSE_JSON,
+                    })
+            })
+        };
+        let of_year =
+            |u: &&&Uncashed| altered.is_some_and(|a| a.fiscal_year == Some(u.fiscal_year));
+        if let Some(u) = rows
+            .iter()
+            .find(reads)
+            .or_else(|| rows.iter().find(of_year))
+            .or_else(|| rows.first())
+        {
+            diags.push(
+                Diagnostic::error("E0001", &file, u.line, u.columns.0)
+                    .msg(format!(
+                        "the sealed records of fiscal year {} cannot be read: {e:#}",
+                        u.fiscal_year
+                    ))
+                    .hint("run `coopledger verify` on the book"),
+            );
+        }
+        return diags;
+    }
     let mut cache: BTreeMap<(i32, Source), Option<Paid>> = BTreeMap::new();
     let mut used: BTreeMap<(i32, Source, &str), Decimal> = BTreeMap::new();
     let mut unreadable = std::collections::BTreeSet::new();

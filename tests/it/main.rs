@@ -15,4 +15,5 @@ mod report;
 mod revolve;
 mod setoff;
 mod statement;
+mod tamper;
 mod unclaimed;
