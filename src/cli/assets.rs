@@ -33,9 +33,9 @@ pub struct AssetsArgs {
 }
 
 pub fn run(a: &AssetsArgs) -> anyhow::Result<ExitCode> {
-    let (b, diags) = crate::ledger::load_book(&a.book);
-    let Some(b) = b else {
-        return super::check::report(diags, a.format);
+    let b = match super::check::load_or_exit(&a.book, a.format)? {
+        Ok(b) => b,
+        Err(code) => return Ok(code),
     };
     let cur = b.config.currency;
     let reg = assets::register(&b, a.year)?;

@@ -31,6 +31,20 @@ pub fn report(diags: crate::diag::Diagnostics, format: Format) -> anyhow::Result
     report_to(&mut std::io::stderr().lock(), diags, format)
 }
 
+/// Loads and validates the book at `dir` (the one load-or-exit of the commands that read a book):
+/// the book, or, when it has problems, the exit code after printing them on standard error (as
+/// JSON when the command writes JSON).
+pub fn load_or_exit(
+    dir: &std::path::Path,
+    format: Format,
+) -> anyhow::Result<Result<crate::book::Book, ExitCode>> {
+    let (b, diags) = crate::ledger::load_book(dir);
+    match b {
+        Some(b) => Ok(Ok(b)),
+        None => Ok(Err(report(diags, format)?)),
+    }
+}
+
 /// [`report`] to `out`.
 pub fn report_to(
     out: &mut dyn Write,

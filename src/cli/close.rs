@@ -49,6 +49,7 @@ pub fn load_with_activity(
     let Some(b) = b else {
         return Ok(Err(super::check::report(diags, format)?));
     };
+    // load warnings are printed with the activity's errors, if any
     let (activity, d) = crate::activity(&b);
     if d.has_errors() {
         let mut all = diags;

@@ -30,7 +30,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(a: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let v = match super::report::load_view(&a.book, a.year)? {
+    let v = match super::report::load_view(&a.book, a.year, crate::render::Format::Text)? {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };

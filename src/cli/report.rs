@@ -37,8 +37,8 @@ fn kinds() -> impl clap::builder::TypedValueParser<Value = Kind> {
 
 /// The close of `fy` as reports see it: the sealed record when the year is sealed, otherwise a
 /// dry run computed now.
-pub fn load_view(dir: &Path, fy: i32) -> anyhow::Result<Result<View, ExitCode>> {
-    let (b, activity) = match super::close::load_with_activity(dir, Format::Text)? {
+pub fn load_view(dir: &Path, fy: i32, format: Format) -> anyhow::Result<Result<View, ExitCode>> {
+    let (b, activity) = match super::close::load_with_activity(dir, format)? {
         Ok(x) => x,
         Err(code) => return Ok(Err(code)),
     };
@@ -63,15 +63,15 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         return super::wealth::write(&a.book, a.opts.year, &out);
     }
     if a.kind == Kind::Unclaimed {
-        let (b, diags) = crate::ledger::load_book(&a.book);
-        let Some(b) = b else {
-            return super::check::report(diags, Format::Text);
+        let b = match super::check::load_or_exit(&a.book, out.format)? {
+            Ok(b) => b,
+            Err(code) => return Ok(code),
         };
         let u = crate::engine::unclaimed::unclaimed(&b, a.opts.year)?;
         out.doc(&crate::report::unclaimed::doc(&u))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let v = match load_view(&a.book, a.opts.year)? {
+    let v = match load_view(&a.book, a.opts.year, out.format)? {
         Ok(v) => v,
         Err(code) => return Ok(code),
     };

@@ -66,14 +66,6 @@ pub struct ForecastArgs {
     pub output: Option<PathBuf>,
 }
 
-fn load(dir: &Path) -> anyhow::Result<Result<Book, ExitCode>> {
-    let (b, diags) = crate::ledger::load_book(dir);
-    match b {
-        Some(b) => Ok(Ok(b)),
-        None => Ok(Err(super::check::report(diags, Format::Text)?)),
-    }
-}
-
 /// What the sealed redemptions of years before `fy` carry into `fy`: the leaver debts they
 /// created and, per member, the receivables they set off.
 pub fn earlier(book_dir: &Path, fy: i32) -> anyhow::Result<Options> {
@@ -97,17 +89,21 @@ pub fn earlier(book_dir: &Path, fy: i32) -> anyhow::Result<Options> {
 
 /// The book's patronage activity when the redemption plan reads it (base capital), else none:
 /// other plans do not need `patronage.csv` read.
-fn activity_for(b: &Book) -> Activity {
-    if uses_activity(b) {
-        patronage::activity(b).0
-    } else {
-        Activity::default()
+/// A patronage ledger with problems is refused (its diagnostics printed), never read in part.
+fn activity_for(b: &Book, format: Format) -> anyhow::Result<Result<Activity, ExitCode>> {
+    if !uses_activity(b) {
+        return Ok(Ok(Activity::default()));
     }
+    let (activity, diags) = patronage::activity(b);
+    if diags.has_errors() {
+        return Ok(Err(super::check::report(diags, format)?));
+    }
+    Ok(Ok(activity))
 }
 
 pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
     let out = Output::resolve(a.format, a.output.as_deref(), Format::Text, REVOLVE_FORMATS);
-    let b = match load(&a.book)? {
+    let b = match super::check::load_or_exit(&a.book, out.format)? {
         Ok(b) => b,
         Err(code) => return Ok(code),
     };
@@ -122,7 +118,10 @@ pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
         None => ledger::prior_state(&b, a.year)?,
     };
     let opts = earlier(&b.dir, a.year)?;
-    let activity = activity_for(&b);
+    let activity = match activity_for(&b, out.format)? {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
     let mut rev = revolve(&b, a.year, &state, &activity, &opts)?;
     if !is_closed && (!rev.conversions.is_empty() || rev.payments.iter().any(|p| p.special)) {
         rev.notes.push(format!(
@@ -177,7 +176,7 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
         Format::Text,
         FORECAST_FORMATS,
     );
-    let b = match load(&a.book)? {
+    let b = match super::check::load_or_exit(&a.book, out.format)? {
         Ok(b) => b,
         Err(code) => return Ok(code),
     };
@@ -195,7 +194,10 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let state = ledger::prior_state(&b, from)?;
-    let activity = activity_for(&b);
+    let activity = match activity_for(&b, out.format)? {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
     let f = project(
         &b,
         from,

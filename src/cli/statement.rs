@@ -97,9 +97,9 @@ pub fn write_all(gen: &Generator<'_>, f: Format, dir: &Path) -> anyhow::Result<u
 }
 
 pub fn run(a: &StatementArgs) -> anyhow::Result<ExitCode> {
-    let (b, diags) = crate::ledger::load_book(&a.book);
-    let Some(b) = b else {
-        return super::check::report(diags, Format::Text);
+    let b = match super::check::load_or_exit(&a.book, output_of(a).format)? {
+        Ok(b) => b,
+        Err(code) => return Ok(code),
     };
     let (fy, as_of) = statement::year_for(&b, &ledger::sealed_years(&b.dir), a.as_of)?;
     let sealed = ledger::read_history(&b.dir, fy)?;

@@ -42,9 +42,9 @@ impl YearOutput {
 
 /// Writes the community-wealth report of the book at `dir` for `year` to `out`.
 pub fn write(dir: &Path, year: i32, out: &Output) -> anyhow::Result<ExitCode> {
-    let (b, diags) = crate::ledger::load_book(dir);
-    let Some(b) = b else {
-        return super::check::report(diags, Format::Text);
+    let b = match super::check::load_or_exit(dir, out.format)? {
+        Ok(b) => b,
+        Err(code) => return Ok(code),
     };
     let r = wealth::report(&b, year)?;
     let mut buf = Vec::new();

@@ -103,7 +103,7 @@ pub fn check_uncashed(book: &Book) -> Diagnostics {
             .or_else(|| rows.first())
         {
             diags.push(
-                Diagnostic::error("E0001", &file, u.line, u.columns.0)
+                Diagnostic::error(crate::diag::code::E0001, &file, u.line, u.columns.0)
                     .msg(format!(
                         "the sealed records of fiscal year {} cannot be read: {e:#}",
                         u.fiscal_year
@@ -125,7 +125,7 @@ pub fn check_uncashed(book: &Book) -> Diagnostics {
                 }
                 Err(e) => {
                     diags.push(
-                        Diagnostic::error("E0001", &file, u.line, u.columns.0)
+                        Diagnostic::error(crate::diag::code::E0001, &file, u.line, u.columns.0)
                             .msg(format!(
                                 "the sealed records of fiscal year {} cannot be read: {e:#}",
                                 u.fiscal_year
@@ -147,7 +147,7 @@ pub fn check_uncashed(book: &Book) -> Diagnostics {
         };
         let Some(paid) = cache.get(&key).and_then(|p| p.as_ref()) else {
             diags.push(
-                Diagnostic::error("E0314", &file, u.line, u.columns.0)
+                Diagnostic::error(crate::diag::code::E0314, &file, u.line, u.columns.0)
                     .msg(format!(
                         "no sealed {what} of fiscal year {} paid this {}",
                         u.fiscal_year,
@@ -170,7 +170,7 @@ pub fn check_uncashed(book: &Book) -> Diagnostics {
                 .map(|m| m.to_string())
                 .unwrap_or_else(|_| got.to_string());
             diags.push(
-                Diagnostic::error("E0314", &file, u.line, u.columns.1)
+                Diagnostic::error(crate::diag::code::E0314, &file, u.line, u.columns.1)
                     .msg(format!(
                         "`{}` has {} uncashed from the {} of fiscal year {}, more than the {got} the sealed {what} paid them",
                         u.member_id, e, u.source.name(), u.fiscal_year

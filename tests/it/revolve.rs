@@ -810,3 +810,35 @@ fn export_includes_sealed_redemptions_and_passes_the_real_checkers() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+/// A redemption plan that reads patronage (base capital) refuses a patronage ledger with
+/// problems instead of reading it in part (an unquoted `3,705.62` must never become 3), and prints
+/// the problems as JSON when asked for JSON.
+#[test]
+fn base_capital_refuses_a_broken_patronage_ledger() {
+    let b = crate::common::Book::copy("data/rising-loaf");
+    b.edit(
+        "coop.toml",
+        "plan = \"revolving_fund\"",
+        "plan = \"base_capital\"\nbase_capital = \"200000.00\"\nbase_years = 2",
+    );
+    let dir = b.path().to_str().unwrap().to_string();
+    for cmd in [
+        vec!["revolve", &dir, "--year", "2024", "--dry-run", "-O", "json"],
+        vec!["forecast", &dir, "--years", "2", "-O", "json"],
+    ] {
+        let (code, _, err) = crate::common::run(crate::common::bin().args(&cmd));
+        assert_eq!(code, 0, "{cmd:?}: {err}");
+    }
+    b.edit("patronage.csv", "wages,3705.62", "wages,3,705.62");
+    for cmd in [
+        vec!["revolve", &dir, "--year", "2024", "--dry-run", "-O", "json"],
+        vec!["forecast", &dir, "--years", "2", "-O", "json"],
+    ] {
+        let (code, out, err) = crate::common::run(crate::common::bin().args(&cmd));
+        assert_eq!(code, 1, "{cmd:?}: {out}");
+        assert!(out.is_empty(), "{cmd:?}: {out}");
+        let v: serde_json::Value = serde_json::from_str(&err).expect("JSON diagnostics");
+        assert_eq!(v["diagnostics"][0]["code"], "E0004", "{err}");
+    }
+}
