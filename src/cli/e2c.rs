@@ -54,7 +54,7 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    fn resolve(&self) -> Output {
+    fn resolve(&self) -> anyhow::Result<Output> {
         Output::resolve(self.format, self.output.as_deref(), Format::Md, FORMATS)
     }
 }
@@ -88,7 +88,7 @@ fn write(
     json: impl FnOnce() -> serde_json::Value,
     doc: impl FnOnce() -> anyhow::Result<Doc>,
 ) -> anyhow::Result<()> {
-    let out = out.resolve();
+    let out = out.resolve()?;
     match out.format {
         Format::Json => out.write(&json::to_bytes(&json())?),
         _ => out.doc(&doc()?),

@@ -62,15 +62,31 @@ impl Output {
         file: Option<&Path>,
         default: Format,
         supported: &[Format],
-    ) -> Output {
-        let format = flag
-            .or_else(|| file.and_then(Format::from_path))
-            .filter(|f| supported.contains(f))
-            .unwrap_or(default);
-        Output {
+    ) -> anyhow::Result<Output> {
+        let from_file = || -> anyhow::Result<Format> {
+            let Some(ext) = file.and_then(Path::extension) else {
+                return Ok(default);
+            };
+            match Format::from_path(file.unwrap_or(Path::new(""))) {
+                Some(f) if supported.contains(&f) => Ok(f),
+                _ => {
+                    let names: Vec<&str> = supported.iter().map(|f| f.name()).collect();
+                    anyhow::bail!(
+                        "cannot tell the output format from `.{}`: this command writes {}; pass -O FORMAT or name the file with one of those extensions",
+                        ext.to_string_lossy(),
+                        names.join(", ")
+                    )
+                }
+            }
+        };
+        let format = match flag {
+            Some(f) => f,
+            None => from_file()?,
+        };
+        Ok(Output {
             format,
             file: file.map(Path::to_path_buf),
-        }
+        })
     }
 
     /// A journal export: bytes in the format `--to` chose (hledger, beancount, CSV), to `file` or
@@ -149,14 +165,24 @@ mod tests {
     #[test]
     fn flag_then_extension_then_default() {
         let r = |flag, file: Option<&str>| {
-            Output::resolve(flag, file.map(Path::new), Format::Text, TEXT_JSON).format
+            Output::resolve(flag, file.map(Path::new), Format::Text, TEXT_JSON).map(|o| o.format)
         };
-        assert_eq!(r(None, None), Format::Text);
-        assert_eq!(r(None, Some("out.json")), Format::Json);
-        assert_eq!(r(Some(Format::Text), Some("out.json")), Format::Text);
-        // an extension the command does not write falls back to the default
-        assert_eq!(r(None, Some("out.html")), Format::Text);
-        let o = Output::resolve(None, Some(Path::new("x.json")), Format::Text, TEXT_JSON);
+        assert_eq!(r(None, None).unwrap(), Format::Text);
+        assert_eq!(r(None, Some("out.json")).unwrap(), Format::Json);
+        assert_eq!(r(None, Some("out")).unwrap(), Format::Text);
+        assert_eq!(
+            r(Some(Format::Text), Some("out.json")).unwrap(),
+            Format::Text
+        );
+        // an extension the command does not write is refused, never written in another format
+        let e = r(None, Some("out.html")).unwrap_err().to_string();
+        assert!(e.contains("`.html`") && e.contains("text, json"), "{e}");
+        assert!(r(None, Some("out.pdf")).is_err());
+        assert_eq!(
+            r(Some(Format::Json), Some("out.pdf")).unwrap(),
+            Format::Json
+        );
+        let o = Output::resolve(None, Some(Path::new("x.json")), Format::Text, TEXT_JSON).unwrap();
         assert!(!o.is_stdout());
     }
 

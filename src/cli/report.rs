@@ -58,7 +58,7 @@ pub fn load_view(dir: &Path, fy: i32, format: Format) -> anyhow::Result<Result<V
 }
 
 pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let out = a.opts.resolve();
+    let out = a.opts.resolve()?;
     if a.kind == Kind::Wealth {
         return super::wealth::write(&a.book, a.opts.year, &out);
     }

@@ -102,7 +102,7 @@ fn activity_for(b: &Book, format: Format) -> anyhow::Result<Result<Activity, Exi
 }
 
 pub fn run(a: &RevolveArgs) -> anyhow::Result<ExitCode> {
-    let out = Output::resolve(a.format, a.output.as_deref(), Format::Text, REVOLVE_FORMATS);
+    let out = Output::resolve(a.format, a.output.as_deref(), Format::Text, REVOLVE_FORMATS)?;
     let b = match super::check::load_or_exit(&a.book, out.format)? {
         Ok(b) => b,
         Err(code) => return Ok(code),
@@ -175,7 +175,7 @@ pub fn forecast(a: &ForecastArgs) -> anyhow::Result<ExitCode> {
         a.output.as_deref(),
         Format::Text,
         FORECAST_FORMATS,
-    );
+    )?;
     let b = match super::check::load_or_exit(&a.book, out.format)? {
         Ok(b) => b,
         Err(code) => return Ok(code),

@@ -50,12 +50,12 @@ pub struct VerifyStatementArgs {
 
 /// The output of one statement: the flag, else the `-o` extension, else md. With `--all`, `-o`
 /// names a directory and the default is json.
-fn output_of(a: &StatementArgs) -> Output {
+fn output_of(a: &StatementArgs) -> anyhow::Result<Output> {
     if a.all {
-        return Output {
+        return Ok(Output {
             format: a.format.unwrap_or(Format::Json),
             file: a.output.clone(),
-        };
+        });
     }
     Output::resolve(a.format, a.output.as_deref(), Format::Md, FORMATS)
 }
@@ -97,14 +97,14 @@ pub fn write_all(gen: &Generator<'_>, f: Format, dir: &Path) -> anyhow::Result<u
 }
 
 pub fn run(a: &StatementArgs) -> anyhow::Result<ExitCode> {
-    let b = match super::check::load_or_exit(&a.book, output_of(a).format)? {
+    let b = match super::check::load_or_exit(&a.book, output_of(a)?.format)? {
         Ok(b) => b,
         Err(code) => return Ok(code),
     };
     let (fy, as_of) = statement::year_for(&b, &ledger::sealed_years(&b.dir), a.as_of)?;
     let sealed = ledger::read_history(&b.dir, fy)?;
     let gen = Generator::new(&b, &sealed, as_of)?;
-    let out = output_of(a);
+    let out = output_of(a)?;
     if a.all {
         let Some(dir) = &out.file else {
             bail!("--all needs -o DIR");

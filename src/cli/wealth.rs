@@ -35,7 +35,7 @@ pub struct YearOutput {
 
 impl YearOutput {
     /// The output setting: `-O`, else the extension of `-o`, else md.
-    pub fn resolve(&self) -> Output {
+    pub fn resolve(&self) -> anyhow::Result<Output> {
         Output::resolve(self.format, self.output.as_deref(), Format::Md, FORMATS)
     }
 }
@@ -54,5 +54,5 @@ pub fn write(dir: &Path, year: i32, out: &Output) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run(a: &WealthArgs) -> anyhow::Result<ExitCode> {
-    write(&a.book, a.opts.year, &a.opts.resolve())
+    write(&a.book, a.opts.year, &a.opts.resolve()?)
 }

@@ -492,3 +492,49 @@ fn export_keeps_look_alike_member_ids_apart() {
     }
     crate::common::real_checkers(&out[0], &out[1]);
 }
+
+/// `-o` with an extension the command does not write is refused (it used to write the default
+/// format under that name), unless `-O` says the format.
+#[test]
+fn an_output_extension_the_command_does_not_write_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let pdf = t.path().join("notices.pdf");
+    let (code, _, err) = crate::common::run(
+        crate::common::bin()
+            .args([
+                "report",
+                "data/rising-loaf",
+                "notices",
+                "--year",
+                "2024",
+                "-o",
+            ])
+            .arg(&pdf)
+            .current_dir(root()),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot tell the output format from `.pdf`"),
+        "{err}"
+    );
+    assert!(!pdf.exists());
+    let (code, _, err) = crate::common::run(
+        crate::common::bin()
+            .args([
+                "report",
+                "data/rising-loaf",
+                "notices",
+                "--year",
+                "2024",
+                "-O",
+                "md",
+                "-o",
+            ])
+            .arg(&pdf)
+            .current_dir(root()),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&pdf)
+        .unwrap()
+        .starts_with("# Written notices"));
+}
