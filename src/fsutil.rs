@@ -371,52 +371,38 @@ pub fn recover_dir(target: &Path) -> anyhow::Result<()> {
         sync_dir(parent)?;
     }
     let prefix = format!("{TEMP_PREFIX}{}~", name_of(target));
-    let Ok(rd) = std::fs::read_dir(parent) else {
-        return Ok(());
-    };
-    let mut debris: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| n.strip_prefix(&prefix))
-                .is_some_and(|rest| !rest.contains('~'))
-        })
-        .map(|e| e.path())
-        .collect();
-    debris.sort();
-    for d in &debris {
-        remove(d)?;
-    }
-    if !debris.is_empty() {
-        sync_dir(parent)?;
-    }
+    remove_named(parent, |n| {
+        n.strip_prefix(&prefix)
+            .is_some_and(|rest| !rest.contains('~'))
+    })?;
     Ok(())
 }
 
 /// Removes every temporary name left in `dir` by an interrupted writer (`.coopledger-*`, and
 /// `.tmp*` of earlier versions); for directories only coopledger writes to, like `closes/`.
 pub fn remove_debris(dir: &Path) -> anyhow::Result<usize> {
+    remove_named(dir, |n| n.starts_with(TEMP_PREFIX) || n.starts_with(".tmp"))
+}
+
+/// Removes the entries of `dir` whose names satisfy `debris` (in name order), then syncs `dir`;
+/// returns how many were removed.
+fn remove_named(dir: &Path, debris: impl Fn(&str) -> bool) -> anyhow::Result<usize> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Ok(0);
     };
-    let mut debris: Vec<PathBuf> = rd
+    let mut found: Vec<PathBuf> = rd
         .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(TEMP_PREFIX) || n.starts_with(".tmp"))
-        })
+        .filter(|e| e.file_name().to_str().is_some_and(&debris))
         .map(|e| e.path())
         .collect();
-    debris.sort();
-    for d in &debris {
+    found.sort();
+    for d in &found {
         remove(d)?;
     }
-    if !debris.is_empty() {
+    if !found.is_empty() {
         sync_dir(dir)?;
     }
-    Ok(debris.len())
+    Ok(found.len())
 }
 
 /// How [`rewrite_dir`] makes file data durable before the swap.

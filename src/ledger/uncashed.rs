@@ -102,14 +102,13 @@ pub fn check_uncashed(book: &Book) -> Diagnostics {
             .or_else(|| rows.iter().find(of_year))
             .or_else(|| rows.first())
         {
-            diags.push(
-                Diagnostic::error(crate::diag::code::E0001, &file, u.line, u.columns.0)
-                    .msg(format!(
-                        "the sealed records of fiscal year {} cannot be read: {e:#}",
-                        u.fiscal_year
-                    ))
-                    .hint("run `coopledger verify` on the book"),
-            );
+            diags.push(unreadable_year(
+                &file,
+                u.line,
+                u.columns.0,
+                u.fiscal_year,
+                &e,
+            ));
         }
         return diags;
     }
@@ -124,14 +123,13 @@ pub fn check_uncashed(book: &Book) -> Diagnostics {
                     slot.insert(p);
                 }
                 Err(e) => {
-                    diags.push(
-                        Diagnostic::error(crate::diag::code::E0001, &file, u.line, u.columns.0)
-                            .msg(format!(
-                                "the sealed records of fiscal year {} cannot be read: {e:#}",
-                                u.fiscal_year
-                            ))
-                            .hint("run `coopledger verify` on the book"),
-                    );
+                    diags.push(unreadable_year(
+                        &file,
+                        u.line,
+                        u.columns.0,
+                        u.fiscal_year,
+                        &e,
+                    ));
                     slot.insert(None);
                     unreadable.insert(key);
                     continue;
@@ -180,4 +178,12 @@ pub fn check_uncashed(book: &Book) -> Diagnostics {
         }
     }
     diags
+}
+/// E0001 at a row of `uncashed.csv` whose sealed year cannot be read.
+fn unreadable_year(file: &str, line: u64, column: u64, fy: i32, e: &anyhow::Error) -> Diagnostic {
+    Diagnostic::error(crate::diag::code::E0001, file, line, column)
+        .msg(format!(
+            "the sealed records of fiscal year {fy} cannot be read: {e:#}"
+        ))
+        .hint("run `coopledger verify` on the book")
 }

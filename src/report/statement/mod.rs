@@ -204,29 +204,7 @@ pub fn percent(num: Decimal, den: Decimal) -> String {
 
 /// A measure amount for people: at most two decimals, thousands grouped.
 pub fn quantity(d: Decimal) -> String {
-    let r = d.round_dp(2).normalize();
-    let s = r.to_string();
-    let (sign, s) = match s.strip_prefix('-') {
-        Some(rest) => ("-", rest.to_string()),
-        None => ("", s),
-    };
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i.to_string(), Some(f.to_string())),
-        None => (s.clone(), None),
-    };
-    let mut out = String::from(sign);
-    let n = int.len();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (n - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(&f);
-    }
-    out
+    crate::money::group_thousands(&d.round_dp(2).normalize().to_string())
 }
 
 fn kind_is_contribution(kind: &str) -> bool {
