@@ -100,7 +100,8 @@ pub enum UnclaimedTo {
 }
 
 /// A decimal read exactly from a TOML string or integer; a TOML float is read through its
-/// shortest decimal form (`12.5` stays `12.5`).
+/// shortest decimal form (`12.5` stays `12.5`) and refused beyond 15 significant digits, which
+/// an f64 cannot promise to keep (`1234567890123456.78` would become `…456.8`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Dec(pub Decimal);
 
@@ -116,7 +117,22 @@ impl<'de> Deserialize<'de> for Dec {
         let s = match Raw::deserialize(d)? {
             Raw::S(s) => s,
             Raw::I(i) => i.to_string(),
-            Raw::F(f) => format!("{f}"),
+            Raw::F(f) => {
+                let text = format!("{f}");
+                // a TOML float has held the number as f64: beyond 15 significant digits its
+                // digits may not be the ones written, so money must then be quoted
+                let digits = text
+                    .trim_start_matches('-')
+                    .replace('.', "")
+                    .trim_start_matches('0')
+                    .len();
+                if !f.is_finite() || digits > 15 {
+                    return Err(serde::de::Error::custom(format!(
+                        "`{text}` has more digits than a TOML number holds exactly; write it as a string, e.g. \"1234567890123456.78\""
+                    )));
+                }
+                text
+            }
         };
         Decimal::from_str_exact(s.trim())
             .map(Dec)
@@ -491,6 +507,22 @@ cash_pct = 20
             (s.to_string(), e.to_string()),
             ("2024-07-01".into(), "2025-06-30".into())
         );
+    }
+
+    #[test]
+    fn a_toml_float_with_more_digits_than_f64_keeps_is_refused() {
+        let t = format!("{GOOD}\n[redemption]\nplan = \"revolving_fund\"\ncycle_years = 5\nbudget = 1234567890123456.78\n");
+        let d = parse(&t, "coop.toml").unwrap_err().into_sorted();
+        assert!(
+            d.iter()
+                .any(|d| d.message.contains("write it as a string") && d.code == code::E0401),
+            "{d:?}"
+        );
+        let t = format!(
+            "{GOOD}\n[redemption]\nplan = \"revolving_fund\"\ncycle_years = 5\nbudget = 15000.25\n"
+        );
+        let r = parse(&t, "coop.toml").unwrap().redemption.unwrap();
+        assert_eq!(r.budget.map(|b| b.to_string()), Some("15000.25".into()));
     }
 
     #[test]
