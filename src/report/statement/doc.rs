@@ -97,12 +97,9 @@ fn membership(s: &Statement) -> Section {
     ];
     if !s.status.payout.is_empty() {
         let mut t = Table::new(&[("fiscal_year", "Fiscal year"), ("payout", "Payout")]);
-        for p in &s.status.payout {
-            t.push(
-                RowKind::Body,
-                vec![year(p.fiscal_year), money(s, &p.amount)],
-            );
-        }
+        t.body(&s.status.payout, |p| {
+            vec![year(p.fiscal_year), money(s, &p.amount)]
+        });
         blocks.push(Block::Table(t));
     }
     Section::with("membership", "Membership", blocks)
@@ -152,20 +149,17 @@ fn equity(s: &Statement) -> Section {
         ("expected_payout_year", "Expected payout year"),
         ("payout", "How it is paid out"),
     ]);
-    for l in &e.tranches {
-        t.push(
-            RowKind::Body,
-            vec![
-                year(l.allocation_year),
-                Cell::text(kind_label(&l.kind)),
-                money(s, &l.amount),
-                l.expected_payout_year
-                    .map(year)
-                    .unwrap_or_else(|| Cell::text("–")),
-                Cell::text(&l.payout),
-            ],
-        );
-    }
+    t.body(&e.tranches, |l| {
+        vec![
+            year(l.allocation_year),
+            Cell::text(kind_label(&l.kind)),
+            money(s, &l.amount),
+            l.expected_payout_year
+                .map(year)
+                .unwrap_or_else(|| Cell::text("–")),
+            Cell::text(&l.payout),
+        ]
+    });
     t.push(
         RowKind::Total,
         vec![
@@ -191,21 +185,18 @@ fn account(s: &Statement) -> Section {
         ("redemptions", "Redemptions"),
         ("closing", "Closing"),
     ]);
-    for a in &s.history {
-        t.push(
-            RowKind::Body,
-            vec![
-                year(a.fiscal_year),
-                money(s, &a.opening),
-                money(s, &a.contributions),
-                money(s, &a.allocations),
-                money(s, &a.losses),
-                money(s, &a.interest),
-                money(s, &a.redemptions),
-                money(s, &a.closing),
-            ],
-        );
-    }
+    t.body(&s.history, |a| {
+        vec![
+            year(a.fiscal_year),
+            money(s, &a.opening),
+            money(s, &a.contributions),
+            money(s, &a.allocations),
+            money(s, &a.losses),
+            money(s, &a.interest),
+            money(s, &a.redemptions),
+            money(s, &a.closing),
+        ]
+    });
     Section::with("account", "Capital account by year", vec![Block::Table(t)])
 }
 
@@ -225,19 +216,16 @@ fn allocations(s: &Statement) -> Section {
         ("notice", "Notice"),
         ("loss", "Loss charged"),
     ]);
-    for y in &s.allocations {
-        t.push(
-            RowKind::Body,
-            vec![
-                year(y.fiscal_year),
-                money(s, &y.total),
-                money(s, &y.cash),
-                money(s, &y.retained),
-                Cell::text(&y.notice),
-                money(s, &y.loss),
-            ],
-        );
-    }
+    t.body(&s.allocations, |y| {
+        vec![
+            year(y.fiscal_year),
+            money(s, &y.total),
+            money(s, &y.cash),
+            money(s, &y.retained),
+            Cell::text(&y.notice),
+            money(s, &y.loss),
+        ]
+    });
     let mut blocks = vec![Block::Table(t)];
     for y in &s.allocations {
         blocks.push(Block::Para(format!("{}: {}", y.fiscal_year, y.explanation)));
@@ -254,18 +242,15 @@ fn redemption_table(s: &Statement, lines: &[super::RedemptionLine]) -> Table {
         ("how", "How"),
         ("amount", "Amount"),
     ]);
-    for r in lines {
-        t.push(
-            RowKind::Body,
-            vec![
-                year(r.fiscal_year),
-                year(r.allocation_year),
-                Cell::text(kind_label(&r.kind)),
-                Cell::text(how_label(&r.how)),
-                money(s, &r.amount),
-            ],
-        );
-    }
+    t.body(lines, |r| {
+        vec![
+            year(r.fiscal_year),
+            year(r.allocation_year),
+            Cell::text(kind_label(&r.kind)),
+            Cell::text(how_label(&r.how)),
+            money(s, &r.amount),
+        ]
+    });
     t
 }
 
